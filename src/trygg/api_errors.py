@@ -1,0 +1,129 @@
+"""Turn every error under /api/ into the JSON error of design.md, and refuse bodies over the limit."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import DataError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from trygg.errors import TryggError
+from trygg.web.middleware import BothModes
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+
+
+def default_error(status: int) -> dict[str, Any]:
+    codes = {
+        400: ("bad_input", _("Some of the input is not valid.")),
+        401: ("not_signed_in", _("You need to sign in.")),
+        403: ("forbidden", _("You are not allowed to do this.")),
+        404: ("not_found", _("Not found.")),
+        405: ("method_not_allowed", _("This method is not allowed here.")),
+        409: ("wrong_state", _("That cannot be done in the current state.")),
+        413: ("too_large", _("The request is too large.")),
+        429: ("too_many_requests", _("Too many requests. Wait a little and try again.")),
+    }
+    code, message = codes.get(status, ("server_error", _("Something went wrong on our side.")))
+    return {"error": code, "message": message, "rule": None, "requirement": None}
+
+
+def error_response(status: int, body: dict[str, Any] | None) -> JsonResponse:
+    response = JsonResponse(body or default_error(status), status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class ApiErrorMiddleware(BothModes):
+    """Give API clients JSON errors for what Django answers itself (unknown routes, 405, big bodies)."""
+
+    def before(self, request: HttpRequest, user: Any) -> HttpResponse | None:
+        if not request.path.startswith(API_PREFIX):
+            return None
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return error_response(400, None)
+        multipart = request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data")
+        if length > (settings.TRYGG_API_MAX_UPLOAD_BODY if multipart else settings.TRYGG_API_MAX_BODY):
+            return error_response(413, None)
+        beyond = _beyond_64_bits(request)
+        if beyond is not None:
+            return error_response(beyond, None)
+        try:
+            if _has_nul(request):
+                return error_response(400, None)
+        except RequestDataTooBig:
+            return error_response(413, None)
+        return None
+
+    def after(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if request.path.startswith(API_PREFIX) and response.status_code >= 400 and not _is_json(response):
+            return error_response(response.status_code, None)
+        return response
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        is_api = request.path.startswith(API_PREFIX)
+        if isinstance(exc, TryggError):
+            if is_api:
+                return error_response(exc.status, exc.as_dict())
+            return render(request, "web/error.html", {"error": exc.as_dict(), "status": exc.status},
+                          status=exc.status)
+        if isinstance(exc, RequestDataTooBig):
+            return error_response(413, None) if is_api else None
+        if is_api and isinstance(exc, Http404):
+            return error_response(404, None)
+        if is_api and isinstance(exc, PermissionDenied):
+            return error_response(403, None)
+        if is_api and isinstance(exc, json.JSONDecodeError | UnicodeDecodeError | ValueError | OverflowError):
+            return error_response(400, None)
+        if is_api and isinstance(exc, DataError):
+            # The database refused a value validation let through (too long, out of range):
+            # bad input all the same, but a gap in some schema, so it is logged.
+            log.warning("database refused input on %s %s: %s", request.method, request.path, type(exc).__name__)
+            return error_response(400, None)
+        return None
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    """Return whether the path, a query value or a JSON body carries a NUL character.
+
+    PostgreSQL text cannot hold NUL; no name, id or message needs one. Uploads (multipart) may.
+    """
+    if "\x00" in request.path or any("\x00" in v for _k, values in request.GET.lists() for v in values):
+        return True
+    if request.content_type == "application/json" and request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        body = request.body
+        return b"\x00" in body or b"\\u0000" in body
+    return False
+
+
+# No row id fits beyond a signed 64-bit integer; such a number sent on to the database overflows
+# (SQLite raises OverflowError, PostgreSQL a DataError that also aborts the transaction).
+MAX_ID = 2**63 - 1
+
+
+def _beyond_64_bits(request: HttpRequest) -> int | None:
+    """Return 404 for a path id, 400 for a query value, that no 64-bit id can be; else None."""
+    for segment in request.path.split("/"):
+        stem = segment.split(".", 1)[0]
+        if stem.isdigit() and len(stem) >= 19 and int(stem) > MAX_ID:
+            return 404
+    for values in request.GET.lists():
+        for value in values[1]:
+            digits = value.strip().lstrip("+-")
+            if digits.isdigit() and len(digits) >= 19 and int(digits) > MAX_ID:
+                return 400
+    return None
+
+
+def _is_json(response: HttpResponse) -> bool:
+    return response.get("Content-Type", "").startswith("application/json")

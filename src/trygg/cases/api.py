@@ -1,0 +1,148 @@
+"""JSON API of the cases app: reports, cases, the workflow, checklists, contacts and confirmations.
+
+Handlers stay thin: access (queries), check (actions), serialise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import get_language
+from ninja import File, Router, Schema, Status
+from ninja.files import UploadedFile
+from pydantic import ConfigDict, Field
+
+from trygg.cases import actions, queries
+from trygg.cases.serialise import serialise_case
+from trygg.errors import TooLarge
+
+router = Router(tags=["cases"])
+
+
+class In(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReportIn(In):
+    message_id: int | None = None
+    category: str = Field(max_length=40)
+    # No max_length: the action answers a too-long description with a clear 400 of its own.
+    description: str = ""
+    reported_username: str | None = Field(default=None, max_length=150)
+    harmed_usernames: list[str] = Field(default_factory=list, max_length=20)
+
+
+class TransitionIn(In):
+    to: str = Field(max_length=20)
+
+
+class ConfirmIn(In):
+    confirmed: bool = True
+
+
+class StepIn(In):
+    done: bool
+    reference: str = ""
+    note: str = ""
+
+
+class ContactIn(In):
+    note: str
+
+
+class FollowUpIn(In):
+    days: int
+
+
+def _lang() -> str:
+    return (get_language() or "nb")[:2]
+
+
+def read_uploads(files: list[UploadedFile]) -> list[actions.Upload]:
+    """Read and check uploaded files: type by magic bytes, size limit (413 over it)."""
+    limit = actions.max_upload_bytes()
+    uploads = []
+    for f in files:
+        if f.size is not None and f.size > limit:
+            raise TooLarge(code="file_too_large")
+        uploads.append(actions.check_upload(f.name or "file", f.read(limit + 1)))
+    return uploads
+
+
+@router.post("/reports", response={201: dict})
+def create_report(request: HttpRequest, payload: ReportIn) -> Status:
+    case = actions.check_report(
+        request.auth, category=payload.category, description=payload.description, message_id=payload.message_id,
+        reported_username=payload.reported_username, harmed_usernames=payload.harmed_usernames,
+    )
+    return Status(201, {"case_id": case.pk, "status": case.status})
+
+
+@router.get("/report-categories")
+def report_categories(request: HttpRequest) -> list[str]:
+    return actions.available_categories(request.auth)
+
+
+@router.get("/cases")
+def list_cases(request: HttpRequest) -> dict[str, Any]:
+    mine = queries.list_my_reports(request.auth)
+    handled = queries.list_handled_cases(request.auth)
+    return {
+        "mine": [{"id": c.pk, "status": c.status, "category": c.category, "created_at": c.created_at.isoformat()}
+                 for c in mine],
+        "handling": [{"id": c.pk, "status": c.status, "category": c.category,
+                      "created_at": c.created_at.isoformat(), **queries.age_of(c, _now())} for c in handled],
+    }
+
+
+def _now() -> Any:
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+@router.get("/cases/{case_id}")
+def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    case = queries.access_case(request.auth, case_id)
+    return serialise_case(request.auth, case, _lang())
+
+
+@router.post("/cases/{case_id}/transition")
+def transition(request: HttpRequest, case_id: int, payload: TransitionIn) -> dict[str, Any]:
+    case = actions.check_transition(request.auth, case_id, payload.to)
+    return serialise_case(request.auth, case, _lang())
+
+
+@router.post("/cases/{case_id}/victim-confirmation")
+def victim_confirmation(request: HttpRequest, case_id: int, payload: ConfirmIn | None = None) -> dict[str, Any]:
+    confirmed = True if payload is None else payload.confirmed
+    case = actions.check_confirm(request.auth, case_id, confirmed)
+    return serialise_case(request.auth, case, _lang())
+
+
+@router.post("/cases/{case_id}/steps/{step_id}")
+def set_step(request: HttpRequest, case_id: int, step_id: int, payload: StepIn) -> dict[str, Any]:
+    actions.check_set_step(request.auth, case_id, step_id, payload.done, payload.reference, payload.note)
+    case = queries.access_case(request.auth, case_id, audit=False)
+    return serialise_case(request.auth, case, _lang())
+
+
+@router.post("/cases/{case_id}/contacts", response={201: dict})
+def log_contact(request: HttpRequest, case_id: int, payload: ContactIn) -> Status:
+    row = actions.check_log_contact(request.auth, case_id, payload.note)
+    return Status(201, {"id": row.pk, "at": row.at.isoformat()})
+
+
+@router.post("/cases/{case_id}/follow-up")
+def set_follow_up(request: HttpRequest, case_id: int, payload: FollowUpIn) -> dict[str, Any]:
+    case = actions.check_set_follow_up(request.auth, case_id, payload.days)
+    return serialise_case(request.auth, case, _lang())
+
+
+@router.post("/cases/{case_id}/evidence", response={201: dict})
+def add_evidence(request: HttpRequest, case_id: int, files: File[list[UploadedFile]]) -> Status:
+    # Access before reading the files: someone outside the case gets 404 whatever they send.
+    queries.access_case(request.auth, case_id, audit=False)
+    items = actions.check_add_evidence(request.auth, case_id, read_uploads(files))
+    return Status(201, {"items": [{"seq": i.seq, "sha256": i.sha256, "chain_hash": i.chain_hash} for i in items]})

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ClasslistConfig(AppConfig):
+    name = "trygg.classlist"
+    label = "classlist"

@@ -1,0 +1,140 @@
+"""The ``trygg`` command: demo, serve, seed, manage, and each app's own subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+APPS_WITH_CLI = ("directory", "policy", "messaging", "notifications", "meetings", "classlist", "cases")
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trygg.settings")
+    import django
+
+    django.setup()
+
+
+def prepare_database(verbosity: int = 0) -> None:
+    """Create the data directory and the database if absent, and migrate it."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    (settings.DATA_DIR / "media").mkdir(exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def seed_demo_school() -> bool:
+    """Create the demo school if absent, with its class channels; return whether it existed."""
+    from trygg.directory.demo import demo_exists, seed_demo
+    from trygg.messaging.actions import sync_all_class_channels
+
+    prepare_database()
+    existed = demo_exists()
+    seed_demo()
+    # Every class has its school-owned channels from the start (idempotent on a reused database).
+    sync_all_class_channels()
+    return existed
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    existed = seed_demo_school()
+    print("Demo data already present; reused." if existed else "Demo data created.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from django.conf import settings
+
+    from trygg.directory.demo import FIXED_ACCOUNTS
+
+    existed = seed_demo_school()
+    print(f"Data directory: {settings.DATA_DIR}" + (" (reused)" if existed else " (new)"))
+    print(f"Trygg demo on http://{args.host}:{args.port}/   password for every account: demo")
+    width = max(len(a.username) for a in FIXED_ACCOUNTS)
+    for account in FIXED_ACCOUNTS:
+        print(f"  {account.username.ljust(width)}  {account.who}")
+    return serve(args.host, args.port, workers=1)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    prepare_database()
+    return serve(args.host, args.port, workers=args.workers)
+
+
+def serve(host: str, port: int, workers: int = 1) -> int:
+    import uvicorn
+
+    from trygg.notifications.worker import start_background_worker
+
+    if workers == 1:
+        start_background_worker()
+    uvicorn.run(
+        "trygg.asgi:application",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=os.environ.get("TRYGG_LOG_LEVEL", "info").lower(),
+        proxy_headers=True,
+        lifespan="off",
+        ws_ping_interval=20,
+        # Frames are small JSON events, 30+ per class message: compressing each cost more CPU in
+        # the event loop than it saved on the wire (measured with bench/bench_messaging.py).
+        ws_per_message_deflate=False,
+    )
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["trygg manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trygg", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="create the demo school if absent and serve it")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.set_defaults(func=cmd_demo)
+
+    serve_p = sub.add_parser("serve", help="migrate and serve (no demo data)")
+    serve_p.add_argument("--host", default="127.0.0.1")
+    serve_p.add_argument("--port", type=int, default=8000)
+    serve_p.add_argument("--workers", type=int, default=1)
+    serve_p.set_defaults(func=cmd_serve)
+
+    seed = sub.add_parser("seed", help="migrate and create the demo data if absent, without serving")
+    seed.set_defaults(func=cmd_seed)
+
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+
+    for app in APPS_WITH_CLI:
+        try:
+            module = importlib.import_module(f"trygg.{app}.cli")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"trygg.{app}.cli":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    setup_django()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,251 @@
+"""The meeting socket, ``/ws/meetings/<id>``: the lobby, the gate, and WebRTC signalling.
+
+Protocol (JSON frames):
+
+* Sign-in: the session cookie, or a first frame ``{"type": "auth", "token": <bearer>}``.
+* ``{"type": "join", "join_token": <from POST /api/v1/meetings/<id>/join>}``. The token must be live
+  (not voided by a halt, end or removal, of the meeting's current generation) and belong to the
+  signed-in person. The answer is ``{"type": "lobby"}`` until the organiser admits the person,
+  then ``{"type": "admitted"}``.
+* Admitted sockets exchange ``{"type": "signal", "to": <person id>, "data": {...}}`` (offer,
+  answer, ICE candidate). The server relays a signal only from an admitted participant to an
+  admitted participant of the same meeting, stamped with the sender: ``{"type": "signal",
+  "from", "data"}``. ``{"type": "peer_joined", "peer"}`` tells the others someone came in, who
+  answer with ``{"type": "peer_here", "peer"}`` so the newcomer offers to each of them.
+* ``{"type": "closed", "reason": "ended"|"halted"|"removed"|"replaced"}`` and the socket closes
+  (4409, 4410, 4411): the server ends every socket of a meeting that ended or halted (R-MEET-01,
+  R-MEET-18). A socket also re-reads its join every ``RECHECK_SECONDS``, so a lost push to the
+  group cannot leave anyone in.
+* The organiser's sockets get ``{"type": "roster"}`` when someone waits, joins or is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from trygg.meetings.rooms import person_room_group, room_group
+
+log = logging.getLogger(__name__)
+
+AUTH_TIMEOUT_SECONDS = 10.0
+RECHECK_SECONDS = float(os.environ.get("TRYGG_MEETING_RECHECK_SECONDS", "2"))
+MAX_SIGNAL_BYTES = 64_000
+CLOSE_CODES = {"ended": 4409, "halted": 4410, "removed": 4411, "replaced": 4412, "invalid": 4403}
+
+
+@database_sync_to_async
+def _bearer_person(token: Any) -> Any:
+    from trygg.directory.models import ApiToken
+
+    found = ApiToken.find(token)
+    return found.person if found else None
+
+
+@database_sync_to_async
+def _check_join(raw: Any, meeting_id: int) -> dict[str, Any] | None:
+    """Return the join's person, generation and admission, or ``None`` when it is no longer valid."""
+    from trygg.meetings.queries import access_join_token
+
+    found = access_join_token(raw, meeting_id)
+    if found is None:
+        return None
+    token, meeting, invitation = found
+    return {
+        "person_id": token.person_id,
+        "name": token.person.name,
+        "generation": meeting.generation,
+        "admitted": invitation.state(meeting.generation) == "admitted",
+        "organiser": meeting.organiser_id == token.person_id,
+    }
+
+
+class MeetingConsumer(AsyncJsonWebsocketConsumer):
+    person: Any = None
+    join: dict[str, Any] | None = None
+
+    async def connect(self) -> None:
+        self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
+        self.person = None
+        self.join = None
+        self.raw_token: str | None = None
+        self.admitted = False
+        self.groups_joined: list[str] = []
+        self.tasks: list[asyncio.Task[None]] = []
+        await self.accept()
+        user = self.scope.get("user")
+        if user is not None and getattr(user, "is_authenticated", False) and user.is_active:
+            self.person = user
+        self.tasks.append(asyncio.ensure_future(self._join_deadline()))
+
+    async def _join_deadline(self) -> None:
+        await asyncio.sleep(AUTH_TIMEOUT_SECONDS)
+        if self.join is None:
+            await self.close(code=4401)
+
+    async def disconnect(self, code: int) -> None:
+        for task in self.tasks:
+            task.cancel()
+        if self.admitted and self.person is not None:
+            await self.channel_layer.group_send(
+                room_group(self.meeting_id), {"type": "meeting.peer_left", "person_id": self.person.pk}
+            )
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def decode_json(self, text_data: str) -> Any:
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return None
+
+    async def _error(self, code: str) -> None:
+        await self.send_json({"type": "error", "error": code})
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            await self._error("bad_frame")
+            return
+        kind = content.get("type")
+        if self.person is None:
+            if kind != "auth":
+                await self.close(code=4401)
+                return
+            self.person = await _bearer_person(content.get("token"))
+            if self.person is None:
+                await self.send_json({"type": "error", "error": "not_signed_in"})
+                await self.close(code=4401)
+            return
+        if self.join is None:
+            if kind != "join":
+                await self._error("join_first")
+                return
+            await self._join(content.get("join_token"))
+            return
+        if kind == "signal":
+            await self._relay(content)
+        elif kind == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self._error("unknown_frame")
+
+    async def _join(self, raw: Any) -> None:
+        join = await _check_join(raw, self.meeting_id)
+        if join is None or join["person_id"] != self.person.pk:
+            await self.send_json({"type": "error", "error": "join_refused"})
+            await self.close(code=CLOSE_CODES["invalid"])
+            return
+        self.join = join
+        self.raw_token = raw
+        me = person_room_group(self.meeting_id, self.person.pk)
+        # One socket per person in a meeting: an older tab leaves, so the mesh has one peer per person.
+        await self.channel_layer.group_send(me, {"type": "meeting.replaced", "channel": self.channel_name})
+        for group in (room_group(self.meeting_id), me):
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+        self.tasks.append(asyncio.ensure_future(self._recheck()))
+        if join["admitted"]:
+            await self._admitted()
+        else:
+            await self.send_json({"type": "lobby"})
+
+    async def _admitted(self) -> None:
+        if self.admitted:
+            return
+        self.admitted = True
+        await self.send_json({"type": "admitted", "me": {"id": self.person.pk, "name": self.join["name"]}})
+        await self.channel_layer.group_send(
+            room_group(self.meeting_id),
+            {"type": "meeting.peer_joined", "peer": {"id": self.person.pk, "name": self.join["name"]},
+             "channel": self.channel_name},
+        )
+
+    async def _relay(self, content: dict[str, Any]) -> None:
+        to = content.get("to")
+        data = content.get("data")
+        if not self.admitted:
+            await self._error("not_admitted")
+            return
+        if isinstance(to, bool) or not isinstance(to, int) or not isinstance(data, dict):
+            await self._error("bad_signal")
+            return
+        if len(json.dumps(data)) > MAX_SIGNAL_BYTES:
+            await self._error("too_large")
+            return
+        await self.channel_layer.group_send(
+            person_room_group(self.meeting_id, to),
+            {"type": "meeting.signal", "from": self.person.pk, "data": data},
+        )
+
+    async def _recheck(self) -> None:
+        while True:
+            await asyncio.sleep(RECHECK_SECONDS)
+            try:
+                join = await _check_join(self.raw_token, self.meeting_id)
+            except Exception:  # noqa: BLE001 - a failed re-check is retried; the push path still works
+                log.warning("re-checking a meeting socket failed; retrying")
+                continue
+            if join is None:
+                await self._closed("invalid")
+                return
+            if join["admitted"] and not self.admitted:
+                await self._admitted()
+
+    async def _closed(self, reason: str) -> None:
+        self.admitted = False
+        await self.send_json({"type": "closed", "reason": reason})
+        await self.close(code=CLOSE_CODES.get(reason, 4403))
+
+    # ------------------------------------------------------------------ channel-layer messages
+
+    async def meeting_closed(self, message: dict[str, Any]) -> None:
+        await self._closed(message.get("reason", "invalid"))
+
+    async def meeting_replaced(self, message: dict[str, Any]) -> None:
+        if message.get("channel") != self.channel_name:
+            await self._closed("replaced")
+
+    async def meeting_admitted(self, message: dict[str, Any]) -> None:
+        # The push is a hint: admission is read from the database, like every other decision.
+        join = await _check_join(self.raw_token, self.meeting_id)
+        if join is None:
+            await self._closed("invalid")
+        elif join["admitted"]:
+            await self._admitted()
+
+    async def meeting_peer_joined(self, message: dict[str, Any]) -> None:
+        peer = message.get("peer") or {}
+        if not self.admitted or peer.get("id") == self.person.pk:
+            return
+        await self.send_json({"type": "peer_joined", "peer": peer})
+        await self.channel_layer.group_send(
+            person_room_group(self.meeting_id, peer["id"]),
+            {"type": "meeting.peer_here", "peer": {"id": self.person.pk, "name": self.join["name"]}},
+        )
+
+    async def meeting_peer_here(self, message: dict[str, Any]) -> None:
+        if self.admitted:
+            await self.send_json({"type": "peer_here", "peer": message.get("peer")})
+
+    async def meeting_peer_left(self, message: dict[str, Any]) -> None:
+        if self.admitted and message.get("person_id") != self.person.pk:
+            await self.send_json({"type": "peer_left", "person_id": message.get("person_id")})
+
+    async def meeting_signal(self, message: dict[str, Any]) -> None:
+        # Only an admitted socket receives media negotiation; a lobby socket never learns a peer's SDP.
+        if self.admitted:
+            await self.send_json({"type": "signal", "from": message.get("from"), "data": message.get("data")})
+
+    async def meeting_roster(self, message: dict[str, Any]) -> None:
+        if self.join is not None and self.join.get("organiser"):
+            await self.send_json({"type": "roster"})
+
+    async def meeting_chat(self, message: dict[str, Any]) -> None:
+        if self.admitted:
+            await self.send_json({"type": "chat", "message": message.get("message")})

@@ -1,0 +1,323 @@
+// The meeting room: lobby, WebRTC mesh (one RTCPeerConnection per other participant), organiser controls.
+// Signalling goes over /ws/meetings/<id>; the server relays offers, answers and ICE candidates only
+// between admitted participants, and closes every socket itself when the meeting is halted or ended.
+// There is no recording code here on purpose (R-MEET-02, R-MEET-16). Text from people is only ever
+// set with textContent.
+import { api } from "../web/trygg.js";
+
+const root = document.getElementById("room");
+if (root) start(root);
+
+function el(tag, cls, text) {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function start(root) {
+  const t = document.getElementById("room-strings").dataset;
+  const meetingId = Number(root.dataset.meetingId);
+  const me = Number(root.dataset.me);
+  const myName = root.dataset.myName;
+  const isOrganiser = root.dataset.organiser === "1";
+  const isTalk = root.dataset.talk === "1";
+  const status = document.getElementById("room-status");
+  const tiles = document.getElementById("tiles");
+  const people = document.getElementById("people");
+  const peers = new Map();
+  let key = root.dataset.key;
+  let localStream = null;
+  let ws = null;
+  let iceServers = [];
+  let watermark = myName;
+  let finished = false;
+  let joinToken = null;
+
+  // For the end-to-end test and for support: the connections, so getStats() can be read.
+  window.tryggMeeting = { peers, state: () => root.dataset.state };
+
+  function setState(state, text) {
+    root.dataset.state = state;
+    status.textContent = text;
+  }
+
+  function send(frame) {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+  }
+
+  // ------------------------------------------------------------------ tiles
+
+  function makeTile(id, label, isLocal) {
+    const tile = el("li", "tile" + (isLocal ? " local" : ""));
+    tile.dataset.personId = String(id);
+    const video = el("video");
+    video.autoplay = true;
+    video.playsInline = true;
+    video.setAttribute("disablepictureinpicture", "");
+    video.setAttribute("controlslist", "nodownload noremoteplayback");
+    if (isLocal) video.muted = true;
+    tile.append(video);
+    if (watermark) {
+      // R-MEET-02: the viewer's own name over every tile, as a deterrent against screenshots.
+      const mark = el("div", "watermark");
+      mark.setAttribute("aria-hidden", "true");
+      for (let i = 0; i < 6; i += 1) mark.append(el("span", "", watermark));
+      tile.append(mark);
+    }
+    tile.append(el("span", "tile-label", label));
+    tiles.append(tile);
+    return tile;
+  }
+
+  // ------------------------------------------------------------------ peers
+
+  function createPeer(peer, initiator) {
+    const existing = peers.get(peer.id);
+    if (existing && !initiator) return existing;
+    if (existing) closePeer(peer.id);
+    const pc = new RTCPeerConnection({ iceServers });
+    const entry = { pc, name: peer.name || "", pending: [], queue: Promise.resolve(), stream: new MediaStream() };
+    entry.tile = makeTile(peer.id, entry.name, false);
+    peers.set(peer.id, entry);
+    if (localStream) {
+      for (const track of localStream.getTracks()) pc.addTrack(track, localStream);
+    } else {
+      pc.addTransceiver("audio", { direction: "recvonly" });
+      pc.addTransceiver("video", { direction: "recvonly" });
+    }
+    pc.addEventListener("icecandidate", (e) => {
+      if (e.candidate) send({ type: "signal", to: peer.id, data: { candidate: e.candidate.toJSON() } });
+    });
+    pc.addEventListener("track", (e) => {
+      entry.stream.addTrack(e.track);
+      const video = entry.tile.querySelector("video");
+      if (video.srcObject !== entry.stream) video.srcObject = entry.stream;
+    });
+    if (initiator) {
+      entry.queue = entry.queue.then(async () => {
+        await pc.setLocalDescription(await pc.createOffer());
+        send({ type: "signal", to: peer.id, data: { description: pc.localDescription.toJSON() } });
+      }).catch(() => {});
+    }
+    return entry;
+  }
+
+  function closePeer(id) {
+    const entry = peers.get(id);
+    if (!entry) return;
+    entry.pc.close();
+    entry.tile.remove();
+    peers.delete(id);
+  }
+
+  function onSignal(from, data) {
+    const entry = peers.get(from) || createPeer({ id: from, name: "" }, false);
+    const pc = entry.pc;
+    entry.queue = entry.queue.then(async () => {
+      if (data.description) {
+        await pc.setRemoteDescription(data.description);
+        for (const candidate of entry.pending) await pc.addIceCandidate(candidate);
+        entry.pending = [];
+        if (data.description.type === "offer") {
+          await pc.setLocalDescription(await pc.createAnswer());
+          send({ type: "signal", to: from, data: { description: pc.localDescription.toJSON() } });
+        }
+      } else if (data.candidate) {
+        if (pc.remoteDescription) await pc.addIceCandidate(data.candidate);
+        else entry.pending.push(data.candidate);
+      }
+    }).catch(() => {});
+  }
+
+  // ------------------------------------------------------------------ roster and organiser
+
+  async function refreshRoster() {
+    let meeting;
+    try { meeting = await api(`/api/v1/meetings/${meetingId}`); } catch { return; }
+    people.replaceChildren();
+    for (const p of meeting.participants) {
+      const item = el("li");
+      item.dataset.username = p.username || "";
+      item.dataset.state = p.state;
+      const label = { waiting: t.waiting, admitted: t.in, invited: t.invited, removed: t.removedState }[p.state] || p.state;
+      item.append(el("span", "person-name", p.name + (p.id === me ? ` (${t.you})` : "")), " ", el("span", "badge", label));
+      if (isOrganiser && p.username && p.id !== me && p.state !== "removed") {
+        if (p.state === "waiting") item.append(" ", button(t.admit, "admit", () => act("admit", { username: p.username })));
+        item.append(" ", button(t.remove, "remove", () => act("remove", { username: p.username })));
+      }
+      people.append(item);
+    }
+    if (isOrganiser) {
+      if (meeting.guidelines_read) guidelinesDone();
+      const attempts = meeting.refused_attempts || [];
+      let list = document.getElementById("attempts");
+      if (attempts.length && !list) {
+        list = el("ul", "attempts");
+        list.id = "attempts";
+        list.dataset.testid = "refused-attempts";
+        document.querySelector(".organiser-controls").append(el("p", "error", t.refusedAttempt), list);
+      }
+      if (list) list.replaceChildren(...attempts.map((a) => el("li", "", a.person.name)));
+    }
+  }
+
+  function button(label, cls, onClick) {
+    const b = el("button", "button-small " + cls, label);
+    b.type = "button";
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  async function act(path, body) {
+    try {
+      const result = await api(`/api/v1/meetings/${meetingId}/${path}`, { method: "POST", body });
+      await refreshRoster();
+      return result;
+    } catch (error) {
+      status.textContent = error.message;
+      return null;
+    }
+  }
+
+  function guidelinesDone() {
+    const b = document.getElementById("guidelines-read");
+    const done = document.getElementById("guidelines-done");
+    if (b) b.hidden = true;
+    if (done) done.hidden = false;
+  }
+
+  if (isOrganiser) {
+    const read = document.getElementById("guidelines-read");
+    if (read) read.addEventListener("click", async () => { if (await act("guidelines-read")) guidelinesDone(); });
+    document.getElementById("halt").addEventListener("click", async () => {
+      if (!window.confirm(t.confirmHalt)) return;
+      const meeting = await act("halt");
+      if (meeting && meeting.link) {
+        const link = el("a", "button button-primary", meeting.title);
+        link.href = meeting.link;
+        link.id = "new-link";
+        document.querySelector(".organiser-controls").append(link);
+      }
+    });
+    document.getElementById("end").addEventListener("click", async () => {
+      if (window.confirm(t.confirmEnd)) await act("end");
+    });
+  }
+
+  // ------------------------------------------------------------------ chat (never in a development talk)
+
+  const chatForm = document.getElementById("chat-form");
+  if (chatForm && !isTalk) {
+    chatForm.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const input = document.getElementById("chat-body");
+      if (!input.value.trim()) return;
+      try {
+        await api(`/api/v1/meetings/${meetingId}/chat`, { method: "POST", body: { body: input.value } });
+        input.value = "";
+      } catch (error) {
+        status.textContent = error.message;
+      }
+    });
+  }
+
+  function onChat(message) {
+    const list = document.getElementById("chat-messages");
+    if (!list || !message) return;
+    const item = el("li");
+    item.append(el("strong", "", message.sender ? message.sender.name : ""), " ", el("span", "", message.body));
+    list.append(item);
+  }
+
+  // ------------------------------------------------------------------ controls
+
+  function toggle(buttonId, kind, onLabel, offLabel) {
+    const b = document.getElementById(buttonId);
+    b.addEventListener("click", () => {
+      if (!localStream) return;
+      const on = b.getAttribute("aria-pressed") !== "true";
+      for (const track of localStream.getTracks()) if (track.kind === kind) track.enabled = on;
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+      b.textContent = on ? onLabel : offLabel;
+    });
+  }
+  toggle("toggle-camera", "video", t.cameraOn, t.cameraOff);
+  toggle("toggle-mic", "audio", t.micOn, t.micOff);
+  document.getElementById("leave").addEventListener("click", () => finish("left"));
+
+  function finish(reason) {
+    if (finished) return;
+    finished = true;
+    for (const id of [...peers.keys()]) closePeer(id);
+    if (localStream) for (const track of localStream.getTracks()) track.stop();
+    tiles.replaceChildren();
+    if (ws) ws.close();
+    for (const b of root.querySelectorAll(".controls button, .organiser-controls button")) b.disabled = true;
+    setState(reason, t[reason] || t.invalid);
+  }
+
+  // ------------------------------------------------------------------ joining
+
+  async function media() {
+    try {
+      return await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+    } catch {
+      try { return await navigator.mediaDevices.getUserMedia({ video: true }); } catch { return null; }
+    }
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    ws = new WebSocket(`${scheme}://${location.host}/ws/meetings/${meetingId}`);
+    ws.addEventListener("open", () => send({ type: "join", join_token: joinToken }));
+    ws.addEventListener("message", (e) => {
+      let frame;
+      try { frame = JSON.parse(e.data); } catch { return; }
+      switch (frame.type) {
+        case "lobby": setState("lobby", t.lobby); break;
+        case "admitted": setState("admitted", t.admitted); refreshRoster(); break;
+        case "peer_here": createPeer(frame.peer, true); refreshRoster(); break;
+        case "peer_joined": createPeer(frame.peer, false); refreshRoster(); break;
+        case "peer_left": closePeer(frame.person_id); refreshRoster(); break;
+        case "signal": onSignal(frame.from, frame.data || {}); break;
+        case "roster": refreshRoster(); break;
+        case "chat": onChat(frame.message); break;
+        case "closed": finish(frame.reason); break;
+        default: break;
+      }
+    });
+    ws.addEventListener("close", () => {
+      // A socket the server closed on purpose has said why ("closed"); any other drop rejoins.
+      if (finished) return;
+      for (const id of [...peers.keys()]) closePeer(id);
+      setTimeout(() => { if (!finished) join(); }, 1000);
+    });
+  }
+
+  async function join() {
+    let answer;
+    try {
+      answer = await api(`/api/v1/meetings/${meetingId}/join`, { method: "POST", body: { key } });
+    } catch (error) {
+      finished = true;
+      setState("refused", error.message);
+      return;
+    }
+    joinToken = answer.join_token;
+    iceServers = answer.ice_servers || [];
+    watermark = answer.watermark || "";
+    const rules = document.getElementById("rules-list");
+    rules.replaceChildren(...(answer.rules || []).map((r) => el("li", "", r)));
+    if (!localStream) {
+      localStream = await media();
+      if (!localStream) status.textContent = t.mediaError;
+      const tile = makeTile(me, myName, true);
+      if (localStream) tile.querySelector("video").srcObject = localStream;
+    }
+    connect();
+    refreshRoster();
+  }
+
+  join();
+}

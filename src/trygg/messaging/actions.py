@@ -1,0 +1,780 @@
+"""Writes to conversations and messages. Each asks the policy, writes in one transaction, appends
+its events to the log (last, see ``events.py``) and writes the audit record.
+
+Audit records hold ids only, never message text.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from trygg.audit.actions import do_audit
+from trygg.directory.models import Enrollment, Person, PersonFacts, SchoolClass, TeachingAssignment, load_facts
+from trygg.errors import BadInput, NotFoundOrHidden, PolicyDenied, TooLarge, WrongState
+from trygg.messaging import event_types as et
+from trygg.messaging.events import emit_event
+from trygg.messaging.models import (
+    Attachment,
+    Conversation,
+    ConversationKind,
+    ConversationShare,
+    Membership,
+    Message,
+)
+from trygg.messaging.queries import access_conversation, access_message, member_ids
+from trygg.policy.engine import Decision, check, decide
+from trygg.policy.queries import obligation_notes
+
+MAX_BODY_CHARS = int(os.environ.get("TRYGG_MESSAGE_MAX_CHARS", "4000"))
+MAX_TXN_CHARS = 64
+MAX_GROUP_MEMBERS = 200
+
+# Facts change when the roster changes, which is rare; reading them for 30 members on every send
+# would cost hundreds of queries. A short per-process cache bounds how stale a grade or role can be.
+FACTS_TTL_SECONDS = 60.0
+_facts_cache: dict[int, tuple[PersonFacts, float]] = {}
+_facts_lock = threading.Lock()
+
+
+def facts_for(person_ids: Iterable[int]) -> dict[int, PersonFacts]:
+    now = time.monotonic()
+    result: dict[int, PersonFacts] = {}
+    missing: list[int] = []
+    with _facts_lock:
+        for pid in person_ids:
+            entry = _facts_cache.get(pid)
+            if entry and now - entry[1] < FACTS_TTL_SECONDS:
+                result[pid] = entry[0]
+            else:
+                missing.append(pid)
+    if missing:
+        for person in Person.objects.filter(id__in=missing):
+            facts = load_facts(person)
+            result[person.pk] = facts
+            with _facts_lock:
+                _facts_cache[person.pk] = (facts, now)
+    return result
+
+
+def forget_facts() -> None:
+    with _facts_lock:
+        _facts_cache.clear()
+
+
+# ---------------------------------------------------------------------------------- serialising
+
+
+def person_ref(person: Person | None) -> dict[str, Any] | None:
+    if person is None:
+        return None
+    return {"id": person.pk, "username": person.username, "name": person.name}
+
+
+def ownership_label(conversation: Conversation) -> str:
+    """R-CHAT-04: who made the conversation and whether the school owns it, in words."""
+    creator = conversation.created_by.name if conversation.created_by else _("the school")
+    if conversation.school_owned:
+        return _("School conversation, created by %(name)s. The school is responsible for it.") % {"name": creator}
+    return _("Social conversation, created by %(name)s. Not the school's responsibility.") % {"name": creator}
+
+
+def serialise_conversation(conversation: Conversation, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": conversation.pk,
+        "kind": conversation.kind,
+        "title": conversation.title,
+        "created_by": person_ref(conversation.created_by),
+        "school_owned": conversation.school_owned,
+        "social": conversation.social,
+        "ownership": ownership_label(conversation),
+        "class_id": conversation.school_class_id,
+        "created_at": conversation.created_at.isoformat(),
+        "last_message_at": conversation.last_message_at.isoformat() if conversation.last_message_at else None,
+        **extra,
+    }
+
+
+def serialise_message(message: Message) -> dict[str, Any]:
+    deleted = message.deleted_at is not None
+    return {
+        "id": message.pk,
+        "conversation_id": message.conversation_id,
+        "sender": person_ref(message.sender),
+        "body": "" if deleted else message.body,
+        "client_txn_id": message.client_txn_id,
+        "created_at": message.created_at.isoformat(),
+        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
+        "deleted": deleted,
+        "deleted_at": message.deleted_at.isoformat() if deleted else None,
+        "reply_to": message.reply_to_id,
+        "private_to": message.private_to_id,
+        "is_announcement": message.is_announcement,
+        "discussion_open": message.discussion_open,
+        "event_id": message.event_id,
+        "attachment": _attachment_ref(message),
+    }
+
+
+def _attachment_ref(message: Message) -> dict[str, Any] | None:
+    if not message.attachment_id:
+        return None
+    from trygg.messaging.attachments import attachment_ref
+
+    if message.deleted_at is not None:
+        return None
+    return attachment_ref(message.attachment)
+
+
+def nudges_of(decision: Decision) -> list[dict[str, Any]]:
+    """Return the nudges a person should see before sending, with the rule's localised reason."""
+    return [
+        {k: v for k, v in note.items() if k != "data"} for note in obligation_notes(decision, "nudge")
+    ]
+
+
+# ---------------------------------------------------------------------------------- context
+
+
+def _first_name(person: Person) -> str:
+    return person.name.split(" ")[0] if person.name else ""
+
+
+def _class_pupils(class_ids: Iterable[int]) -> dict[int, set[int]]:
+    result: dict[int, set[int]] = {}
+    for pupil_id, class_id in Enrollment.objects.filter(school_class_id__in=list(class_ids)).values_list(
+        "pupil_id", "school_class_id"
+    ):
+        result.setdefault(class_id, set()).add(pupil_id)
+    return result
+
+
+def _names_context(members: Sequence[PersonFacts], kind: str) -> dict[str, Any]:
+    """Names the nudges need (R-STAFF-05, R-SAFE-01): the pupils in it, and classmates outside it."""
+    pupil_ids = [m.id for m in members if "pupil" in m.roles]
+    class_ids = {cid for m in members for cid in m.pupil_class_ids}
+    names: dict[str, Any] = {"pupil_names": {}, "outside_names": ()}
+    if not pupil_ids and not class_ids:
+        return names
+    outside: set[int] = set()
+    if kind in ("direct", "group") and class_ids:
+        for pupils in _class_pupils(class_ids).values():
+            outside |= pupils
+        outside -= {m.id for m in members}
+    people = {p.pk: _first_name(p) for p in Person.objects.filter(id__in=set(pupil_ids) | outside).only("id", "name")}
+    names["pupil_names"] = {pid: people.get(pid, "") for pid in pupil_ids}
+    names["outside_names"] = tuple(sorted({people[pid] for pid in outside if people.get(pid)}))
+    return names
+
+
+def _send_context(conversation: Conversation, members: Sequence[PersonFacts], body: str, reply: bool) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "members": tuple(members),
+        "body": body,
+        "kind": conversation.kind,
+        "school_owned": conversation.school_owned,
+        "reply": reply,
+    }
+    context.update(_names_context(members, conversation.kind))
+    return context
+
+
+# ---------------------------------------------------------------------------------- conversations
+
+
+@dataclass
+class CreateResult:
+    conversation: Conversation
+    created: bool
+    decision: Decision | None = None
+    nudges: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _resolve_members(actor: Person, usernames: Sequence[str]) -> list[Person]:
+    if not isinstance(usernames, list | tuple) or len(usernames) > MAX_GROUP_MEMBERS:
+        raise BadInput(_("Choose between one and %(n)d members.") % {"n": MAX_GROUP_MEMBERS})
+    wanted = {str(u).strip() for u in usernames if str(u).strip()} - {actor.username}
+    people = list(Person.objects.filter(username__in=wanted, is_active=True))
+    if len(people) != len(wanted):
+        # Unknown and inactive accounts answer the same, so the directory does not leak.
+        raise BadInput(_("Some of the people could not be found."), code="unknown_member")
+    return people
+
+
+def _create_context(kind: str, members: Sequence[PersonFacts], school_owned: bool) -> dict[str, Any]:
+    class_ids = {cid for m in members for cid in m.pupil_class_ids}
+    context: dict[str, Any] = {
+        "kind": kind,
+        "members": tuple(members),
+        "school_owned": school_owned,
+        "class_id": None,
+        "class_grade": None,
+        "class_pupil_ids": {cid: frozenset(ids) for cid, ids in _class_pupils(class_ids).items()},
+    }
+    return context
+
+
+def preview_conversation(
+    actor: Person, kind: str, member_usernames: Sequence[str], school_owned: bool = False
+) -> Decision:
+    """Return the decision on creating a conversation, without creating it (for the page's hints)."""
+    people = _resolve_members(actor, member_usernames)
+    facts = facts_for([actor.pk, *(p.pk for p in people)])
+    members = [facts[actor.pk], *(facts[p.pk] for p in people)]
+    return decide("conversation.create", actor, None, _create_context(kind, members, school_owned))
+
+
+def check_create_conversation(
+    actor: Person, kind: str, title: str, member_usernames: Sequence[str], school_owned: bool = False
+) -> CreateResult:
+    """Start a direct chat or a closed group (R-STAFF-04); the policy decides who with (R-CHAT-02, R-STAFF-07)."""
+    if kind not in (ConversationKind.DIRECT, ConversationKind.GROUP):
+        raise BadInput(_("A conversation is either direct or a group."), code="bad_kind")
+    title = (title or "").strip()
+    if len(title) > 200:
+        raise BadInput(_("The title is too long."))
+    people = _resolve_members(actor, member_usernames)
+    if not people:
+        raise BadInput(_("Choose at least one person to talk with."), code="no_members")
+    if kind == ConversationKind.DIRECT and len(people) != 1:
+        raise BadInput(_("A direct conversation has exactly one other person."), code="bad_members")
+    facts = facts_for([actor.pk, *(p.pk for p in people)])
+    members = [facts[actor.pk], *(facts[p.pk] for p in people)]
+    decision = check("conversation.create", actor, None, _create_context(kind, members, bool(school_owned)))
+    if kind == ConversationKind.DIRECT:
+        key = ":".join(str(i) for i in sorted((actor.pk, people[0].pk)))
+        existing = Conversation.objects.filter(direct_key=key).first()
+        if existing is not None:
+            return CreateResult(existing, False, decision, nudges_of(decision))
+    else:
+        key = None
+    conversation = do_create_conversation(
+        actor, kind, title, people, school_owned=bool(school_owned), direct_key=key
+    )
+    return CreateResult(conversation, True, decision, nudges_of(decision))
+
+
+def do_create_conversation(
+    actor: Person | None,
+    kind: str,
+    title: str,
+    people: Sequence[Person],
+    *,
+    school_owned: bool = False,
+    direct_key: str | None = None,
+    school_class: SchoolClass | None = None,
+) -> Conversation:
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            kind=kind,
+            title=title,
+            created_by=actor,
+            school_owned=school_owned,
+            school=school_class.school if school_class else None,
+            school_class=school_class,
+            direct_key=direct_key,
+        )
+        if conversation.school_id is None and actor is not None:
+            school_ids = sorted(actor.facts.school_ids)
+            if school_ids:
+                conversation.school_id = school_ids[0]
+                conversation.save(update_fields=["school"])
+        everyone = ([actor] if actor is not None else []) + [p for p in people if actor is None or p.pk != actor.pk]
+        Membership.objects.bulk_create(
+            [
+                Membership(
+                    conversation=conversation,
+                    person=p,
+                    role=Membership.Role.OWNER if actor is not None and p.pk == actor.pk else Membership.Role.MEMBER,
+                )
+                for p in everyone
+            ]
+        )
+        do_audit(actor, "conversation.created", conversation, kind=kind, member_ids=[p.pk for p in everyone])
+        emit_event(
+            et.CONVERSATION_CREATED,
+            [p.pk for p in everyone],
+            {"conversation_id": conversation.pk, "conversation": serialise_conversation(conversation)},
+        )
+    return conversation
+
+
+def ensure_class_channels(school_class: SchoolClass) -> tuple[Conversation, Conversation]:
+    """Create or bring up to date a class's two channels, owned by the school.
+
+    The class channel holds the pupils and the class's teachers; the guardians' channel the
+    guardians with parental responsibility and the teachers. Membership follows the roster.
+    """
+    teachers = set(TeachingAssignment.objects.filter(school_class=school_class).values_list("teacher_id", flat=True))
+    pupils = set(Enrollment.objects.filter(school_class=school_class).values_list("pupil_id", flat=True))
+    from trygg.directory.models import Guardianship
+
+    guardians = set(
+        Guardianship.objects.filter(pupil_id__in=pupils, parental_responsibility=True).values_list(
+            "guardian_id", flat=True
+        )
+    )
+    channels = []
+    for kind, wanted, title in (
+        (ConversationKind.CLASS, teachers | pupils, _("Class %(name)s") % {"name": school_class.name}),
+        (ConversationKind.GUARDIANS, teachers | guardians, _("Guardians %(name)s") % {"name": school_class.name}),
+    ):
+        with transaction.atomic():
+            conversation = Conversation.objects.filter(school_class=school_class, kind=kind).first()
+            if conversation is None:
+                conversation = do_create_conversation(
+                    None, kind, title, list(Person.objects.filter(id__in=wanted)), school_owned=True,
+                    school_class=school_class,
+                )
+            else:
+                _sync_members(conversation, wanted)
+        channels.append(conversation)
+    return channels[0], channels[1]
+
+
+def _sync_members(conversation: Conversation, wanted: set[int]) -> None:
+    current = set(member_ids(conversation))
+    for pid in sorted(wanted - current):
+        person = Person.objects.get(pk=pid)
+        do_add_member(None, conversation, person)
+    for pid in sorted(current - wanted):
+        person = Person.objects.get(pk=pid)
+        do_remove_member(None, conversation, person)
+
+
+def sync_all_class_channels() -> int:
+    count = 0
+    for school_class in SchoolClass.objects.select_related("school"):
+        ensure_class_channels(school_class)
+        count += 1
+    return count
+
+
+def _member_change_context(conversation: Conversation, after_ids: Iterable[int], person: Person) -> dict[str, Any]:
+    facts = facts_for(list(after_ids) + [person.pk])
+    return {
+        "kind": conversation.kind,
+        "members": tuple(facts[pid] for pid in after_ids),
+        "new_member": facts[person.pk],
+        "school_owned": conversation.school_owned,
+        "class_id": conversation.school_class_id,
+    }
+
+
+def check_add_member(actor: Person, conversation_id: int, username: str) -> Membership:
+    conversation = access_conversation(actor, conversation_id)
+    person = Person.objects.filter(username=str(username).strip(), is_active=True).first()
+    if person is None:
+        raise BadInput(_("Some of the people could not be found."), code="unknown_member")
+    current = member_ids(conversation)
+    if person.pk in current:
+        raise WrongState(_("That person is already a member."), code="already_member")
+    context = _member_change_context(conversation, [*current, person.pk], person)
+    check("conversation.add_member", actor, conversation, context)
+    return do_add_member(actor, conversation, person)
+
+
+def do_add_member(actor: Person | None, conversation: Conversation, person: Person) -> Membership:
+    with transaction.atomic():
+        membership, _created = Membership.objects.get_or_create(conversation=conversation, person=person)
+        do_audit(actor, "conversation.member_added", conversation, person_id=person.pk)
+        recipients = member_ids(conversation)
+        emit_event(
+            et.MEMBER_ADDED,
+            recipients,
+            {"conversation_id": conversation.pk, "person_id": person.pk, "username": person.username,
+             "by": actor.pk if actor else None},
+        )
+    return membership
+
+
+def check_remove_member(actor: Person, conversation_id: int, username: str) -> None:
+    """Remove a member (the creator of a group), or leave a group yourself."""
+    conversation = access_conversation(actor, conversation_id)
+    person = Person.objects.filter(username=str(username).strip()).first()
+    current = member_ids(conversation)
+    if person is None or person.pk not in current:
+        raise NotFoundOrHidden()
+    after = [pid for pid in current if pid != person.pk]
+    if person.pk == actor.pk and conversation.kind == ConversationKind.GROUP:
+        # Leaving is always possible; a group that loses its second adult is then the others' to fix.
+        do_remove_member(actor, conversation, person)
+        return
+    check("conversation.remove_member", actor, conversation, _member_change_context(conversation, after, person))
+    do_remove_member(actor, conversation, person)
+
+
+def do_remove_member(actor: Person | None, conversation: Conversation, person: Person) -> None:
+    with transaction.atomic():
+        recipients = member_ids(conversation)
+        Membership.objects.filter(conversation=conversation, person=person).delete()
+        do_audit(actor, "conversation.member_removed", conversation, person_id=person.pk)
+        emit_event(
+            et.MEMBER_REMOVED,
+            recipients,
+            {"conversation_id": conversation.pk, "person_id": person.pk, "username": person.username,
+             "by": actor.pk if actor else None},
+        )
+
+
+# ---------------------------------------------------------------------------------- messages
+
+
+@dataclass
+class SendResult:
+    message: Message
+    created: bool
+    nudges: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _validate_body(body: Any) -> str:
+    if not isinstance(body, str):
+        raise BadInput(_("The message must be text."), code="bad_body")
+    text = body.replace("\r\n", "\n").strip()
+    if not text:
+        raise BadInput(_("Write something before sending."), code="empty_body")
+    if len(text) > MAX_BODY_CHARS:
+        raise TooLarge(
+            _("The message is too long: at most %(n)d characters.") % {"n": MAX_BODY_CHARS}, code="too_large"
+        )
+    if "\x00" in text:
+        raise BadInput(_("The message contains characters that cannot be stored."), code="bad_body")
+    return text
+
+
+def _validate_txn(client_txn_id: Any) -> str:
+    if not isinstance(client_txn_id, str) or not client_txn_id.strip() or len(client_txn_id) > MAX_TXN_CHARS:
+        raise BadInput(_("A message needs a client_txn_id of 1 to 64 characters."), code="bad_client_txn_id")
+    return client_txn_id.strip()
+
+
+def _reply_target(conversation: Conversation, actor: Person, reply_to_id: int | None) -> Message | None:
+    if reply_to_id is None:
+        return None
+    try:
+        target = access_message(actor, int(reply_to_id))
+    except (TypeError, ValueError):
+        raise BadInput(_("reply_to must be a message id."), code="bad_reply_to") from None
+    if target.conversation_id != conversation.pk or target.deleted_at is not None:
+        raise NotFoundOrHidden()
+    return target
+
+
+def preview_send(actor: Person, conversation_id: int, body: str, reply_to_id: int | None = None) -> Decision:
+    """Return the decision on sending ``body`` (allowed? nudges?) without sending it."""
+    conversation = access_conversation(actor, conversation_id)
+    text = _validate_body(body)
+    reply_to = _reply_target(conversation, actor, reply_to_id)
+    ids = member_ids(conversation)
+    facts = facts_for(ids)
+    return decide("message.send", facts.get(actor.pk, actor), conversation,
+                  _send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None))
+
+
+def check_send(
+    actor: Person, conversation_id: int, body: Any, client_txn_id: Any, reply_to_id: int | None = None
+) -> SendResult:
+    """Send a message; a repeated ``client_txn_id`` from the same sender returns the first message."""
+    txn = _validate_txn(client_txn_id)
+    existing = Message.objects.select_related("sender").filter(sender=actor, client_txn_id=txn).first()
+    if existing is not None:
+        if existing.conversation_id != conversation_id:
+            raise WrongState(_("This client_txn_id was already used for another conversation."), code="txn_reused")
+        return SendResult(existing, False)
+    conversation = access_conversation(actor, conversation_id)
+    text = _validate_body(body)
+    reply_to = _reply_target(conversation, actor, reply_to_id)
+    ids = member_ids(conversation)
+    facts = facts_for(ids)
+    # The cached facts, not ``actor.facts``: that would read six tables on every send.
+    decision = check(
+        "message.send", facts.get(actor.pk, actor), conversation,
+        _send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None),
+    )
+    try:
+        message = do_send(actor, conversation, text, txn, ids, reply_to)
+    except IntegrityError:
+        # Two requests with one txn id raced; the loser answers with the winner's message.
+        existing = Message.objects.select_related("sender").filter(sender=actor, client_txn_id=txn).first()
+        if existing is None:
+            raise
+        return SendResult(existing, False)
+    return SendResult(message, True, nudges_of(decision))
+
+
+def do_send(
+    actor: Person,
+    conversation: Conversation,
+    text: str,
+    txn: str,
+    member_id_list: Sequence[int],
+    reply_to: Message | None = None,
+    *,
+    attachment: Attachment | None = None,
+) -> Message:
+    private_to = None
+    is_announcement = False
+    if conversation.kind in (ConversationKind.CLASS, ConversationKind.GUARDIANS):
+        if reply_to is None:
+            is_announcement = True
+        elif reply_to.private_to_id is not None:
+            # A reply in a private thread stays between its two people.
+            private_to = reply_to.sender if reply_to.sender_id != actor.pk else reply_to.private_to
+        elif reply_to.is_announcement and not reply_to.discussion_open and reply_to.sender_id != actor.pk:
+            # Replies to an announcement go to its author only, unless the author opened it.
+            private_to = reply_to.sender
+    recipients = list(member_id_list) if private_to is None else sorted({actor.pk, private_to.pk})
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.create(
+            conversation=conversation,
+            sender=actor,
+            body=text,
+            client_txn_id=txn,
+            created_at=now,
+            reply_to=reply_to,
+            private_to=private_to,
+            is_announcement=is_announcement,
+            attachment=attachment,
+        )
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+        Membership.objects.filter(conversation=conversation, person=actor).update(
+            last_read_message_id=message.pk, last_read_at=now
+        )
+        do_audit(actor, "message.sent", message, conversation_id=conversation.pk)
+        from trygg.notifications.actions import queue_message_notices
+
+        queue_message_notices(conversation, [pid for pid in recipients if pid != actor.pk])
+        event = emit_event(
+            et.MESSAGE_NEW, recipients, {"conversation_id": conversation.pk, "message": serialise_message(message)}
+        )
+        # The frame's own id is the event id; the message keeps it for repeated sends.
+        message.event_id = event.pk
+        Message.objects.filter(pk=message.pk).update(event_id=event.pk)
+    return message
+
+
+def _recipients_of(message: Message) -> list[int]:
+    if message.private_to_id is not None:
+        return sorted({message.sender_id, message.private_to_id})
+    return member_ids(message.conversation)
+
+
+def check_edit(actor: Person, message_id: int, body: Any) -> Message:
+    """Edit your own message."""
+    message = access_message(actor, message_id)
+    check("message.edit", actor, message)
+    if message.deleted_at is not None:
+        raise WrongState(_("A deleted message cannot be edited."), code="deleted")
+    text = _validate_body(body)
+    return do_edit(actor, message, text)
+
+
+def do_edit(actor: Person, message: Message, text: str) -> Message:
+    with transaction.atomic():
+        message.body = text
+        message.edited_at = timezone.now()
+        message.save(update_fields=["body", "edited_at"])
+        do_audit(actor, "message.edited", message)
+        emit_event(
+            et.MESSAGE_EDITED,
+            _recipients_of(message),
+            {"conversation_id": message.conversation_id, "message": serialise_message(message)},
+        )
+    return message
+
+
+def check_delete(actor: Person, message_id: int) -> Message:
+    message = access_message(actor, message_id)
+    check("message.delete", actor, message)
+    if message.deleted_at is not None:
+        return message
+    return do_delete(actor, message)
+
+
+def do_delete(actor: Person | None, message: Message) -> Message:
+    """Soft-delete; the text is erased unless a case holds it as evidence (see models.py)."""
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message.pk)
+        message.deleted_at = timezone.now()
+        fields = ["deleted_at"]
+        if not message.legal_hold:
+            message.body = ""
+            fields.append("body")
+        message.save(update_fields=fields)
+        scrub_message_events([message.pk])
+        if message.attachment_id:
+            from trygg.messaging.attachments import delete_with_message
+
+            delete_with_message(message)
+        do_audit(actor, "message.deleted", message, kept_as_evidence=message.legal_hold)
+        emit_event(
+            et.MESSAGE_DELETED,
+            _recipients_of(message),
+            {"conversation_id": message.conversation_id, "message_id": message.pk,
+             "deleted_at": message.deleted_at.isoformat()},
+        )
+    return message
+
+
+def scrub_message_events(message_ids: Sequence[int]) -> int:
+    """Erase the text of deleted messages from the event log too, so no resume replays it."""
+    from trygg.messaging.models import Event
+
+    changed = 0
+    events = Event.objects.filter(
+        type__in=[et.MESSAGE_NEW, et.MESSAGE_EDITED], payload__message__id__in=list(message_ids)
+    )
+    for event in events:
+        event.payload["message"]["body"] = ""
+        event.payload["message"]["deleted"] = True
+        if event.payload["message"].get("attachment"):
+            event.payload["message"]["attachment"] = None
+        event.save(update_fields=["payload"])
+        changed += 1
+    return changed
+
+
+def purge_expired_messages(now: Any = None) -> int:
+    """R-PRIV-03: erase messages older than the municipality's retention period, except evidence.
+
+    The row stays (deleted, without text) so replies and case references keep their ids; the text
+    is gone from the message and from the event log.
+    """
+    from datetime import timedelta
+
+    from trygg.directory.models import Municipality
+    from trygg.policy.engine import params_for
+
+    now = now or timezone.now()
+    purged = 0
+    for municipality_id in [None, *Municipality.objects.values_list("id", flat=True)]:
+        days = int(params_for("core_platform.retention", municipality_id).get("message_retention_days") or 0)
+        if days <= 0:
+            continue
+        scope = Message.objects.filter(created_at__lt=now - timedelta(days=days), legal_hold=False)
+        scope = scope.exclude(body="", deleted_at__isnull=False)
+        if municipality_id is None:
+            scope = scope.filter(conversation__school__isnull=True)
+        else:
+            scope = scope.filter(conversation__school__municipality_id=municipality_id)
+        ids = list(scope.values_list("id", flat=True)[:5000])
+        if not ids:
+            continue
+        with transaction.atomic():
+            Message.objects.filter(id__in=ids).update(body="", deleted_at=now)
+            scrub_message_events(ids)
+            from trygg.messaging.attachments import delete_with_message
+
+            for held in Message.objects.filter(id__in=ids, attachment__isnull=False):
+                delete_with_message(held)
+            do_audit(None, "message.retention_purged", None, count=len(ids), municipality_id=municipality_id)
+        purged += len(ids)
+    return purged
+
+
+def do_set_legal_hold(message_ids: Iterable[int], hold: bool = True) -> int:
+    """Keep (or release) messages as evidence; for the cases app, inside its report action."""
+    return Message.objects.filter(id__in=list(message_ids)).update(legal_hold=hold)
+
+
+def check_set_discussion(actor: Person, message_id: int, open_: bool) -> Message:
+    """The author of an announcement opens it for replies to everyone (or closes it again)."""
+    message = access_message(actor, message_id)
+    check("message.set_discussion", actor, message)
+    if not message.is_announcement:
+        raise WrongState(_("Only announcements in a class channel can be opened for discussion."),
+                         code="not_announcement")
+    with transaction.atomic():
+        message.discussion_open = bool(open_)
+        message.save(update_fields=["discussion_open"])
+        do_audit(actor, "message.discussion_changed", message, open=bool(open_))
+        emit_event(
+            et.MESSAGE_EDITED,
+            _recipients_of(message),
+            {"conversation_id": message.conversation_id, "message": serialise_message(message)},
+        )
+    return message
+
+
+def check_mark_read(actor: Person, conversation_id: int, message_id: int | None = None) -> Membership:
+    """Mark the conversation read up to ``message_id`` (default: its newest message)."""
+    conversation = access_conversation(actor, conversation_id)
+    if message_id is None:
+        newest = Message.objects.filter(conversation=conversation).order_by("-id").values_list("id", flat=True).first()
+        message_id = newest or 0
+    try:
+        message_id = int(message_id)
+    except (TypeError, ValueError):
+        raise BadInput(_("message_id must be a number."), code="bad_message_id") from None
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(conversation=conversation, person=actor)
+        if message_id <= membership.last_read_message_id:
+            return membership
+        membership.last_read_message_id = message_id
+        membership.last_read_at = timezone.now()
+        membership.save(update_fields=["last_read_message_id", "last_read_at"])
+        # Read state goes to the reader's own devices only: others' reading habits are private.
+        emit_event(
+            et.CONVERSATION_READ,
+            [actor.pk],
+            {"conversation_id": conversation.pk, "person_id": actor.pk, "last_read_message_id": message_id},
+        )
+    return membership
+
+
+# ---------------------------------------------------------------------------------- guardian insight
+
+
+def child_view_allowed(viewer: Person, child: Person) -> bool:
+    """R-CHAT-03: may ``viewer`` see whom ``child`` chats with?"""
+    facts = facts_for([child.pk])[child.pk]
+    return decide("conversation.view_child", viewer, facts, {"child_grade": facts.grade}).allowed
+
+
+def check_share_with_guardian(actor: Person, conversation_id: int, guardian_username: str) -> ConversationShare:
+    """A pupil shows one conversation to a guardian with parental responsibility (audited)."""
+    conversation = access_conversation(actor, conversation_id)
+    guardian = Person.objects.filter(username=str(guardian_username).strip(), is_active=True).first()
+    if guardian is None:
+        raise BadInput(_("Some of the people could not be found."), code="unknown_member")
+    ids = member_ids(conversation)
+    facts = facts_for([*ids, guardian.pk])
+    check(
+        "conversation.share_with_guardian",
+        actor,
+        conversation,
+        {"members": tuple(facts[i] for i in ids), "guardian": facts[guardian.pk],
+         "child_grade": actor.facts.grade},
+    )
+    with transaction.atomic():
+        share, _created = ConversationShare.objects.get_or_create(
+            conversation=conversation, pupil=actor, guardian=guardian
+        )
+        do_audit(actor, "conversation.shared_with_guardian", conversation, guardian_id=guardian.pk)
+    return share
+
+
+__all__ = [
+    "MAX_BODY_CHARS",
+    "PolicyDenied",
+    "check_add_member",
+    "check_create_conversation",
+    "check_delete",
+    "check_edit",
+    "check_mark_read",
+    "check_remove_member",
+    "check_send",
+    "check_set_discussion",
+    "check_share_with_guardian",
+    "do_set_legal_hold",
+    "ensure_class_channels",
+]

@@ -1,0 +1,349 @@
+"""JSON API of the messaging app: conversations, messages, read state, members, and events.
+
+Handlers stay thin: access (queries), check (actions), serialise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Schema, Status
+from pydantic import ConfigDict, Field
+
+from trygg.errors import BadInput, NotFoundOrHidden
+from trygg.messaging import actions, attachments, media, queries
+from trygg.messaging.events import events_after, person_group
+from trygg.policy.engine import Decision
+
+router = Router(tags=["messaging"])
+
+LONG_POLL_MAX_SECONDS = 30.0
+
+
+class In(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConversationIn(In):
+    kind: str = Field(max_length=10)
+    title: str = Field(default="", max_length=200)
+    member_usernames: list[str] = Field(max_length=actions.MAX_GROUP_MEMBERS)
+    school_owned: bool = False
+
+
+class MessageIn(In):
+    # No max_length here: an over-long body must answer 413, which the action raises.
+    body: str
+    client_txn_id: str
+    reply_to: int | None = None
+
+
+class PreviewIn(In):
+    body: str
+    reply_to: int | None = None
+
+
+class EditIn(In):
+    body: str
+
+
+class ReadIn(In):
+    message_id: int | None = None
+
+
+class MemberIn(In):
+    username: str = Field(max_length=150)
+
+
+class ShareIn(In):
+    guardian_username: str = Field(max_length=150)
+
+
+class DiscussionIn(In):
+    open: bool
+
+
+class MessagesQuery(Schema):
+    after: int | None = Field(default=None, ge=0)
+    limit: int = Field(default=queries.PAGE_SIZE, ge=1, le=queries.PAGE_SIZE)
+
+
+class EventsQuery(Schema):
+    after: int = Field(default=0, ge=0)
+    timeout: float = Field(default=25.0, ge=0, le=LONG_POLL_MAX_SECONDS)
+
+
+def decision_out(decision: Decision) -> dict[str, Any]:
+    """A decision as the composer shows it: allowed, the reason if refused, and nudges."""
+    from django.utils.translation import get_language
+
+    lang = (get_language() or "nb")[:2]
+    denied = decision.denied_by
+    return {
+        "allowed": decision.allowed,
+        "reason": decision.reason(lang) if not decision.allowed else "",
+        "rule": denied.rule.id if denied else None,
+        "requirement": denied.rule.requirements[0] if denied and denied.rule.requirements else None,
+        "nudges": actions.nudges_of(decision),
+    }
+
+
+@router.get("/conversations")
+def list_conversations(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        actions.serialise_conversation(c, unread=c.unread, last_read_message_id=c.last_read or 0)
+        for c in queries.list_conversations(request.auth)
+    ]
+
+
+@router.post("/conversations", response={200: dict, 201: dict})
+def create_conversation(request: HttpRequest, payload: ConversationIn) -> Status:
+    result = actions.check_create_conversation(
+        request.auth, payload.kind, payload.title, payload.member_usernames, payload.school_owned
+    )
+    body = actions.serialise_conversation(result.conversation, nudges=result.nudges)
+    return Status(201 if result.created else 200, body)
+
+
+@router.post("/conversations/preview")
+def preview_conversation(request: HttpRequest, payload: ConversationIn) -> dict[str, Any]:
+    return decision_out(
+        actions.preview_conversation(request.auth, payload.kind, payload.member_usernames, payload.school_owned)
+    )
+
+
+@router.get("/conversations/{conversation_id}")
+def get_conversation(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    conversation = queries.access_conversation(request.auth, conversation_id)
+    members = queries.list_members(conversation)
+    return actions.serialise_conversation(
+        conversation, members=[actions.person_ref(p) for p in members]
+    )
+
+
+@router.get("/conversations/{conversation_id}/messages")
+def list_messages(request: HttpRequest, conversation_id: int, q: Query[MessagesQuery]) -> list[dict[str, Any]]:
+    conversation = queries.access_conversation(request.auth, conversation_id)
+    return [actions.serialise_message(m) for m in queries.list_messages(request.auth, conversation, q.after, q.limit)]
+
+
+@router.post("/conversations/{conversation_id}/messages", response={200: dict, 201: dict})
+def send_message(request: HttpRequest, conversation_id: int, payload: MessageIn) -> Status:
+    result = actions.check_send(request.auth, conversation_id, payload.body, payload.client_txn_id, payload.reply_to)
+    body = actions.serialise_message(result.message)
+    body["nudges"] = result.nudges
+    return Status(201 if result.created else 200, body)
+
+
+@router.post("/conversations/{conversation_id}/messages/preview")
+def preview_message(request: HttpRequest, conversation_id: int, payload: PreviewIn) -> dict[str, Any]:
+    return decision_out(actions.preview_send(request.auth, conversation_id, payload.body, payload.reply_to))
+
+
+@router.post("/conversations/{conversation_id}/read")
+def mark_read(request: HttpRequest, conversation_id: int, payload: ReadIn) -> dict[str, Any]:
+    membership = actions.check_mark_read(request.auth, conversation_id, payload.message_id)
+    return {"conversation_id": conversation_id, "last_read_message_id": membership.last_read_message_id}
+
+
+@router.post("/conversations/{conversation_id}/members", response={201: dict})
+def add_member(request: HttpRequest, conversation_id: int, payload: MemberIn) -> Status:
+    membership = actions.check_add_member(request.auth, conversation_id, payload.username)
+    return Status(201, {"conversation_id": conversation_id, "username": membership.person.username})
+
+
+@router.delete("/conversations/{conversation_id}/members/{username}", response={204: None})
+def remove_member(request: HttpRequest, conversation_id: int, username: str) -> Status:
+    actions.check_remove_member(request.auth, conversation_id, username)
+    return Status(204, None)
+
+
+@router.post("/conversations/{conversation_id}/share", response={201: dict})
+def share_with_guardian(request: HttpRequest, conversation_id: int, payload: ShareIn) -> Status:
+    share = actions.check_share_with_guardian(request.auth, conversation_id, payload.guardian_username)
+    return Status(201, {"conversation_id": conversation_id, "guardian": share.guardian.username})
+
+
+@router.patch("/messages/{message_id}")
+def edit_message(request: HttpRequest, message_id: int, payload: EditIn) -> dict[str, Any]:
+    return actions.serialise_message(actions.check_edit(request.auth, message_id, payload.body))
+
+
+@router.delete("/messages/{message_id}")
+def delete_message(request: HttpRequest, message_id: int) -> dict[str, Any]:
+    return actions.serialise_message(actions.check_delete(request.auth, message_id))
+
+
+@router.post("/messages/{message_id}/discussion")
+def set_discussion(request: HttpRequest, message_id: int, payload: DiscussionIn) -> dict[str, Any]:
+    return actions.serialise_message(actions.check_set_discussion(request.auth, message_id, payload.open))
+
+
+@router.get("/children/{child_id}/conversations")
+def child_conversations(request: HttpRequest, child_id: int) -> list[dict[str, Any]]:
+    """R-CHAT-03: whom a young child chats with, for a guardian with parental responsibility."""
+    return queries.list_child_conversations(request.auth, child_id)
+
+
+@router.get("/shared/{conversation_id}/messages")
+def shared_messages(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    """A conversation a child chose to share with the viewer (R-CHAT-03)."""
+    conversation, child = queries.access_shared_conversation(request.auth, conversation_id)
+    messages = queries.list_messages(child, conversation)
+    return {
+        "conversation": actions.serialise_conversation(conversation),
+        "messages": [actions.serialise_message(m) for m in messages],
+    }
+
+
+# ---------------------------------------------------------------------------------- attachments
+
+
+class DecisionIn(In):
+    grant: bool
+    person_username: str | None = Field(default=None, max_length=150)
+
+
+class AgreementIn(In):
+    agree: bool
+
+
+@router.post("/conversations/{conversation_id}/attachments", response={200: dict, 201: dict})
+def upload_attachment(request: HttpRequest, conversation_id: int) -> Status:
+    """Send a photo (PNG, JPEG, WebP) or a short sound or video clip (multipart form).
+
+    Fields: ``file``; ``pictured_usernames`` (repeated, or comma-separated: the people in it) or
+    ``nobody_identifiable=true``; optional ``caption``, ``client_txn_id``, ``reply_to``.
+    Held until everyone in it has given permission (R-PAR-02, R-STF-02) and, for a pupil in a
+    school conversation, a teacher has agreed (R-PUP-01). 413 over the size limit.
+    """
+    from django.http.multipartparser import MultiPartParserError
+
+    try:
+        files, form = request.FILES, request.POST
+    except MultiPartParserError:
+        raise BadInput(code="bad_multipart") from None
+    reply_to = form.get("reply_to") or None
+    if reply_to is not None and not str(reply_to).isdigit():
+        raise BadInput(code="bad_reply_to")
+    attachment, created = attachments.check_upload(
+        request.auth,
+        conversation_id,
+        files.get("file"),
+        pictured_usernames=form.getlist("pictured_usernames"),
+        nobody_identifiable=attachments.parse_flag(form.get("nobody_identifiable")),
+        caption=form.get("caption", ""),
+        client_txn_id=form.get("client_txn_id", ""),
+        reply_to_id=int(reply_to) if reply_to else None,
+    )
+    return Status(201 if created else 200, attachments.serialise_attachment(attachment, request.auth))
+
+
+@router.get("/attachments/requests")
+def attachment_requests(request: HttpRequest) -> list[dict[str, Any]]:
+    """Held attachments the viewer is asked about (permission, or a teacher's agreement)."""
+    return [attachments.serialise_attachment(a, request.auth) for a in queries.list_attachment_requests(request.auth)]
+
+
+@router.get("/conversations/{conversation_id}/attachments/pending")
+def pending_attachments(request: HttpRequest, conversation_id: int) -> list[dict[str, Any]]:
+    """The viewer's own held attachments in a conversation, and those they are asked about there."""
+    conversation = queries.access_conversation(request.auth, conversation_id)
+    mine = queries.list_pending_uploads(request.auth, conversation)
+    asked = [a for a in queries.list_attachment_requests(request.auth) if a.conversation_id == conversation.pk]
+    seen: set[int] = set()
+    result = []
+    for attachment in [*mine, *asked]:
+        if attachment.pk not in seen:
+            seen.add(attachment.pk)
+            result.append(attachments.serialise_attachment(attachment, request.auth))
+    return result
+
+
+@router.get("/attachments/{attachment_id}")
+def get_attachment(request: HttpRequest, attachment_id: int) -> dict[str, Any]:
+    return attachments.serialise_attachment(queries.access_attachment(request.auth, attachment_id), request.auth)
+
+
+@router.get("/attachments/{attachment_id}/file", url_name="attachment_file")
+def attachment_file(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    """The file itself, for whoever may see it (404 for anyone else); never a public URL."""
+    attachment = queries.access_attachment(request.auth, attachment_id)
+    if not attachment.has_file:
+        raise NotFoundOrHidden()
+    try:
+        # Read whole (attachments are a few MB at most): a file iterator under ASGI would be
+        # drained in a thread anyway, with a warning on every picture.
+        content = media.path_of(attachment.stored_name).read_bytes()
+    except (OSError, ValueError):
+        raise NotFoundOrHidden() from None
+    extension = attachment.content_type.split("/")[-1].replace("mpeg", "mp3").replace("jpeg", "jpg")
+    response = HttpResponse(content, content_type=attachment.content_type)
+    response["Content-Disposition"] = f'inline; filename="attachment-{attachment.pk}.{extension}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    # Opened on its own, the file is a sandboxed document that can run nothing.
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
+    return response
+
+
+@router.post("/attachments/{attachment_id}/permission")
+def decide_permission(request: HttpRequest, attachment_id: int, payload: DecisionIn) -> dict[str, Any]:
+    """Give or refuse permission for yourself or a child you answer for (R-PAR-02, R-STF-02)."""
+    attachment = attachments.check_decide(request.auth, attachment_id, payload.grant, payload.person_username)
+    return attachments.serialise_attachment(attachment, request.auth)
+
+
+@router.post("/attachments/{attachment_id}/agreement")
+def decide_agreement(request: HttpRequest, attachment_id: int, payload: AgreementIn) -> dict[str, Any]:
+    """A teacher of the conversation agrees to a pupil's upload, or not (R-PUP-01)."""
+    attachment = attachments.check_agree(request.auth, attachment_id, payload.agree)
+    return attachments.serialise_attachment(attachment, request.auth)
+
+
+@router.delete("/attachments/{attachment_id}")
+def withdraw_attachment(request: HttpRequest, attachment_id: int) -> dict[str, Any]:
+    """The sender withdraws an attachment that is still waiting; the file is deleted."""
+    attachment = attachments.check_withdraw(request.auth, attachment_id)
+    return attachments.serialise_attachment(attachment, request.auth)
+
+
+@router.get("/events")
+async def long_poll(request: HttpRequest, q: Query[EventsQuery]) -> dict[str, Any]:
+    """Long-poll for clients without sockets: events after ``after``, waiting up to ``timeout`` s.
+
+    Async, so a waiting client holds no thread. A push on the channel layer wakes it at once; without
+    one (another process on SQLite) it re-reads the log every second.
+    """
+    person_id = request.auth.pk
+    deadline = time.monotonic() + q.timeout
+    layer = get_channel_layer()
+    channel = await layer.new_channel() if layer is not None else None
+    if channel is not None:
+        await layer.group_add(person_group(person_id), channel)
+    try:
+        while True:
+            frames = await database_sync_to_async(events_after)(person_id, q.after)
+            remaining = deadline - time.monotonic()
+            if frames or remaining <= 0:
+                return {"events": frames, "last": frames[-1]["id"] if frames else q.after}
+            wait = min(remaining, 1.0)
+            if channel is None:
+                await asyncio.sleep(wait)
+                continue
+            try:
+                await asyncio.wait_for(layer.receive(channel), wait)
+            except TimeoutError:
+                pass
+    finally:
+        if channel is not None:
+            await layer.group_discard(person_group(person_id), channel)
+
+
+__all__ = ["BadInput", "router"]

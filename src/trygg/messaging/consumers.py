@@ -1,0 +1,175 @@
+"""The event socket, ``/ws/events``: every event of the signed-in person, in order, exactly once.
+
+Protocol (JSON frames):
+
+* Authentication: the session cookie, or a first frame ``{"type": "auth", "token": <bearer>}``.
+  The server answers ``{"type": "hello", "person_id", "latest"}``; ``latest`` is the newest
+  event id in the person's stream at that moment.
+* ``{"type": "resume", "after": <event id>}`` starts (or restarts) the stream: every event after
+  that id is sent from the log in order, then live events follow. ``after: null`` means "from
+  ``latest``". Nothing is sent before the first resume.
+* Every event frame is ``{"id", "type", "prev", ...}``; ``prev`` is the previous event in the
+  person's stream, so a client can check it missed nothing.
+* ``{"type": "ping"}`` → ``{"type": "pong", "last": <last event id sent>}``.
+
+Exactly once, in order: the socket keeps ``cursor``, the id of the last event it sent, and sends
+an event only if its id is above the cursor. Channels hands a consumer one message at a time, so a
+push that arrives while a resume replays the log waits until the replay is done, and is then
+dropped if the replay already sent it. A push whose ``prev`` is above the cursor means an event was
+lost on the way (a full channel, another process without Redis): the socket reads the log from
+the cursor before sending it. A timer does the same every ``TRYGG_EVENTS_POLL_SECONDS`` so a lost
+last push is caught even when nothing follows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from trygg.messaging.events import events_after, latest_event_id, person_group
+
+log = logging.getLogger(__name__)
+
+AUTH_TIMEOUT_SECONDS = 10.0
+POLL_SECONDS = float(os.environ.get("TRYGG_EVENTS_POLL_SECONDS", "5"))
+REPLAY_BATCH = 500
+
+
+@database_sync_to_async
+def _person_for_token(token: str) -> Any:
+    from trygg.directory.models import ApiToken
+
+    found = ApiToken.find(token)
+    return found.person if found else None
+
+
+class EventsConsumer(AsyncJsonWebsocketConsumer):
+    person: Any = None
+    cursor: int | None = None
+
+    async def connect(self) -> None:
+        self.person = None
+        self.cursor = None
+        self.synced_at = 0.0
+        self.lock = asyncio.Lock()
+        self.poller: asyncio.Task[None] | None = None
+        self.auth_timer: asyncio.Task[None] | None = None
+        await self.accept()
+        user = self.scope.get("user")
+        if user is not None and getattr(user, "is_authenticated", False) and user.is_active:
+            await self._signed_in(user)
+        else:
+            self.auth_timer = asyncio.ensure_future(self._auth_deadline())
+
+    async def _auth_deadline(self) -> None:
+        await asyncio.sleep(AUTH_TIMEOUT_SECONDS)
+        if self.person is None:
+            await self.close(code=4401)
+
+    async def _signed_in(self, person: Any) -> None:
+        self.person = person
+        if self.auth_timer is not None:
+            self.auth_timer.cancel()
+        await self.channel_layer.group_add(person_group(person.pk), self.channel_name)
+        latest = await database_sync_to_async(latest_event_id)(person.pk)
+        self.latest_at_hello = latest
+        await self.send_json({"type": "hello", "person_id": person.pk, "latest": latest})
+
+    async def disconnect(self, code: int) -> None:
+        for task in (self.poller, self.auth_timer):
+            if task is not None:
+                task.cancel()
+        if self.person is not None:
+            await self.channel_layer.group_discard(person_group(self.person.pk), self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            await self._error("bad_frame")
+            return
+        kind = content.get("type")
+        if self.person is None:
+            if kind != "auth":
+                await self.close(code=4401)
+                return
+            person = await _person_for_token(content.get("token"))
+            if person is None:
+                await self.send_json({"type": "error", "error": "not_signed_in"})
+                await self.close(code=4401)
+                return
+            await self._signed_in(person)
+            return
+        if kind == "resume":
+            after = content.get("after")
+            if after is not None and (isinstance(after, bool) or not isinstance(after, int) or after < 0):
+                await self._error("bad_after")
+                return
+            async with self.lock:
+                self.cursor = self.latest_at_hello if after is None else after
+                await self._catch_up()
+            if self.poller is None:
+                self.poller = asyncio.ensure_future(self._poll())
+        elif kind == "ping":
+            await self.send_json({"type": "pong", "last": self.cursor})
+        elif kind == "auth":
+            await self._error("already_signed_in")
+        else:
+            await self._error("unknown_frame")
+
+    async def decode_json(self, text_data: str) -> Any:
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return None
+
+    async def _error(self, code: str) -> None:
+        await self.send_json({"type": "error", "error": code})
+
+    async def _catch_up(self) -> None:
+        """Send everything in the log after the cursor (call with the lock held)."""
+        assert self.cursor is not None
+        self.synced_at = time.monotonic()
+        while True:
+            frames = await database_sync_to_async(events_after)(self.person.pk, self.cursor, REPLAY_BATCH)
+            for frame in frames:
+                if frame["id"] > self.cursor:
+                    await self.send_json(frame)
+                    self.cursor = frame["id"]
+            if len(frames) < REPLAY_BATCH:
+                return
+
+    async def _poll(self) -> None:
+        # Only a socket that has heard nothing for a while reads the log: a push that arrived and
+        # matched its ``prev`` already proved the stream complete up to it.
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            if time.monotonic() - self.synced_at < POLL_SECONDS:
+                continue
+            try:
+                async with self.lock:
+                    await self._catch_up()
+            except Exception:  # noqa: BLE001 - a failed poll is retried; the socket stays up
+                log.warning("log poll for a socket failed; retrying in %s s", POLL_SECONDS)
+
+    async def event_push(self, message: dict[str, Any]) -> None:
+        """A live event from the channel layer (a hint: the log decides)."""
+        frame = message.get("frame") or {}
+        if self.cursor is None:
+            return
+        async with self.lock:
+            event_id = frame.get("id", 0)
+            if event_id <= self.cursor:
+                return
+            prev = frame.get("prev")
+            if prev is not None and prev <= self.cursor:
+                await self.send_json(frame)
+                self.cursor = event_id
+                self.synced_at = time.monotonic()
+            else:
+                log.debug("gap before event %s (prev %s, cursor %s): reading the log", event_id, prev, self.cursor)
+                await self._catch_up()

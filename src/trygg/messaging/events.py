@@ -1,0 +1,177 @@
+"""Appending to the event log and pushing after commit (design rule 3: the log is the truth).
+
+Ordering: an event's id is its place in every recipient's stream, so ids must become visible in
+id order. SQLite already runs one writer at a time (``transaction_mode: IMMEDIATE``); on
+PostgreSQL two transactions could take ids 9 and 10 and commit 10 first, and a client that saw 10
+would resume after it and lose 9 for ever. ``emit_event`` therefore takes a transaction-scoped
+advisory lock before it takes an id, which makes commit order equal id order; the lock is held
+only from the emit to the commit, so actions emit last.
+
+Gaps: each pushed frame carries ``prev``, the recipient's previous event id. A socket that has
+delivered up to ``prev`` can deliver the frame at once; one that has not (a push was lost: full
+channel, other process without Redis) reads the missing events from the log first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import weakref
+from collections.abc import Iterable
+from typing import Any
+
+from asgiref.sync import SyncToAsync, async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection, transaction
+
+from trygg.messaging.models import Event, EventRecipient, StreamHead
+
+log = logging.getLogger(__name__)
+
+# Any constant works; it only has to be the same in every process that appends events.
+EVENT_LOG_LOCK = 7_405_112
+
+
+def person_group(person_id: int) -> str:
+    """Return the channel-layer group every socket of a person joins."""
+    return f"person.{person_id}"
+
+
+def _lock_log() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_LOG_LOCK])
+
+
+def emit_event(event_type: str, recipient_ids: Iterable[int], payload: dict[str, Any]) -> Event:
+    """Append an event for ``recipient_ids`` to the log; push it to their sockets after commit.
+
+    Call inside the action's transaction, as its last write: if it rolls back, the event never
+    existed and no client is told about it. A payload of a registered type is validated first.
+    """
+    from trygg.messaging.event_types import validate_payload
+
+    payload = validate_payload(event_type, payload)
+    recipients = sorted(set(recipient_ids))
+    with transaction.atomic():
+        _lock_log()
+        prev = dict(StreamHead.objects.filter(person_id__in=recipients).values_list("person_id", "last_event_id"))
+        event = Event.objects.create(type=event_type, payload=payload)
+        _insert_recipients(event.pk, recipients)
+        StreamHead.objects.filter(person_id__in=recipients).update(last_event_id=event.pk)
+        missing = [pid for pid in recipients if pid not in prev]
+        if missing:
+            StreamHead.objects.bulk_create([StreamHead(person_id=pid, last_event_id=event.pk) for pid in missing])
+    prev_of = {pid: prev.get(pid, 0) for pid in recipients}
+    transaction.on_commit(lambda: push_event(event, recipients, prev_of))
+    return event
+
+
+def _insert_recipients(event_id: int, recipients: list[int]) -> None:
+    # One statement without building a model per recipient: a class channel's 30+ rows per message
+    # are the hottest insert in Trygg.
+    if not recipients:
+        return
+    table = connection.ops.quote_name(EventRecipient._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (event_id, person_id) VALUES (%s, %s)",  # noqa: S608 - table name is ours
+            [(event_id, pid) for pid in recipients],
+        )
+
+
+def event_frame(event: Event, prev: int | None = None) -> dict[str, Any]:
+    """Return the frame a client receives: ``{"id", "type", "prev"?, ...payload}``."""
+    frame = {**event.payload, "id": event.pk, "type": event.type}
+    if prev is not None:
+        frame["prev"] = prev
+    return frame
+
+
+def push_event(event: Event, recipient_ids: Iterable[int], prev_of: dict[int, int] | None = None) -> None:
+    """Push an already committed event to the recipients' sockets; losing a push loses nothing.
+
+    Under the ASGI server the push is handed to the event loop's pusher and the request goes on:
+    waiting for 30+ group sends on a loop that is busy writing frames held every sender's thread,
+    and capped a class channel at about 45 messages a second (``bench/bench_messaging.py``).
+    Elsewhere (commands, the notice worker, tests without a loop) it is sent before returning.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    item = (layer, event, list(recipient_ids), prev_of or {})
+    loop = _server_loop()
+    if loop is not None:
+        try:
+            loop.call_soon_threadsafe(_enqueue, item)
+            return
+        except RuntimeError:  # the loop closed under us: fall back to a direct send
+            pass
+    try:
+        async_to_sync(_send_all)(*item)
+    except Exception:  # noqa: BLE001 - an unreachable layer only costs the hint
+        log.warning("push of event %s failed; clients resume from the log", event.pk)
+
+
+def _server_loop() -> asyncio.AbstractEventLoop | None:
+    """Return the ASGI server's event loop when called from one of its request threads."""
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    if loop is None or getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
+        return None
+    return None if loop.is_closed() else loop
+
+
+# One queue and one pusher task per event loop: pushes leave in commit order, so a socket sees
+# frames in id order and does not mistake a reordering for a lost push.
+# Weakly keyed: a test's short-lived loop must not be kept alive by its queue.
+_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Queue[tuple[Any, ...]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _enqueue(item: tuple[Any, ...]) -> None:
+    loop = asyncio.get_running_loop()
+    queue = _queues.get(loop)
+    if queue is None:
+        queue = _queues[loop] = asyncio.Queue()
+        loop.create_task(_pusher(queue))
+    queue.put_nowait(item)
+
+
+async def _pusher(queue: asyncio.Queue[tuple[Any, ...]]) -> None:
+    while True:
+        item = await queue.get()
+        try:
+            await _send_all(*item)
+        except Exception:  # noqa: BLE001 - one failed push must not stop the ones after it
+            log.warning("push of event %s failed; clients resume from the log", item[1].pk)
+
+
+async def _send_all(layer: Any, event: Event, recipient_ids: list[int], prev_of: dict[int, int]) -> None:
+    for pid in recipient_ids:
+        try:
+            await layer.group_send(
+                person_group(pid), {"type": "event.push", "frame": event_frame(event, prev_of.get(pid))}
+            )
+        except Exception:  # noqa: BLE001 - a full channel only costs the hint
+            log.warning("push of event %s to one socket group failed; it resumes from the log", event.pk)
+
+
+def latest_event_id(person_id: int) -> int:
+    """Return the id of the newest event in a person's stream (0 if none)."""
+    head = StreamHead.objects.filter(person_id=person_id).values_list("last_event_id", flat=True).first()
+    return head or 0
+
+
+def events_after(person_id: int, after: int, limit: int = 500) -> list[dict[str, Any]]:
+    """Return a person's events after ``after`` in id order as frames, each with its ``prev``."""
+    rows = list(
+        Event.objects.filter(recipients__person_id=person_id, id__gt=after).order_by("id")[:limit]
+    )
+    frames = []
+    prev = after
+    for event in rows:
+        frames.append(event_frame(event, prev))
+        prev = event.pk
+    return frames

@@ -1,0 +1,322 @@
+"""Scoped reads of conversations and messages: a viewer sees only conversations they belong to.
+
+A private reply to an announcement (``Message.private_to``) is visible to its sender and the
+person it is addressed to only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from trygg.directory.models import Person
+from trygg.errors import NotFoundOrHidden
+from trygg.messaging.models import (
+    Attachment,
+    AttachmentPermission,
+    Conversation,
+    ConversationShare,
+    Membership,
+    Message,
+)
+
+PAGE_SIZE = 200
+
+
+def visible_messages(viewer_id: int) -> Q:
+    """Return the condition a message must meet for ``viewer_id`` besides membership."""
+    return Q(private_to__isnull=True) | Q(sender_id=viewer_id) | Q(private_to_id=viewer_id)
+
+
+def list_conversations(viewer: Person) -> list[Conversation]:
+    """Return the viewer's conversations, newest activity first, each with ``unread`` and ``last_read``."""
+    mine = Membership.objects.filter(conversation=OuterRef("pk"), person=viewer)
+    unread = (
+        Message.objects.filter(
+            conversation=OuterRef("pk"),
+            id__gt=OuterRef("last_read"),
+            deleted_at__isnull=True,
+        )
+        .exclude(sender=viewer)
+        .filter(visible_messages(viewer.pk))
+        .values("conversation")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return list(
+        Conversation.objects.filter(memberships__person=viewer)
+        .select_related("created_by", "school_class")
+        .annotate(last_read=Subquery(mine.values("last_read_message_id")[:1]))
+        .annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)))
+        .order_by("-last_message_at", "-id")
+    )
+
+
+def access_conversation(viewer: Person, conversation_id: int) -> Conversation:
+    """Return a conversation the viewer is a member of; anything else is 404."""
+    conversation = (
+        Conversation.objects.select_related("created_by", "school_class")
+        .filter(id=conversation_id, memberships__person=viewer)
+        .first()
+    )
+    if conversation is None:
+        raise NotFoundOrHidden()
+    return conversation
+
+
+def member_ids(conversation: Conversation) -> list[int]:
+    return list(Membership.objects.filter(conversation=conversation).values_list("person_id", flat=True))
+
+
+def list_members(conversation: Conversation) -> list[Person]:
+    """Return the members (callers have already checked that the viewer may see the conversation)."""
+    return list(Person.objects.filter(memberships__conversation=conversation).order_by("name"))
+
+
+def membership_of(viewer: Person, conversation: Conversation) -> Membership:
+    found = Membership.objects.filter(conversation=conversation, person=viewer).first()
+    if found is None:
+        raise NotFoundOrHidden()
+    return found
+
+
+def list_messages(
+    viewer: Person, conversation: Conversation, after: int | None = None, limit: int = PAGE_SIZE
+) -> list[Message]:
+    """Return the messages the viewer sees, oldest first; ``after`` pages forward from a message id.
+
+    Without ``after`` the newest ``limit`` messages are returned.
+    """
+    qs: QuerySet[Message] = (
+        Message.objects.filter(conversation=conversation)
+        .filter(visible_messages(viewer.pk))
+        .select_related("sender", "attachment")
+    )
+    if after is not None:
+        return list(qs.filter(id__gt=after).order_by("id")[:limit])
+    return list(reversed(qs.order_by("-id")[:limit]))
+
+
+def access_message(viewer: Person, message_id: int) -> Message:
+    """Return a message the viewer can see (member of its conversation, not someone else's private
+    reply); anything else is 404. The cases app uses this to check what a reporter may report."""
+    message = (
+        Message.objects.select_related("conversation", "sender")
+        .filter(id=message_id, conversation__memberships__person=viewer)
+        .filter(visible_messages(viewer.pk))
+        .first()
+    )
+    if message is None:
+        raise NotFoundOrHidden()
+    return message
+
+
+def neighbours(message: Message, before: int = 5, after: int = 5) -> list[Message]:
+    """Return the messages around ``message`` in its conversation (for a report's snapshot).
+
+    Private replies are left out: they were never visible to the conversation.
+    """
+    base = Message.objects.filter(conversation_id=message.conversation_id, private_to__isnull=True).select_related(
+        "sender"
+    )
+    earlier = list(base.filter(id__lt=message.id).order_by("-id")[:before])
+    later = list(base.filter(id__gt=message.id).order_by("id")[:after])
+    return [*reversed(earlier), message, *later]
+
+
+def list_child_conversations(viewer: Person, child_id: int) -> list[dict[str, Any]]:
+    """Return whom a child chats with (R-CHAT-03): conversations and members, never the text.
+
+    The policy decides (``conversation.view_child``); a guardian it does not allow sees a 404.
+    """
+    from trygg.messaging.actions import child_view_allowed
+
+    child = Person.objects.filter(id=child_id).first()
+    if child is None or not child_view_allowed(viewer, child):
+        raise NotFoundOrHidden()
+    from trygg.audit.actions import do_audit
+
+    # R-PRIV-02: a view of a child's conversations is confidential and is logged.
+    do_audit(viewer, "conversation.child_list_viewed", child)
+    conversations = Conversation.objects.filter(memberships__person=child).select_related("created_by")
+    result = []
+    for conv in conversations.order_by("-last_message_at", "-id"):
+        result.append(
+            {
+                "id": conv.pk,
+                "kind": conv.kind,
+                "title": conv.title,
+                "school_owned": conv.school_owned,
+                "members": [p.name for p in list_members(conv)],
+                "shared": ConversationShare.objects.filter(conversation=conv, guardian=viewer, pupil=child).exists(),
+            }
+        )
+    return result
+
+
+def access_shared_conversation(viewer: Person, conversation_id: int) -> tuple[Conversation, Person]:
+    """Return a conversation a child shared with the viewer (a guardian), with the child; else 404."""
+    share = (
+        ConversationShare.objects.select_related("conversation", "pupil")
+        .filter(conversation_id=conversation_id, guardian=viewer)
+        .first()
+    )
+    if share is None or share.pupil_id not in viewer.facts.child_ids:
+        raise NotFoundOrHidden()
+    from trygg.audit.actions import do_audit
+
+    do_audit(viewer, "conversation.shared_viewed", share.conversation, pupil_id=share.pupil_id)
+    return share.conversation, share.pupil
+
+
+def list_contacts(viewer: Person) -> list[Person]:
+    """Return the people the viewer can pick when starting a conversation: their classes' teachers
+    and pupils, the guardians of pupils they teach, their children, and other guardians of their
+    children's classes. Whether a chat is allowed is the policy's question, asked on create.
+
+    Pupils with a strictly confidential identity are listed for staff only (R-LIST-05).
+    """
+    from trygg.directory.models import Enrollment, Guardianship, Protection, TeachingAssignment
+
+    facts = viewer.facts
+    class_ids = facts.pupil_class_ids | facts.child_class_ids | facts.taught_class_ids
+    ids: set[int] = set(
+        TeachingAssignment.objects.filter(school_class_id__in=class_ids).values_list("teacher_id", flat=True)
+    )
+    pupil_classes = facts.pupil_class_ids | facts.taught_class_ids
+    pupils = set(Enrollment.objects.filter(school_class_id__in=pupil_classes).values_list("pupil_id", flat=True))
+    ids |= pupils
+    guardian_classes = facts.taught_class_ids | facts.child_class_ids
+    class_pupils = Enrollment.objects.filter(school_class_id__in=guardian_classes).values_list("pupil_id", flat=True)
+    ids |= set(
+        Guardianship.objects.filter(pupil_id__in=class_pupils, parental_responsibility=True).values_list(
+            "guardian_id", flat=True
+        )
+    )
+    ids |= set(facts.child_ids)
+    if facts.led_school_ids:
+        ids |= set(
+            TeachingAssignment.objects.filter(school_class__school_id__in=facts.led_school_ids).values_list(
+                "teacher_id", flat=True
+            )
+        )
+    if not facts.is_staff_member:
+        ids -= set(Protection.objects.filter(confidential_identity=True).values_list("pupil_id", flat=True))
+    ids.discard(viewer.pk)
+    return list(Person.objects.filter(id__in=ids, is_active=True).order_by("name"))
+
+
+# ---------------------------------------------------------------------------------- attachments
+
+
+def _related_to_attachment(viewer: Person) -> Q:
+    """Who can be concerned with an attachment at all; the policy then says what they may see."""
+    return (
+        Q(uploader=viewer)
+        | Q(permissions__person=viewer)
+        | Q(permissions__deciders=viewer)
+        | Q(conversation__memberships__person=viewer)
+    )
+
+
+def attachment_view_context(viewer: Person, attachment: Attachment) -> dict[str, Any]:
+    """Return what the ``attachment.view`` rules need about the viewer and the attachment."""
+    relations: set[str] = set()
+    if attachment.uploader_id == viewer.pk:
+        relations.add("uploader")
+    permissions = AttachmentPermission.objects.filter(attachment=attachment)
+    if permissions.filter(person=viewer).exists():
+        relations.add("pictured")
+    if permissions.filter(deciders=viewer).exists():
+        relations.add("decider")
+    member = Membership.objects.filter(conversation_id=attachment.conversation_id, person=viewer).exists()
+    if member:
+        relations.add("member")
+        if attachment.needs_agreement and viewer.facts.is_staff_member and attachment.uploader_id != viewer.pk:
+            relations.add("teacher")
+    message_visible = member and (
+        Message.objects.filter(attachment=attachment, deleted_at__isnull=True)
+        .filter(visible_messages(viewer.pk))
+        .exists()
+    )
+    pending = attachment.status == Attachment.Status.PENDING
+    return {
+        "relations": frozenset(relations),
+        "permissions_outstanding": pending and permissions.filter(status=AttachmentPermission.Status.PENDING).exists(),
+        "agreement_outstanding": pending and attachment.needs_agreement and attachment.agreed_at is None,
+        "message_visible": message_visible,
+        "uploader_is_staff": attachment.uploader.facts.is_staff_member,
+        "school_id": attachment.conversation.school_id,
+    }
+
+
+def access_attachment(viewer: Person, attachment_id: int) -> Attachment:
+    """Return an attachment the viewer may see; anything else is 404 (R-PAR-02, R-PUP-01).
+
+    A held attachment is seen by its sender, the people in it, whoever answers for them, and
+    (for a pupil's upload to a school conversation) the teachers asked to agree. Once shared, it
+    is seen by whoever sees its message. The policy (``attachment.view``) decides; a denial is 404,
+    so a held attachment does not even exist for the other members.
+    """
+    from trygg.policy.engine import decide
+
+    attachment = (
+        Attachment.objects.select_related("conversation", "uploader")
+        .filter(id=attachment_id)
+        .filter(_related_to_attachment(viewer))
+        .first()
+    )
+    if attachment is None:
+        raise NotFoundOrHidden()
+    decision = decide("attachment.view", viewer, attachment, attachment_view_context(viewer, attachment))
+    if not decision.allowed:
+        raise NotFoundOrHidden()
+    return attachment
+
+
+def list_attachment_requests(viewer: Person) -> list[Attachment]:
+    """Return held attachments the viewer is asked about: permission for someone in it they answer
+    for, or (as a teacher of the conversation) agreement to a pupil's upload. Newest first."""
+    asked = Q(
+        permissions__deciders=viewer,
+        permissions__status=AttachmentPermission.Status.PENDING,
+    )
+    if viewer.facts.is_staff_member:
+        asked |= Q(needs_agreement=True, agreed_at__isnull=True, conversation__memberships__person=viewer) & ~Q(
+            uploader=viewer
+        )
+    candidates = (
+        Attachment.objects.filter(status=Attachment.Status.PENDING)
+        .filter(asked)
+        .select_related("conversation", "uploader")
+        .distinct()
+        .order_by("-id")[:100]
+    )
+    return [a for a in candidates if _may_view(viewer, a)]
+
+
+def list_pending_uploads(viewer: Person, conversation: Conversation | None = None) -> list[Attachment]:
+    """Return the viewer's own attachments that are still waiting, newest first."""
+    qs = Attachment.objects.filter(uploader=viewer, status=Attachment.Status.PENDING).select_related(
+        "conversation", "uploader"
+    )
+    if conversation is not None:
+        qs = qs.filter(conversation=conversation)
+    return list(qs.order_by("-id")[:100])
+
+
+def _may_view(viewer: Person, attachment: Attachment) -> bool:
+    try:
+        access_attachment(viewer, attachment.pk)
+    except NotFoundOrHidden:
+        return False
+    return True
+
+
+def list_pictured_choices(viewer: Person, conversation: Conversation) -> list[Person]:
+    """Return whom the viewer can name as being in a photo: the conversation's members and the
+    people the viewer can find in the directory (themselves included)."""
+    ids = set(member_ids(conversation)) | {p.pk for p in list_contacts(viewer)}
+    return list(Person.objects.filter(id__in=ids, is_active=True).order_by("name"))

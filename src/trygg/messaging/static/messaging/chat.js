@@ -1,0 +1,279 @@
+// One conversation: live messages over the event socket, nudges and refusals shown before sending.
+// Message text is only ever set with textContent: nothing a person writes can become markup.
+import { api } from "../web/trygg.js";
+import { EventStream } from "./events.js";
+import { attachmentNode, onAttachmentFrame, setUpAttachments } from "./attachments.js";
+
+const root = document.getElementById("conversation");
+if (root) setUp(root);
+
+function setUp(root) {
+  const conversationId = Number(root.dataset.conversationId);
+  const me = Number(root.dataset.me);
+  const isChannel = root.dataset.channel === "1";
+  const t = document.getElementById("i18n-strings").dataset;
+  const list = document.getElementById("messages");
+  const form = document.getElementById("composer");
+  const body = document.getElementById("body");
+  const feedback = document.getElementById("composer-feedback");
+  const replyTo = document.getElementById("reply_to");
+  const replyInfo = document.getElementById("reply-info");
+  const sendButton = document.getElementById("send");
+  let readTimer = null;
+
+  const el = (tag, cls, text) => {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  };
+
+  function render(message) {
+    let item = list.querySelector(`li[data-message-id="${message.id}"]`);
+    const fresh = !item;
+    if (fresh) item = el("li");
+    item.className = "message" + (message.sender.id === me ? " mine" : "") + (message.private_to ? " private" : "");
+    item.dataset.messageId = String(message.id);
+    item.dataset.senderId = String(message.sender.id);
+    item.dataset.announcement = message.is_announcement ? "1" : "0";
+    item.dataset.discussion = message.discussion_open ? "1" : "0";
+    item.replaceChildren();
+    const meta = el("p", "message-meta");
+    meta.append(el("span", "sender", message.sender.name), " ");
+    const time = el("time", "", new Date(message.created_at).toLocaleString([], { day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit" }));
+    time.dateTime = message.created_at;
+    meta.append(time);
+    if (message.edited_at) meta.append(" ", el("span", "edited", `(${t.edited})`));
+    if (message.private_to) meta.append(" ", el("span", "private-label", t.private));
+    item.append(meta);
+    if (message.deleted) {
+      item.append(el("p", "body deleted", t.deleted));
+    } else {
+      item.append(el("p", "body", message.body));
+      if (message.attachment) item.append(attachmentNode(message.attachment));
+      item.append(reportLink(message.id));
+    }
+    decorate(item);
+    if (fresh) insertInOrder(item);
+    return item;
+  }
+
+  // Every message can be reported (R-SAFE-02, R-PUP-02: "show an adult" for young pupils).
+  // A GET form, not a link: it opens the report page with the message id.
+  function reportLink(id) {
+    const form = el("form", "message-report");
+    form.method = "get";
+    form.action = root.dataset.reportUrl;
+    const input = el("input");
+    input.type = "hidden";
+    input.name = "message";
+    input.value = String(id);
+    const button = el("button", "button-small report-link", t.report);
+    button.type = "submit";
+    form.append(input, button);
+    return form;
+  }
+
+  function insertInOrder(item) {
+    const id = Number(item.dataset.messageId);
+    const later = [...list.children].find((li) => Number(li.dataset.messageId) > id);
+    list.insertBefore(item, later || null);
+    item.scrollIntoView({ block: "nearest" });
+  }
+
+  function ownActions(item, actions) {
+    if (Number(item.dataset.senderId) !== me || item.querySelector(".body.deleted")) return;
+    const id = item.dataset.messageId;
+    const edit = el("button", "button-small", t.edit);
+    edit.type = "button";
+    edit.addEventListener("click", () => {
+      const text = item.querySelector(".body");
+      const editor = el("textarea");
+      editor.value = text.textContent;
+      editor.setAttribute("aria-label", t.edit);
+      editor.maxLength = Number(root.dataset.maxChars);
+      const save = el("button", "button-small button-primary", t.save);
+      save.type = "button";
+      const cancel = el("button", "button-small", t.cancel);
+      cancel.type = "button";
+      const box = el("div", "edit-box");
+      box.append(editor, save, cancel);
+      text.hidden = true;
+      text.after(box);
+      editor.focus();
+      cancel.addEventListener("click", () => { box.remove(); text.hidden = false; edit.focus(); });
+      save.addEventListener("click", async () => {
+        try {
+          render(await api(`/api/v1/messages/${id}`, { method: "PATCH", body: { body: editor.value } }));
+        } catch (error) {
+          showRefusal(error.data || { message: error.message });
+        }
+      });
+    });
+    const remove = el("button", "button-small button-danger", t.delete);
+    remove.type = "button";
+    let armed = false;
+    remove.addEventListener("click", async () => {
+      if (!armed) {
+        armed = true;
+        remove.textContent = t.confirmDelete;
+        setTimeout(() => { armed = false; remove.textContent = t.delete; }, 4000);
+        return;
+      }
+      try {
+        render(await api(`/api/v1/messages/${id}`, { method: "DELETE" }));
+      } catch (error) {
+        showRefusal(error.data || { message: error.message });
+      }
+    });
+    actions.append(edit, " ", remove);
+  }
+
+  function decorate(item) {
+    if (item.querySelector(".message-actions")) return;
+    const actions = el("p", "message-actions");
+    ownActions(item, actions);
+    if (!isChannel || item.dataset.announcement !== "1") {
+      if (actions.childNodes.length) item.append(actions);
+      return;
+    }
+    const reply = el("button", "button-small", t.reply);
+    reply.type = "button";
+    reply.addEventListener("click", () => {
+      replyTo.value = item.dataset.messageId;
+      replyInfo.textContent = item.dataset.discussion === "1" || Number(item.dataset.senderId) === me ? t.replyOpen : t.replyPrivate;
+      replyInfo.hidden = false;
+      body.disabled = false;
+      sendButton.disabled = false;
+      body.focus();
+    });
+    actions.append(" ", reply);
+    if (Number(item.dataset.senderId) === me) {
+      const toggle = el("button", "button-small", item.dataset.discussion === "1" ? t.close : t.open);
+      toggle.type = "button";
+      toggle.addEventListener("click", async () => {
+        const updated = await api(`/api/v1/messages/${item.dataset.messageId}/discussion`, {
+          method: "POST", body: { open: item.dataset.discussion !== "1" } });
+        render(updated);
+      });
+      actions.append(" ", toggle);
+    }
+    item.append(actions);
+  }
+
+  list.querySelectorAll("li.message").forEach(decorate);
+  setUpAttachments(conversationId);
+
+  function markReadSoon(messageId) {
+    clearTimeout(readTimer);
+    readTimer = setTimeout(() => {
+      if (document.visibilityState === "visible") {
+        api(`/api/v1/conversations/${conversationId}/read`, { method: "POST", body: { message_id: messageId } }).catch(() => {});
+      }
+    }, 300);
+  }
+
+  new EventStream(root.dataset.latestEventId, (frame) => {
+    if (frame.conversation_id !== conversationId) return;
+    if (frame.type === "message.new" || frame.type === "message.edited") {
+      render(frame.message);
+      if (frame.type === "message.new" && frame.message.sender.id !== me) markReadSoon(frame.message.id);
+    } else if (frame.type === "message.deleted") {
+      const item = list.querySelector(`li[data-message-id="${frame.message_id}"]`);
+      if (item) {
+        const text = item.querySelector(".body");
+        text.hidden = false;
+        text.className = "body deleted";
+        text.textContent = t.deleted;
+        item.querySelector(".edit-box")?.remove();
+        item.querySelector(".message-actions")?.remove();
+        item.querySelector(".message-report")?.remove();
+        item.querySelector(".attachment")?.remove();
+      }
+    } else if (frame.type.startsWith("attachment.")) {
+      onAttachmentFrame(frame);
+    }
+  }, (state) => {
+    root.dataset.socket = state;
+    if (state === "closed") feedback.textContent = t.offline;
+    else if (feedback.textContent === t.offline) feedback.textContent = "";
+  });
+
+  function showRefusal(data) {
+    feedback.replaceChildren();
+    const box = el("div", "error refusal");
+    box.setAttribute("role", "alert");
+    box.dataset.testid = "refusal";
+    box.append(el("p", "", `${t.refused} ${data.message || data.reason || ""}`));
+    if (data.rule) box.append(el("p", "rule-ref", `${data.rule}${data.requirement ? ` (${data.requirement})` : ""}`));
+    feedback.append(box);
+  }
+
+  function showNudges(nudges, text) {
+    feedback.replaceChildren();
+    const box = el("div", "notice nudge");
+    box.dataset.testid = "nudge";
+    for (const nudge of nudges) box.append(el("p", "", nudge.message));
+    const anyway = el("button", "button-small", t.sendAnyway);
+    anyway.type = "button";
+    anyway.addEventListener("click", () => send(text));
+    const change = el("button", "button-small", t.editText);
+    change.type = "button";
+    change.addEventListener("click", () => { feedback.replaceChildren(); body.focus(); });
+    box.append(anyway, " ", change);
+    feedback.append(box);
+    anyway.focus();
+  }
+
+  async function send(text) {
+    const payload = { body: text, client_txn_id: crypto.randomUUID() };
+    if (replyTo.value) payload.reply_to = Number(replyTo.value);
+    sendButton.disabled = true;
+    try {
+      // A retry after a network error reuses the txn id, so it can never send twice.
+      let message;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          message = await api(`/api/v1/conversations/${conversationId}/messages`, { method: "POST", body: payload });
+          break;
+        } catch (error) {
+          if (error.status || attempt >= 2) throw error;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+      render(message);
+      body.value = "";
+      feedback.replaceChildren();
+      replyTo.value = "";
+      replyInfo.hidden = true;
+      if (document.getElementById("reply-only")) body.disabled = true;
+    } catch (error) {
+      showRefusal(error.data || { message: error.message });
+    } finally {
+      sendButton.disabled = body.disabled;
+      body.focus();
+    }
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = body.value.trim();
+    if (!text) return;
+    const check = { body: text };
+    if (replyTo.value) check.reply_to = Number(replyTo.value);
+    let decision;
+    try {
+      decision = await api(`/api/v1/conversations/${conversationId}/messages/preview`, { method: "POST", body: check });
+    } catch (error) {
+      showRefusal(error.data || { message: error.message });
+      return;
+    }
+    if (!decision.allowed) { showRefusal(decision); return; }
+    if (decision.nudges.length) { showNudges(decision.nudges, text); return; }
+    await send(text);
+  });
+
+  body.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
+  });
+}

@@ -1,0 +1,44 @@
+// The event stream of the signed-in person over /ws/events, with resume after every reconnect.
+// The server sends each event once and in order; the client still drops ids it has seen, so a
+// reconnect racing a push can never show a message twice.
+
+export class EventStream {
+  constructor(after, onEvent, onState = () => {}) {
+    this.last = Number(after) || 0;
+    this.onEvent = onEvent;
+    this.onState = onState;
+    this.delay = 500;
+    this.closed = false;
+    this.connect();
+  }
+
+  connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const ws = new WebSocket(`${scheme}://${location.host}/ws/events`);
+    this.ws = ws;
+    ws.addEventListener("message", (e) => {
+      let frame;
+      try { frame = JSON.parse(e.data); } catch { return; }
+      if (frame.type === "hello") {
+        ws.send(JSON.stringify({ type: "resume", after: this.last }));
+        this.delay = 500;
+        this.onState("open");
+        return;
+      }
+      if (typeof frame.id !== "number" || frame.id <= this.last) return;
+      this.last = frame.id;
+      this.onEvent(frame);
+    });
+    ws.addEventListener("close", () => {
+      if (this.closed) return;
+      this.onState("closed");
+      setTimeout(() => this.connect(), this.delay);
+      this.delay = Math.min(this.delay * 2, 10000);
+    });
+  }
+
+  close() {
+    this.closed = true;
+    this.ws.close();
+  }
+}

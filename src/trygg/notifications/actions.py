@@ -1,0 +1,238 @@
+"""Writes of the notifications app: queueing notices, delivering them, preferences, quiet hours.
+
+Delivery asks the policy (``notification.deliver``) when a notice is due: a hold (R-CHAT-05)
+moves it to the end of school hours or the class's quiet hours, where it joins that person's
+digest. Texts are neutral (R-STAFF-06): they say that something is new, never who or what.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from trygg.audit.actions import do_audit
+from trygg.directory.models import Person, SchoolClass
+from trygg.errors import BadInput, NotFoundOrHidden
+from trygg.notifications.models import Channel, ClassQuietHours, Notice, NoticePreference
+from trygg.notifications.sms import SmsError, get_sms_backend
+from trygg.notifications.texts import notice_text
+from trygg.policy.engine import check, decide
+from trygg.policy.packs_schema import validate_schedule
+
+log = logging.getLogger(__name__)
+
+# Give people reading in the app a moment before anything goes out of it.
+NOTICE_DELAY = timedelta(seconds=float(os.environ.get("TRYGG_NOTICE_DELAY_SECONDS", "60")))
+STALE_CLAIM = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+PREFERENCE_FIELDS = ("email_messages", "sms_messages", "email_other", "sms_other")
+
+
+_DEFAULT_MESSAGE_CHANNELS = (
+    NoticePreference._meta.get_field("email_messages").default,
+    NoticePreference._meta.get_field("sms_messages").default,
+)
+
+
+def preferences_of(person_ids: Iterable[int]) -> dict[int, NoticePreference]:
+    ids = list(person_ids)
+    found = {p.person_id: p for p in NoticePreference.objects.filter(person_id__in=ids)}
+    return {pid: found.get(pid) or NoticePreference(person_id=pid) for pid in ids}
+
+
+def queue_message_notices(conversation: Any, recipient_ids: Iterable[int], now: datetime | None = None) -> int:
+    """Queue one "new messages" notice per recipient and chosen channel, unless one is already waiting.
+
+    Called inside the send transaction, so the notice exists exactly when the message does.
+    """
+    ids = list(recipient_ids)
+    if not ids:
+        return 0
+    now = now or timezone.now()
+    waiting = set(
+        Notice.objects.filter(
+            person_id__in=ids, conversation_id=conversation.pk, kind="new_message", sent_at__isnull=True
+        ).values_list("person_id", "channel")
+    )
+    # Defaults (e-mail yes, SMS no) for people who never chose, without a model object each.
+    chosen = {
+        row[0]: row[1:]
+        for row in NoticePreference.objects.filter(person_id__in=ids).values_list(
+            "person_id", "email_messages", "sms_messages"
+        )
+    }
+    rows = []
+    for pid in ids:
+        email, sms = chosen.get(pid, _DEFAULT_MESSAGE_CHANNELS)
+        for channel, wanted in ((Channel.EMAIL, email), (Channel.SMS, sms)):
+            if wanted and (pid, channel) not in waiting:
+                rows.append(Notice(person_id=pid, channel=channel, kind="new_message",
+                                   conversation_id=conversation.pk, created_at=now, due_at=now + NOTICE_DELAY))
+    Notice.objects.bulk_create(rows)
+    return len(rows)
+
+
+def queue_notice(person_id: int, kind: str, *, other: bool = True, now: datetime | None = None) -> int:
+    """Queue a neutral notice of ``kind`` (meetings, cases) on the channels the person chose."""
+    now = now or timezone.now()
+    pref = preferences_of([person_id])[person_id]
+    rows = []
+    for channel, wanted in ((Channel.EMAIL, pref.email_other), (Channel.SMS, pref.sms_other)):
+        if wanted:
+            rows.append(Notice(person_id=person_id, channel=channel, kind=kind, created_at=now, due_at=now))
+    Notice.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _claim(now: datetime, limit: int) -> list[Notice]:
+    """Claim due notices: a row is ours only if our conditional update changed it."""
+    Notice.objects.filter(sent_at__isnull=True, claimed_at__lt=now - STALE_CLAIM).update(claimed_at=None)
+    candidates = list(
+        Notice.objects.filter(sent_at__isnull=True, failed=False, claimed_at__isnull=True, due_at__lte=now)
+        .order_by("due_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    claimed = []
+    for notice_id in candidates:
+        if Notice.objects.filter(id=notice_id, claimed_at__isnull=True).update(claimed_at=now) == 1:
+            claimed.append(notice_id)
+    return list(Notice.objects.filter(id__in=claimed).order_by("id"))
+
+
+def _deliver_context(notice: Notice, person: Person, now: datetime,
+                     conversations: Mapping[int, Any], quiet: Mapping[int, Any]) -> tuple[Any, dict[str, Any]]:
+    conversation = conversations.get(notice.conversation_id) if notice.conversation_id else None
+    facts = person.facts
+    class_id = min(facts.pupil_class_ids) if facts.pupil_class_ids else (
+        conversation.school_class_id if conversation is not None else None
+    )
+    school_id = conversation.school_id if conversation is not None else min(facts.school_ids, default=None)
+    return conversation, {
+        "recipient": facts,
+        "social": bool(conversation is not None and not conversation.school_owned),
+        "now": now,
+        "school_id": school_id,
+        "class_id": class_id,
+        "class_quiet_hours": quiet.get(class_id) if class_id is not None else None,
+    }
+
+
+def _already_read(notice: Notice) -> bool:
+    if notice.kind != "new_message" or notice.conversation_id is None:
+        return False
+    from trygg.messaging.models import Membership, Message
+
+    membership = Membership.objects.filter(conversation_id=notice.conversation_id, person_id=notice.person_id).first()
+    if membership is None:
+        return True
+    newest = (
+        Message.objects.filter(conversation_id=notice.conversation_id, deleted_at__isnull=True)
+        .exclude(sender_id=notice.person_id)
+        .aggregate(m=Max("id"))["m"]
+    )
+    return newest is None or membership.last_read_message_id >= newest
+
+
+def deliver_due(now: datetime | None = None, limit: int = 200) -> int:
+    """Deliver due notices (one message per person and channel); return how many were sent."""
+    from trygg.messaging.models import Conversation
+
+    now = now or timezone.now()
+    notices = _claim(now, limit)
+    if not notices:
+        return 0
+    people = {p.pk: p for p in Person.objects.filter(id__in={n.person_id for n in notices})}
+    conversations = {c.pk: c for c in Conversation.objects.filter(id__in={n.conversation_id for n in notices})}
+    quiet = dict(ClassQuietHours.objects.values_list("school_class_id", "schedule"))
+    ready: dict[tuple[int, str], list[Notice]] = defaultdict(list)
+    for notice in notices:
+        person = people.get(notice.person_id)
+        if person is None or not person.is_active or _already_read(notice):
+            Notice.objects.filter(pk=notice.pk).update(sent_at=now)
+            continue
+        conversation, context = _deliver_context(notice, person, now, conversations, quiet)
+        decision = decide("notification.deliver", person, conversation, context)
+        if not decision.allowed:
+            Notice.objects.filter(pk=notice.pk).update(sent_at=now, failed=True)
+            continue
+        holds = [ob.data["until"] for ob in decision.obligations_of("hold") if ob.data.get("until")]
+        if holds:
+            Notice.objects.filter(pk=notice.pk).update(due_at=max(holds), held=True, claimed_at=None)
+            continue
+        ready[(notice.person_id, notice.channel)].append(notice)
+    sent = 0
+    for (person_id, channel), group in ready.items():
+        person = people[person_id]
+        digest = any(n.held for n in group)
+        conversations_n = len({n.conversation_id for n in group if n.conversation_id})
+        subject, body = notice_text(person.language, [n.kind for n in group], max(conversations_n, 1), digest)
+        ids = [n.pk for n in group]
+        try:
+            _send(person, channel, subject, body)
+        except (SmsError, OSError) as exc:
+            log.warning("notice delivery on %s failed (%s); retrying later", channel, type(exc).__name__)
+            for n in group:
+                failed = n.attempts + 1 >= MAX_ATTEMPTS
+                Notice.objects.filter(pk=n.pk).update(
+                    claimed_at=None, attempts=n.attempts + 1, failed=failed,
+                    due_at=now + timedelta(minutes=2 ** n.attempts),
+                )
+            continue
+        Notice.objects.filter(id__in=ids).update(sent_at=now)
+        sent += 1
+    return sent
+
+
+def _send(person: Person, channel: str, subject: str, body: str) -> None:
+    if channel == Channel.EMAIL:
+        if person.email:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [person.email], fail_silently=False)
+    elif channel == Channel.SMS and person.phone:
+        get_sms_backend().send(person.phone, body)
+
+
+def check_set_preferences(actor: Person, **values: Any) -> NoticePreference:
+    """Each person chooses which out-of-app notices they get."""
+    unknown = set(values) - set(PREFERENCE_FIELDS)
+    if unknown:
+        raise BadInput(_("Unknown notice preference."), code="unknown_preference")
+    if not all(isinstance(v, bool) for v in values.values()):
+        raise BadInput(_("Notice preferences are true or false."), code="bad_preference")
+    with transaction.atomic():
+        pref, _created = NoticePreference.objects.select_for_update().get_or_create(person=actor)
+        for name, value in values.items():
+            setattr(pref, name, value)
+        pref.save()
+        do_audit(actor, "notifications.preferences_changed", actor, **values)
+    return pref
+
+
+def check_set_quiet_hours(actor: Person, class_id: int, schedule: Any) -> ClassQuietHours:
+    """The contact teacher sets the class's quiet hours (R-CHAT-05)."""
+    school_class = SchoolClass.objects.filter(id=class_id).first()
+    if school_class is None or (
+        school_class.pk not in actor.facts.taught_class_ids and school_class.school_id not in actor.facts.led_school_ids
+    ):
+        raise NotFoundOrHidden()
+    try:
+        validate_schedule(schedule)
+    except ValueError as exc:
+        raise BadInput(str(exc), code="bad_schedule") from None
+    check("notification.set_quiet_hours", actor, school_class)
+    with transaction.atomic():
+        quiet, _created = ClassQuietHours.objects.update_or_create(
+            school_class=school_class, defaults={"schedule": schedule, "set_by": actor}
+        )
+        do_audit(actor, "notifications.quiet_hours_set", school_class, schedule=schedule)
+    return quiet

@@ -1,0 +1,71 @@
+"""Out-of-app notices: the outbox a worker claims, preferences, and class quiet hours.
+
+The outbox is a table, not a queue server: a worker claims a row with
+``UPDATE ... SET claimed_at = now WHERE id = ? AND claimed_at IS NULL`` and goes ahead only if
+one row changed, so two workers never send the same notice. A crash leaves rows unclaimed or
+claimed-but-unsent; stale claims are released after a timeout.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("Text message")
+
+
+class Notice(models.Model):
+    """One notice to one person on one channel. ``kind`` picks a neutral text; no message text here."""
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    kind = models.CharField(max_length=40)
+    # Ids only, for grouping and links; never names or text (R-STAFF-06).
+    conversation_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Held notices (school hours, quiet hours) are due later and are sent as one digest.
+    due_at = models.DateTimeField(default=timezone.now)
+    held = models.BooleanField(default=False)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    failed = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["sent_at", "due_at"], name="notice_due_idx"),
+            models.Index(fields=["conversation_id", "person"], name="notice_conversation_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"notice {self.pk} {self.kind} → {self.person_id} ({self.channel})"
+
+
+class NoticePreference(models.Model):
+    """Which out-of-app notices a person wants (privacy by default: e-mail on, SMS off)."""
+
+    person = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    email_messages = models.BooleanField(_("e-mail about new messages"), default=True)
+    sms_messages = models.BooleanField(_("text message about new messages"), default=False)
+    email_other = models.BooleanField(_("e-mail about meetings and cases"), default=True)
+    sms_other = models.BooleanField(_("text message about meetings and cases"), default=False)
+
+    def __str__(self) -> str:
+        return f"preferences of {self.person_id}"
+
+
+class ClassQuietHours(models.Model):
+    """Quiet hours a contact teacher set for a class (R-CHAT-05), as a weekly schedule."""
+
+    school_class = models.OneToOneField("directory.SchoolClass", on_delete=models.CASCADE, related_name="+")
+    schedule = models.JSONField(default=dict)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"quiet hours of class {self.school_class_id}"

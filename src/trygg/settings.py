@@ -1,0 +1,239 @@
+"""Django settings for Trygg, read from the environment with safe defaults.
+
+Embedded default: SQLite (WAL) under ``TRYGG_DATA_DIR`` and an in-memory channel
+layer. At scale: ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+REPO_DIR = BASE_DIR.parent.parent
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DATA_DIR = Path(os.environ.get("TRYGG_DATA_DIR") or REPO_DIR / "var").resolve()
+
+DEBUG = env_bool("TRYGG_DEBUG")
+# A development key is only acceptable while DEBUG or in the demo; production sets TRYGG_SECRET_KEY.
+SECRET_KEY = os.environ.get("TRYGG_SECRET_KEY") or "trygg-insecure-development-key-set-TRYGG_SECRET_KEY"
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("TRYGG_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("TRYGG_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "trygg.audit",
+    "trygg.directory",
+    "trygg.policy",
+    "trygg.messaging",
+    "trygg.notifications",
+    "trygg.meetings",
+    "trygg.classlist",
+    "trygg.cases",
+    "trygg.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "trygg.web.middleware.StaticFilesMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "trygg.web.middleware.SignedInPagesMiddleware",
+    "trygg.api_errors.ApiErrorMiddleware",
+]
+
+ROOT_URLCONF = "trygg.urls"
+ASGI_APPLICATION = "trygg.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "trygg.web.context.shell",
+            ],
+        },
+    },
+]
+
+DATA_DIR_DB = DATA_DIR / "trygg.sqlite3"
+if os.environ.get("DATABASE_URL"):
+    # Sync views share one thread per process (trygg/asgi.py), so a kept connection is reused by
+    # every request instead of being opened for each; health checks drop one the server closed.
+    DATABASES = {
+        "default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)
+    }
+    # Parallel developers and CI runs on one server each get their own test database.
+    if os.environ.get("TRYGG_TEST_DB_NAME"):
+        DATABASES["default"]["TEST"] = {"NAME": os.environ["TRYGG_TEST_DB_NAME"]}
+else:
+    DATABASES = {
+        "default": {
+            # Django's backend plus in-process queuing of writers (see trygg/sqlite/base.py).
+            "ENGINE": "trygg.sqlite",
+            "NAME": DATA_DIR_DB,
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": {
+                # WAL lets readers run beside one writer; IMMEDIATE makes writers queue on the
+                # busy timeout instead of failing with "database is locked" on upgrade.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "directory.Person"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": os.environ.get("TRYGG_CHANNEL_PREFIX", "trygg"),
+                "capacity": 1000,
+                "expiry": 30,
+            },
+        }
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("TRYGG_CHANNEL_PREFIX", "trygg"),
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "trygg"}}
+
+LANGUAGE_CODE = "nb"
+LANGUAGES = [("nb", _("Norwegian Bokmål")), ("da", _("Danish")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = os.environ.get("TRYGG_TIME_ZONE", "Europe/Oslo")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+# collectstatic target for deployments behind a proxy; the app serves static files itself otherwise.
+STATIC_ROOT = os.environ.get("TRYGG_STATIC_ROOT") or None
+# Served from the apps' static folders by WhiteNoise: no collectstatic step for the embedded demo.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"
+# Uploads are served only through views that check access, never as public files.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+TRYGG_API_MAX_BODY = int(os.environ.get("TRYGG_API_MAX_BODY", 1024 * 1024))
+# Multipart bodies carry files (chat attachments, case evidence): a phone photo is 2-5 MB. Each
+# upload action still enforces its own per-file limit with 413.
+TRYGG_API_MAX_UPLOAD_BODY = int(os.environ.get("TRYGG_API_MAX_UPLOAD_BODY", 24 * 1024 * 1024))
+
+# Security: cookies and headers safe by default; TLS-only settings follow TRYGG_HTTPS.
+HTTPS = env_bool("TRYGG_HTTPS")
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False  # htmx and the ES modules read it to send X-CSRFToken
+SESSION_COOKIE_AGE = 12 * 3600
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = HTTPS and not env_bool("TRYGG_BEHIND_PROXY_NO_REDIRECT")
+SECURE_HSTS_SECONDS = int(os.environ.get("TRYGG_HSTS_SECONDS", 31536000 if HTTPS else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+if env_bool("TRYGG_BEHIND_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:", "mediastream:"],
+        "connect-src": ["'self'", "ws:", "wss:"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+EMAIL_BACKEND = os.environ.get("TRYGG_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("TRYGG_FROM_EMAIL", "trygg@localhost")
+TRYGG_SMS_BACKEND = os.environ.get("TRYGG_SMS_BACKEND", "trygg.notifications.sms.LoggingSmsBackend")
+TRYGG_SMS_GATEWAY_URL = os.environ.get("TRYGG_SMS_GATEWAY_URL", "")
+TRYGG_SMS_GATEWAY_TOKEN = os.environ.get("TRYGG_SMS_GATEWAY_TOKEN", "")
+TRYGG_PUBLIC_URL = os.environ.get("TRYGG_PUBLIC_URL", "http://127.0.0.1:8000")
+
+# WebRTC: STUN/TURN servers handed to meeting participants. JSON list of RTCIceServer dicts.
+TRYGG_ICE_SERVERS = os.environ.get("TRYGG_ICE_SERVERS", "[]")
+
+LOGIN_THROTTLE = {
+    "per_account": int(os.environ.get("TRYGG_LOGIN_MAX_PER_ACCOUNT", 5)),
+    "per_address": int(os.environ.get("TRYGG_LOGIN_MAX_PER_ADDRESS", 20)),
+    "window_seconds": int(os.environ.get("TRYGG_LOGIN_WINDOW", 900)),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("TRYGG_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

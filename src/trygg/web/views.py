@@ -1,0 +1,97 @@
+"""The shell: sign-in, sign-out, the home page per role, and the health check."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth import login, logout
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from trygg.audit.actions import do_audit
+from trygg.directory import actions as directory_actions
+from trygg.directory.models import Person
+from trygg.directory.queries import list_classes
+from trygg.errors import NotSignedIn, TooManyRequests
+from trygg.web.export import export_own_data
+from trygg.web.forms import LoginForm
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    form = LoginForm(request.POST or None)
+    error = None
+    status = 200
+    next_url = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = directory_actions.check_credentials(
+                request,
+                form.cleaned_data["username"],
+                form.cleaned_data["password"],
+                directory_actions.client_address(request),
+            )
+        except (NotSignedIn, TooManyRequests) as exc:
+            error = exc.message
+            status = exc.status
+        else:
+            login(request, person)
+            return redirect(next_url)
+    elif request.method == "POST":
+        status = 400
+    return render(request, "web/login.html", {"form": form, "error": error, "next": next_url}, status=status)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("web:login")
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    person = request.user
+    roles = person.facts.roles
+    return render(
+        request,
+        "web/home.html",
+        {
+            "person": person,
+            "classes": list(list_classes(person)),
+            "is_pupil": "pupil" in roles,
+            "is_guardian": "guardian" in roles,
+            "is_teacher": "teacher" in roles,
+            "is_leader": "leader" in roles or "admin" in roles,
+            "is_rep": bool({"union_rep", "safety_rep"} & roles),
+            "children": list(person.guardianships.filter(parental_responsibility=True).select_related("pupil")),
+        },
+    )
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def my_data(request: HttpRequest) -> HttpResponse:
+    """Download everything Trygg holds about the signed-in person (R-PRIV-04)."""
+    return own_data_response(request.user)
+
+
+def own_data_response(person: Person) -> HttpResponse:
+    """Return the right-of-access document as a JSON download, and audit that it was made."""
+    data = export_own_data(person)
+    do_audit(person, "person.exported_own_data", person)
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="trygg-{person.username}.json"'
+    return response

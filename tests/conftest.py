@@ -1,0 +1,290 @@
+"""Shared fixtures: the demo school, its people, API clients, and the live server + browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("TRYGG_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # CI sets the scale-path variables and must fail, not skip, when they cannot be reached.
+    if os.environ.get("DATABASE_URL"):
+        import psycopg
+
+        url = os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
+        try:
+            psycopg.connect(url, connect_timeout=5).close()
+        except Exception as exc:  # noqa: BLE001
+            raise pytest.UsageError(f"DATABASE_URL is set but PostgreSQL is unreachable: {exc}") from exc
+    if os.environ.get("REDIS_URL"):
+        import redis
+
+        try:
+            redis.Redis.from_url(os.environ["REDIS_URL"], socket_connect_timeout=5).ping()
+        except Exception as exc:  # noqa: BLE001
+            raise pytest.UsageError(f"REDIS_URL is set but Redis is unreachable: {exc}") from exc
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run browser tests last: Playwright's sync API keeps an event loop on the main thread,
+    and Django refuses database calls from a thread with a running loop."""
+    items.sort(key=lambda item: "/e2e/" in str(item.path).replace("\\", "/"))
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """Close connections after each use in the test process: a kept one in a socket test's thread
+    would hold the test database open at teardown. Live servers keep theirs (their own settings)."""
+    from django.conf import settings
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> None:
+    """Seed the demo school once per session, committed, for every test to share."""
+    from trygg.directory.demo import seed_demo
+
+    with django_db_blocker.unblock():
+        seed_demo()
+
+
+@pytest.fixture
+def demo(db: None) -> object:
+    """The demo municipality (re-seeded if a transactional test flushed it)."""
+    from trygg.directory.demo import seed_demo
+
+    return seed_demo()
+
+
+@pytest.fixture
+def person(demo: object) -> Callable[[str], object]:
+    """Return a demo account by username, fresh from the database (facts not cached)."""
+    from trygg.directory.models import Person
+
+    def get(username: str) -> Person:
+        return Person.objects.get(username=username)
+
+    return get
+
+
+@pytest.fixture
+def api_client(demo: object) -> Callable[[str | None], Client]:
+    """Return a Django test client signed in with a bearer token as ``username`` (None: anonymous)."""
+    from trygg.directory.models import ApiToken, Person
+
+    def make(username: str | None = None) -> Client:
+        if username is None:
+            return Client()
+        _token, raw = ApiToken.issue(Person.objects.get(username=username))
+        return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_policy_cache() -> Iterator[None]:
+    """Compiled policies are per process; a test that changes configuration must not leak it."""
+    from trygg.policy import engine
+
+    engine.invalidate()
+    yield
+    engine.invalidate()
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Start each test with an empty cache (login throttles live there).
+
+    Not for browser tests: on Redis, clearing would also drop the live server's channel groups.
+    """
+    if "/e2e/" not in str(request.node.path).replace("\\", "/"):
+        from django.core.cache import cache
+
+        cache.clear()
+    yield
+
+
+# ---------------------------------------------------------------------------------------------
+# Live server (real uvicorn, real ASGI, real sockets) and the browser.
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """A ``trygg serve`` subprocess on its own database, seeded with the demo school."""
+
+    def __init__(self, env: dict[str, str], workers: int = 1) -> None:
+        self.env = env
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile(prefix="trygg-live-", suffix=".log", delete=False)  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "trygg.cli", "serve", "--port", str(self.port), "--workers", str(workers)],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
+        self._wait()
+
+    def _wait(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"live server exited: {Path(self.log.name).read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:  # noqa: S310
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"live server did not start: {Path(self.log.name).read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        # The log is kept only while the server runs; a failed start has already shown it.
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
+
+
+class LiveDatabase:
+    """A database of its own for live servers: a temp SQLite dir, or a fresh PostgreSQL database."""
+
+    def __init__(self, label: str) -> None:
+        self.data_dir = Path(tempfile.mkdtemp(prefix=f"trygg-{label}-"))
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        self.env["TRYGG_DATA_DIR"] = str(self.data_dir)
+        self.env["DJANGO_SETTINGS_MODULE"] = "trygg.settings"
+        self.env.pop("TRYGG_TEST_DB_NAME", None)
+        self.pg_name: str | None = None
+        if os.environ.get("DATABASE_URL"):
+            import psycopg
+
+            self.pg_name = f"trygg_{label}_{os.getpid()}_{int(time.time() * 1000) % 100000}"
+            base = os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
+            self._admin_url = base
+            with psycopg.connect(base, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.pg_name}"')
+                conn.execute(f'CREATE DATABASE "{self.pg_name}"')
+            self.env["DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + self.pg_name
+        if os.environ.get("REDIS_URL"):
+            # Separate channel and cache prefixes keep parallel runs on one Redis apart.
+            self.env["TRYGG_CHANNEL_PREFIX"] = f"trygg-{label}-{os.getpid()}"
+        subprocess.run([sys.executable, "-m", "trygg.cli", "seed"], env=self.env, cwd=REPO, check=True,
+                       capture_output=True)
+
+    def drop(self) -> None:
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        if self.pg_name:
+            import psycopg
+
+            with psycopg.connect(self._admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def live_database() -> Iterator[LiveDatabase]:
+    database = LiveDatabase("e2e")
+    yield database
+    database.drop()
+
+
+@pytest.fixture(scope="session")
+def trygg_server(live_database: LiveDatabase) -> Iterator[LiveServer]:
+    """One ``trygg serve`` for the whole session (pytest-django's ``live_server`` is a thread, not ASGI)."""
+    server = LiveServer(live_database.env)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server_url(trygg_server: LiveServer) -> str:
+    return trygg_server.url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser: object, live_server_url: str) -> Iterator[Callable[..., object]]:
+    """Return a factory of pages, each in its own browser context (its own cookies)."""
+    contexts = []
+
+    def make(locale: str = "nb-NO") -> object:
+        context = browser.new_context(base_url=live_server_url, locale=locale)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[..., object]) -> object:
+    return new_page()
+
+
+def sign_in(page: object, username: str, password: str = "demo") -> None:
+    """Sign in through the login page, as a person would."""
+    page.goto("/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url(lambda url: "/login/" not in url)
+
+
+@pytest.fixture
+def signed_in_page(new_page: Callable[..., object]) -> Callable[[str], object]:
+    """Return a factory: ``signed_in_page("kari.4a")`` is a page signed in as that person."""
+
+    def make(username: str) -> object:
+        p = new_page()
+        sign_in(p, username)
+        return p
+
+    return make

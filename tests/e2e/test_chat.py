@@ -1,0 +1,124 @@
+"""Chat in a real browser against a live ASGI server (issue 4)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+XSS_CORPUS = [
+    "<script>window.__xss = 1</script>",
+    '<img src=x onerror="window.__xss = 2">',
+    '"><svg onload="window.__xss = 3">',
+    "<a href=\"javascript:window.__xss = 4\">klikk</a>",
+    "{{ 7*7 }} {% now 'Y' %} ${7*7}",
+    "<iframe srcdoc=\"<script>parent.__xss = 5</script>\"></iframe>",
+    "</textarea><script>window.__xss = 6</script>",
+    "<style>body { display: none }</style>",
+]
+
+
+def open_direct(page, username: str) -> None:
+    page.goto("/messages/")
+    page.select_option("#members", username)
+    page.click("#new-conversation button[type=submit]")
+    page.wait_for_url(re.compile(r"/messages/\d+/$"))
+
+
+def type_and_send(page, text: str) -> None:
+    page.fill("#body", text)
+    page.click("#send")
+
+
+def test_kari_and_mor_emma_chat_live_without_reload(signed_in_page):
+    """kari.4a and mor.emma chat; each page shows the other's message without a reload (R-CHAT-01)."""
+    kari = signed_in_page("kari.4a")
+    open_direct(kari, "mor.emma")
+    conversation_url = kari.url
+    expect(kari.locator("[data-testid=ownership]")).to_contain_text(re.compile("Kari"))
+    mor = signed_in_page("mor.emma")
+    mor.goto(conversation_url)
+    expect(mor.locator("#conversation")).to_have_attribute("data-socket", "open")
+    expect(kari.locator("#conversation")).to_have_attribute("data-socket", "open")
+    loads = {"kari": 0, "mor": 0}
+    kari.on("load", lambda _p: loads.__setitem__("kari", loads["kari"] + 1))
+    mor.on("load", lambda _p: loads.__setitem__("mor", loads["mor"] + 1))
+
+    type_and_send(kari, "Hei! Husk turdag på fredag.")
+    expect(mor.locator("#messages li").filter(has_text="Husk turdag på fredag.")).to_have_count(1)
+    type_and_send(mor, "Takk, Emma gleder seg!")
+    expect(kari.locator("#messages li").filter(has_text="Takk, Emma gleder seg!")).to_have_count(1)
+    # Sent once, shown once on the sender's page too (the live echo is not a second copy).
+    expect(kari.locator("#messages li").filter(has_text="Husk turdag på fredag.")).to_have_count(1)
+    # Edits and deletions follow live too; a deleted message shows as deleted.
+    own = kari.locator("#messages li").filter(has_text="Husk turdag på fredag.")
+    own.get_by_role("button", name=re.compile("Endre|Edit")).click()
+    own.locator("textarea").fill("Husk turdag på torsdag.")
+    own.get_by_role("button", name=re.compile("Lagre|Save")).click()
+    expect(mor.locator("#messages li").filter(has_text="Husk turdag på torsdag.")).to_have_count(1)
+    edited = kari.locator("#messages li").filter(has_text="Husk turdag på torsdag.")
+    edited.get_by_role("button", name=re.compile("Slett|Delete")).click()
+    edited.get_by_role("button", name=re.compile("Slett|Delete|delete")).click()
+    expect(mor.locator("#messages li .body.deleted")).to_have_count(1)
+    expect(mor.locator("#messages li").filter(has_text="torsdag")).to_have_count(0)
+    assert loads == {"kari": 0, "mor": 0}
+
+
+def test_r_chat_02_emma_is_refused_a_chat_with_noah_and_sees_why(signed_in_page):
+    """R-CHAT-02: emma.4a (grade 4) is refused a chat with noah.4a; the page shows the reason and rule."""
+    emma = signed_in_page("emma.4a")
+    emma.goto("/messages/")
+    emma.select_option("#members", "noah.4a")
+    emma.click("#new-conversation button[type=submit]")
+    refusal = emma.locator("[data-testid=refusal]")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_contain_text("8")
+    expect(refusal).to_contain_text("R-CHAT-02")
+    assert "/messages/new" in emma.url
+
+
+def test_script_injection_corpus_never_executes(signed_in_page):
+    """Message text is escaped everywhere: live, after reload, for sender and receiver."""
+    ola = signed_in_page("ola.9b")
+    open_direct(ola, "far.jonas")
+    url = ola.url
+    jonas = signed_in_page("far.jonas")
+    dialogs: list[str] = []
+    for p in (ola, jonas):
+        p.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    jonas.goto(url)
+    expect(jonas.locator("#conversation")).to_have_attribute("data-socket", "open")
+    for text in XSS_CORPUS:
+        type_and_send(ola, text)
+        expect(jonas.locator("#messages li .body").filter(has_text=text)).to_have_count(1)
+    jonas.reload()
+    for p in (ola, jonas):
+        bodies = p.locator("#messages li .body").all_text_contents()
+        for text in XSS_CORPUS:
+            assert text in bodies
+        assert p.evaluate("window.__xss === undefined && parent.__xss === undefined")
+        assert p.locator("#messages script, #messages img, #messages svg, #messages iframe, #messages a, "
+                         "#messages style").count() == 0
+        expect(p.locator("body")).to_be_visible()
+    assert dialogs == []
+
+
+def test_r_staff_05_composer_shows_nudge_before_sending_and_sends_anyway(signed_in_page):
+    """R-STAFF-05: praise of one named pupil in a group shows the nudge inline; "Send anyway" sends."""
+    ola = signed_in_page("ola.9b")
+    ola.goto("/messages/")
+    ola.select_option("#members", ["nils.9b", "sara.9b", "jonas.9b"])
+    ola.fill("#title", "Matteprosjekt")
+    ola.check("#school_owned")
+    ola.click("#new-conversation button[type=submit]")
+    ola.wait_for_url(re.compile(r"/messages/\d+/$"))
+    expect(ola.locator("#conversation")).to_have_attribute("data-socket", "open")
+    type_and_send(ola, "Sara var veldig flink i dag!")
+    nudge = ola.locator("[data-testid=nudge]")
+    expect(nudge).to_be_visible()
+    expect(ola.locator("#messages li").filter(has_text="Sara var veldig flink")).to_have_count(0)
+    nudge.get_by_role("button").first.click()
+    expect(ola.locator("#messages li").filter(has_text="Sara var veldig flink")).to_have_count(1)
