@@ -189,6 +189,23 @@ async def test_r_meet_01_a_lost_push_cannot_leave_anyone_in(demo, monkeypatch) -
         assert await closed_code(ws) == consumers.CLOSE_CODES["invalid"]
 
 
+@pytest.mark.parametrize(("action", "reason"), [(actions.check_halt, "halted"), (actions.check_end, "ended")])
+async def test_r_meet_18_a_recheck_that_beats_the_push_gives_the_real_reason(demo, monkeypatch, action,
+                                                                             reason) -> None:
+    """R-MEET-18, R-MEET-01: a socket whose own re-check finds the meeting halted (or ended) before
+    the push arrives says "halted" ("ended"), with its close code, not a bare "invalid"."""
+    from trygg.meetings import rooms
+
+    monkeypatch.setattr(consumers, "RECHECK_SECONDS", 0.2)
+    monkeypatch.setattr(rooms, "send_to_group", lambda group, message: None)  # every push is lost
+    talk = await setup_talk()
+    kari, mor, _kari_id, _mor_id = await admitted_pair(talk)
+    await as_person(action, "kari.4a", talk["id"])
+    for ws in (kari, mor):
+        assert (await next_of(ws, "closed", timeout=3))["reason"] == reason
+        assert await closed_code(ws) == consumers.CLOSE_CODES[reason]
+
+
 async def test_removed_person_socket_is_closed(demo) -> None:
     """The organiser removes mor.emma: her socket is told and closed; the others hear she left."""
     talk = await setup_talk()

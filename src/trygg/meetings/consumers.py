@@ -66,6 +66,13 @@ def _check_join(raw: Any, meeting_id: int) -> dict[str, Any] | None:
     }
 
 
+@database_sync_to_async
+def _void_reason(raw: Any, meeting_id: int) -> str:
+    from trygg.meetings.queries import join_void_reason
+
+    return join_void_reason(raw, meeting_id)
+
+
 class MeetingConsumer(AsyncJsonWebsocketConsumer):
     person: Any = None
     join: dict[str, Any] | None = None
@@ -192,7 +199,7 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
                 log.warning("re-checking a meeting socket failed; retrying")
                 continue
             if join is None:
-                await self._closed("invalid")
+                await self._closed(await _void_reason(self.raw_token, self.meeting_id))
                 return
             if join["admitted"] and not self.admitted:
                 await self._admitted()
@@ -215,7 +222,7 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
         # The push is a hint: admission is read from the database, like every other decision.
         join = await _check_join(self.raw_token, self.meeting_id)
         if join is None:
-            await self._closed("invalid")
+            await self._closed(await _void_reason(self.raw_token, self.meeting_id))
         elif join["admitted"]:
             await self._admitted()
 

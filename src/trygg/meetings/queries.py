@@ -116,6 +116,31 @@ def access_join_token(raw: str, meeting_id: int) -> tuple[JoinToken, Meeting, In
     return token, meeting, invitation
 
 
+def join_void_reason(raw: str, meeting_id: int) -> str:
+    """Return why a join token of meeting ``meeting_id`` no longer admits: "ended", "halted",
+    "removed" or "invalid".
+
+    A socket that finds its join void on its own re-check must tell the person the same as the
+    push would have: the re-check can run between the halt's commit and the push reaching it.
+    """
+    if not isinstance(raw, str) or not raw or len(raw) > 200:
+        return "invalid"
+    token = JoinToken.objects.select_related("meeting", "person").filter(
+        digest=digest_of(raw), meeting_id=meeting_id
+    ).first()
+    if token is None:
+        return "invalid"
+    meeting = token.meeting
+    if meeting.ended:
+        return "ended"
+    invitation = invitation_of(meeting, token.person)
+    if invitation is not None and invitation.removed_at is not None:
+        return "removed"
+    if token.generation != meeting.generation:
+        return "halted"
+    return "invalid"
+
+
 def list_calendar(viewer: Person) -> list[CalendarEntry]:
     """Return the viewer's calendar entries with their meetings, soonest first."""
     return list(
