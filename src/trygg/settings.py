@@ -152,7 +152,8 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
+    # Channels' in-memory layer, without its per-message sweeps of every socket (trygg/realtime.py).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "trygg.realtime.ProcessChannelLayer", "CONFIG": {"capacity": 1000}}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "trygg"}}
 
 LANGUAGE_CODE = "nb"

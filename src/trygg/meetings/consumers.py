@@ -28,9 +28,9 @@ import os
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from trygg.meetings.rooms import person_room_group, room_group
+from trygg.realtime import SocketConsumer
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def _void_reason(raw: Any, meeting_id: int) -> str:
     return join_void_reason(raw, meeting_id)
 
 
-class MeetingConsumer(AsyncJsonWebsocketConsumer):
+class MeetingConsumer(SocketConsumer):
     person: Any = None
     join: dict[str, Any] | None = None
 

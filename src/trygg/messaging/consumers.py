@@ -30,9 +30,9 @@ import time
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from trygg.messaging.events import events_after, latest_event_id, person_group
+from trygg.realtime import SocketConsumer
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def _person_for_token(token: str) -> Any:
     return found.person if found else None
 
 
-class EventsConsumer(AsyncJsonWebsocketConsumer):
+class EventsConsumer(SocketConsumer):
     person: Any = None
     cursor: int | None = None
 
@@ -157,17 +157,16 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
                 log.warning("log poll for a socket failed; retrying in %s s", POLL_SECONDS)
 
     async def event_push(self, message: dict[str, Any]) -> None:
-        """A live event from the channel layer (a hint: the log decides)."""
-        frame = message.get("frame") or {}
+        """A live event from the channel layer (a hint: the log decides), already encoded."""
         if self.cursor is None:
             return
         async with self.lock:
-            event_id = frame.get("id", 0)
+            event_id = message.get("id") or 0
             if event_id <= self.cursor:
                 return
-            prev = frame.get("prev")
+            prev = message.get("prev")
             if prev is not None and prev <= self.cursor:
-                await self.send_json(frame)
+                await self.send(text_data=message["text"])
                 self.cursor = event_id
                 self.synced_at = time.monotonic()
             else:

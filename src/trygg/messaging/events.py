@@ -15,6 +15,7 @@ channel, other process without Redis) reads the missing events from the log firs
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import weakref
@@ -23,6 +24,7 @@ from typing import Any
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
 from trygg.messaging.models import Event, EventRecipient, StreamHead
@@ -149,13 +151,23 @@ async def _pusher(queue: asyncio.Queue[tuple[Any, ...]]) -> None:
 
 
 async def _send_all(layer: Any, event: Event, recipient_ids: list[int], prev_of: dict[int, int]) -> None:
+    # Encoded once for all recipients; only ``prev`` differs, and it goes on the end. A 30-member
+    # class channel otherwise encoded (and the layer copied) the same message 30 times.
+    body = json.dumps(event_frame(event), cls=DjangoJSONEncoder)
     for pid in recipient_ids:
+        prev = prev_of.get(pid)
         try:
             await layer.group_send(
-                person_group(pid), {"type": "event.push", "frame": event_frame(event, prev_of.get(pid))}
+                person_group(pid),
+                {"type": "event.push", "id": event.pk, "prev": prev, "text": frame_text(body, prev)},
             )
         except Exception:  # noqa: BLE001 - a full channel only costs the hint
             log.warning("push of event %s to one socket group failed; it resumes from the log", event.pk)
+
+
+def frame_text(body: str, prev: int | None) -> str:
+    """Return an encoded frame (a JSON object) with ``prev`` added, without decoding it again."""
+    return body if prev is None else f'{body[:-1]}, "prev": {int(prev)}}}'
 
 
 def latest_event_id(person_id: int) -> int:
