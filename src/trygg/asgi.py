@@ -8,7 +8,11 @@ from typing import Any
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trygg.settings")
 
 import django  # noqa: E402
+from asgiref.sync import iscoroutinefunction, sync_to_async  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
+from django.core.handlers.base import BaseHandler  # noqa: E402
+from django.http import HttpRequest, HttpResponseBase  # noqa: E402
+from django.urls import Resolver404, get_resolver  # noqa: E402
 
 django.setup(set_prefix=False)
 
@@ -19,16 +23,39 @@ class SharedThreadASGIHandler(ASGIHandler):
     Django gives each request a thread of its own (``ThreadSensitiveContext``), and with it a new
     database connection: on the message send path, starting both cost more than the send itself,
     and thirty concurrent senders meant thirty threads taking turns at the GIL and one SQLite
-    writer. With the middleware chain async from end to end (``trygg.web.middleware``), only the
-    view itself runs in that thread, async views (the long poll) run on the loop and hold no
-    thread, and the connection is reused (``CONN_MAX_AGE``). The price is the one design.md names:
-    a slow sync view delays the others in its process, so views stay short and slow work is a job.
+    writer. Here every sync view runs in one shared thread and reuses its connection
+    (``CONN_MAX_AGE``). The price is the one design.md names: a slow sync view delays the others
+    in its process, so views stay short and slow work is a job.
+
+    A request for a sync view runs the whole middleware chain, in its sync form, in one hop to that
+    thread. In async mode Django runs each hook of its own middleware (``process_request``,
+    ``process_response``) through ``sync_to_async``: about fifteen hops per request, which cost
+    more than the message send itself (``bench/bench_messaging.py``). Async views (the long poll)
+    keep the async chain (``trygg.web.middleware`` is async-capable), so they never hold the thread.
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._sync_handler = BaseHandler()
+        self._sync_handler.load_middleware(is_async=False)
+
+    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
+        if _view_is_async(request.path_info):
+            return await super().get_response_async(request)
+        return await sync_to_async(self._sync_handler.get_response, thread_sensitive=True)(request)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         await self.handle(scope, receive, send)
+
+
+def _view_is_async(path: str) -> bool:
+    try:
+        match = get_resolver().resolve(path)
+    except Resolver404:
+        return False  # the 404 page is a sync view
+    return iscoroutinefunction(match.func)
 
 
 django_asgi = SharedThreadASGIHandler()
