@@ -206,3 +206,19 @@ def test_r_priv_02_viewing_a_childs_conversations_is_audited(person, api_client)
     api_client("mor.emma").get(f"/api/v1/children/{emma.pk}/conversations")
     assert AuditRecord.objects.filter(action="conversation.child_list_viewed", actor=person("mor.emma"),
                                       target_id=str(emma.pk)).exists()
+
+
+@pytest.mark.django_db
+def test_every_recipient_row_updates_one_person_first_index() -> None:
+    """Each message writes a row per recipient, each into its own leaf page of every index that
+    starts with the person: the stream read must be served by exactly one such index, the unique
+    (person, event) one, on SQLite and PostgreSQL alike."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, EventRecipient._meta.db_table)
+    indexes = [c for c in constraints.values() if c["index"] or (c["unique"] and not c["primary_key"])]
+    person_first = [c for c in indexes if c["columns"][0] == "person_id"]
+    assert len(person_first) == 1, person_first
+    assert person_first[0]["columns"] == ["person_id", "event_id"]
+    assert person_first[0]["unique"]
