@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any
 
@@ -72,3 +73,11 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Load every view now, then move what start-up made out of the collector's sight: a full
+# collection of a Django process scanned all of it and paused the event loop for 40-60 ms, the
+# worst latency of a class-channel message (bench/bench_messaging.py). Objects made later are
+# collected as usual.
+get_resolver().url_patterns  # noqa: B018 - imported for its side effect
+gc.freeze()
+
