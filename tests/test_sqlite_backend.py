@@ -1,0 +1,99 @@
+"""The SQLite backend: writers never checkpoint in their commit; a thread of the process does.
+
+These run against a database file of their own (the suite's SQLite database is in memory), on
+every CI leg: the embedded default is SQLite whatever else a deployment uses.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db.utils import ConnectionHandler
+
+from trygg.sqlite import base
+
+
+@pytest.fixture
+def file_db(tmp_path: Path, django_db_blocker: Any) -> Iterator[tuple[Any, Path]]:
+    path = tmp_path / "trygg.sqlite3"
+    handler = ConnectionHandler({
+        "default": {
+            "ENGINE": "trygg.sqlite",
+            "NAME": str(path),
+            "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                        "transaction_mode": "IMMEDIATE"},
+        }
+    })
+    conn = handler["default"]
+    # A database of the test's own, not the suite's: pytest-django's guard does not concern it.
+    with django_db_blocker.unblock():
+        yield conn, path
+        conn.close()
+
+
+def write_pages(conn: Any, rows: int) -> None:
+    with conn.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, body TEXT)")
+        for _ in range(rows // 100):
+            conn.set_autocommit(False)
+            cursor.executemany("INSERT INTO t (body) VALUES (%s)", [("x" * 3000,) for _ in range(100)])
+            conn.commit()
+            conn.set_autocommit(True)
+
+
+def wal_frames(path: Path) -> int:
+    """Return how many frames the WAL holds since it last started over (a checkpoint of its own
+    is how SQLite tells; run it only where that changes nothing the test looks at)."""
+    other = sqlite3.connect(path)
+    try:
+        return int(other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+    finally:
+        other.close()
+
+
+def test_a_commit_never_checkpoints_the_wal(file_db, monkeypatch) -> None:
+    """Past SQLite's 1000-page mark the WAL keeps growing: no request's commit pays for a checkpoint."""
+    monkeypatch.setattr(base, "CHECKPOINT_SECONDS", 3600.0)  # keep the process's thread asleep
+    conn, path = file_db
+    write_pages(conn, 1500)  # about 1500 pages of 4 KiB
+    with conn.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == 0
+    # With SQLite's default, the commit past 1000 pages checkpoints and the WAL starts over.
+    assert wal_frames(path) > 1400
+
+
+def test_the_checkpoint_copies_everything_so_the_wal_starts_over(file_db, monkeypatch) -> None:
+    monkeypatch.setattr(base, "CHECKPOINT_SECONDS", 3600.0)
+    conn, path = file_db
+    write_pages(conn, 1500)
+    keeper = base._keepers[str(path)]
+    busy, log, copied = base.checkpoint_fully(keeper, base._write_locks[str(path)])
+    assert busy == 0 and log > 1000 and copied == log
+    write_pages(conn, 100)  # the next writer starts the WAL from its first frame
+    assert wal_frames(path) < 200
+
+
+def test_the_process_thread_checkpoints_on_its_own(file_db, monkeypatch) -> None:
+    """The thread started with the first connection copies the whole WAL back without being asked."""
+    done: list[tuple[int, int, int]] = []
+    original = base.checkpoint
+
+    def watched(keeper: sqlite3.Connection) -> tuple[int, int, int]:
+        result = original(keeper)
+        done.append(result)
+        return result
+
+    monkeypatch.setattr(base, "checkpoint", watched)
+    monkeypatch.setattr(base, "CHECKPOINT_SECONDS", 0.05)
+    conn, path = file_db
+    write_pages(conn, 1500)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(log > 1000 and copied == log for _b, log, copied in done):
+        time.sleep(0.05)
+    assert any(busy == 0 and log > 1000 and copied == log for busy, log, copied in done), done
