@@ -35,6 +35,9 @@ SWEEP_SECONDS = 1.0
 class ProcessChannelLayer(InMemoryChannelLayer):
     """Channels' in-memory layer without the per-message costs that grow with the process's sockets."""
 
+    # Sends only enqueue in this process: callers need not overlap them (trygg.messaging.events).
+    sends_in_process = True
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._swept_at = 0.0
