@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 from tests.conftest import LiveDatabase, LiveServer  # noqa: E402
 
 MEMBERS = 30
-RATES = [int(r) for r in os.environ.get("BENCH_RATES", "10,20,30,50,70,100,150,200").split(",")]
+RATES = [int(r) for r in os.environ.get("BENCH_RATES", "10,20,30,50,70,100,150,200,300").split(",")]
 SECONDS_PER_RATE = float(os.environ.get("BENCH_SECONDS", "3"))
 MAX_IN_FLIGHT = 32
 SENDER = "ola.9b"

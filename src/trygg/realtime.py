@@ -35,7 +35,8 @@ SWEEP_SECONDS = 1.0
 class ProcessChannelLayer(InMemoryChannelLayer):
     """Channels' in-memory layer without the per-message costs that grow with the process's sockets."""
 
-    # Sends only enqueue in this process: callers need not overlap them (trygg.messaging.events).
+    # Everything it carries stays in this process: the event hub hands events over directly
+    # instead of through a group (trygg.messaging.hub).
     sends_in_process = True
 
     def __init__(self, **kwargs: Any) -> None:

@@ -10,14 +10,13 @@ import time
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from trygg.errors import BadInput, NotFoundOrHidden
-from trygg.messaging import actions, attachments, media, queries
-from trygg.messaging.events import events_after, person_group
+from trygg.messaging import actions, attachments, hub, media, queries
+from trygg.messaging.events import events_after
 from trygg.policy.engine import Decision
 
 router = Router(tags=["messaging"])
@@ -323,27 +322,22 @@ async def long_poll(request: HttpRequest, q: Query[EventsQuery]) -> dict[str, An
     """
     person_id = request.auth.pk
     deadline = time.monotonic() + q.timeout
-    layer = get_channel_layer()
-    channel = await layer.new_channel() if layer is not None else None
-    if channel is not None:
-        await layer.group_add(person_group(person_id), channel)
+    pushed = asyncio.Event()
+    listening = hub.listen(person_id, lambda _id, _prev, _text: pushed.set())
+    await hub.joined()
     try:
         while True:
+            pushed.clear()
             frames = await database_sync_to_async(events_after)(person_id, q.after)
             remaining = deadline - time.monotonic()
             if frames or remaining <= 0:
                 return {"events": frames, "last": frames[-1]["id"] if frames else q.after}
-            wait = min(remaining, 1.0)
-            if channel is None:
-                await asyncio.sleep(wait)
-                continue
             try:
-                await asyncio.wait_for(layer.receive(channel), wait)
+                await asyncio.wait_for(pushed.wait(), min(remaining, 1.0))
             except TimeoutError:
                 pass
     finally:
-        if channel is not None:
-            await layer.group_discard(person_group(person_id), channel)
+        hub.unlisten(person_id, listening)
 
 
 __all__ = ["BadInput", "router"]

@@ -13,10 +13,12 @@ Protocol (JSON frames):
 * ``{"type": "ping"}`` → ``{"type": "pong", "last": <last event id sent>}``.
 
 Exactly once, in order: the socket keeps ``cursor``, the id of the last event it sent, and sends
-an event only if its id is above the cursor. Channels hands a consumer one message at a time, so a
-push that arrives while a resume replays the log waits until the replay is done, and is then
-dropped if the replay already sent it. A push whose ``prev`` is above the cursor means an event was
-lost on the way (a full channel, another process without Redis): the socket reads the log from
+an event only if its id is above the cursor. Pushes come from this process's hub
+(``trygg.messaging.hub``) into the socket's inbox, and one task sends them in order under the
+lock a resume holds while it replays the log, so a push that arrives meanwhile waits until the
+replay is done, and is then dropped if the replay already sent it. A push whose ``prev`` is above
+the cursor means an event was lost on the way (a full channel, another process without Redis):
+the socket reads the log from
 the cursor before sending it. A timer does the same every ``TRYGG_EVENTS_POLL_SECONDS`` so a lost
 last push is caught even when nothing follows it.
 """
@@ -24,14 +26,17 @@ last push is caught even when nothing follows it.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import time
+from collections import deque
 from typing import Any
 
 from channels.db import database_sync_to_async
 
-from trygg.messaging.events import events_after, latest_event_id, person_group
+from trygg.messaging import hub
+from trygg.messaging.events import events_after, latest_event_id
 from trygg.realtime import SocketConsumer
 
 log = logging.getLogger(__name__)
@@ -60,6 +65,12 @@ class EventsConsumer(SocketConsumer):
         self.lock = asyncio.Lock()
         self.poller: asyncio.Task[None] | None = None
         self.auth_timer: asyncio.Task[None] | None = None
+        self.listening: int | None = None
+        self.inbox: deque[tuple[int, int | None, str]] = deque()
+        self.drainer: asyncio.Task[None] | None = None
+        # Pushes arrive from the pusher's or the hub's task; the drainer runs in the socket's own
+        # context, as its handlers do (asgiref refuses a database call from a request's context).
+        self.context = contextvars.copy_context()
         await self.accept()
         user = self.scope.get("user")
         if user is not None and getattr(user, "is_authenticated", False) and user.is_active:
@@ -76,17 +87,19 @@ class EventsConsumer(SocketConsumer):
         self.person = person
         if self.auth_timer is not None:
             self.auth_timer.cancel()
-        await self.channel_layer.group_add(person_group(person.pk), self.channel_name)
+        self.listening = hub.listen(person.pk, self._on_push)
+        await hub.joined()
         latest = await database_sync_to_async(latest_event_id)(person.pk)
         self.latest_at_hello = latest
         await self.send_json({"type": "hello", "person_id": person.pk, "latest": latest})
 
     async def disconnect(self, code: int) -> None:
-        for task in (self.poller, self.auth_timer):
+        for task in (self.poller, self.auth_timer, self.drainer):
             if task is not None:
                 task.cancel()
-        if self.person is not None:
-            await self.channel_layer.group_discard(person_group(self.person.pk), self.channel_name)
+        if self.listening is not None:
+            hub.unlisten(self.person.pk, self.listening)
+            self.listening = None
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):
@@ -156,17 +169,30 @@ class EventsConsumer(SocketConsumer):
             except Exception:  # noqa: BLE001 - a failed poll is retried; the socket stays up
                 log.warning("log poll for a socket failed; retrying in %s s", POLL_SECONDS)
 
-    async def event_push(self, message: dict[str, Any]) -> None:
-        """A live event from the channel layer (a hint: the log decides), already encoded."""
+    def _on_push(self, event_id: int, prev: int | None, text: str) -> None:
+        """A live event from the hub (a hint: the log decides), already encoded; sent in order."""
+        self.inbox.append((event_id, prev, text))
+        if self.drainer is None or self.drainer.done():
+            self.drainer = asyncio.get_running_loop().create_task(self._drain(), context=self.context.copy())
+
+    async def _drain(self) -> None:
+        while self.inbox:
+            event_id, prev, text = self.inbox.popleft()
+            try:
+                await self._push(event_id, prev, text)
+            except Exception:  # noqa: BLE001 - a closing socket: it resumes from the log
+                log.debug("push to a closing socket dropped", exc_info=True)
+                self.inbox.clear()
+                return
+
+    async def _push(self, event_id: int, prev: int | None, text: str) -> None:
         if self.cursor is None:
             return
         async with self.lock:
-            event_id = message.get("id") or 0
             if event_id <= self.cursor:
                 return
-            prev = message.get("prev")
             if prev is not None and prev <= self.cursor:
-                await self.send(text_data=message["text"])
+                await self.send(text_data=text)
                 self.cursor = event_id
                 self.synced_at = time.monotonic()
             else:

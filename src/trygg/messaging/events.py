@@ -10,11 +10,15 @@ only from the emit to the commit, so actions emit last.
 Gaps: each pushed frame carries ``prev``, the recipient's previous event id. A socket that has
 delivered up to ``prev`` can deliver the frame at once; one that has not (a push was lost: full
 channel, other process without Redis) reads the missing events from the log first.
+
+Delivery: the pusher hands each committed event, encoded once, to every process's hub
+(``trygg.messaging.hub``), which passes it to the sockets and long polls of its recipients.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import os
@@ -27,17 +31,13 @@ from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
+from trygg.messaging import hub
 from trygg.messaging.models import Event, EventRecipient, StreamHead
 
 log = logging.getLogger(__name__)
 
 # Any constant works; it only has to be the same in every process that appends events.
 EVENT_LOG_LOCK = 7_405_112
-
-
-def person_group(person_id: int) -> str:
-    """Return the channel-layer group every socket of a person joins."""
-    return f"person.{person_id}"
 
 
 def _lock_log() -> None:
@@ -130,7 +130,9 @@ def push_event(event: Event, recipient_ids: Iterable[int], prev_of: dict[int, in
     loop = _server_loop()
     if loop is not None:
         try:
-            loop.call_soon_threadsafe(_enqueue, item)
+            # A fresh context: the pusher must not inherit the request thread's (asgiref would take
+            # any database call made from a task it starts for one from inside that thread).
+            loop.call_soon_threadsafe(_enqueue, item, context=contextvars.Context())
             return
         except RuntimeError:  # the loop closed under us: fall back to a direct send
             pass
@@ -176,32 +178,9 @@ async def _pusher(queue: asyncio.Queue[tuple[Any, ...]]) -> None:
 
 async def _send_all(layer: Any, event: Event, recipient_ids: list[int], prev_of: dict[int, int]) -> None:
     # Encoded once for all recipients; only ``prev`` differs, and it goes on the end. A 30-member
-    # class channel otherwise encoded (and the layer copied) the same message 30 times.
+    # class channel otherwise encoded the same message 30 times.
     body = json.dumps(event_frame(event), cls=DjangoJSONEncoder)
-
-    async def one(pid: int) -> None:
-        prev = prev_of.get(pid)
-        try:
-            await layer.group_send(
-                person_group(pid),
-                {"type": "event.push", "id": event.pk, "prev": prev, "text": frame_text(body, prev)},
-            )
-        except Exception:  # noqa: BLE001 - a full channel only costs the hint
-            log.warning("push of event %s to one socket group failed; it resumes from the log", event.pk)
-
-    if getattr(layer, "sends_in_process", False):
-        for pid in recipient_ids:  # nothing to wait for: no task per recipient
-            await one(pid)
-    else:
-        # Each send to Redis is a round trip; sent one after another, 30 of them capped a class
-        # channel at about 35 messages a second. Together they overlap. A person's frames still
-        # leave in event order: the next event waits for this one.
-        await asyncio.gather(*(one(pid) for pid in recipient_ids))
-
-
-def frame_text(body: str, prev: int | None) -> str:
-    """Return an encoded frame (a JSON object) with ``prev`` added, without decoding it again."""
-    return body if prev is None else f'{body[:-1]}, "prev": {int(prev)}}}'
+    await hub.publish(layer, event.pk, body, [(pid, prev_of.get(pid)) for pid in recipient_ids])
 
 
 def latest_event_id(person_id: int) -> int:

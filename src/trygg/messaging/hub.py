@@ -1,0 +1,168 @@
+"""Where a pushed event meets the event sockets and long polls of this process.
+
+Every event socket and waiting long poll listens here under its person. A committed event is
+handed to each process's hub once, with the recipients and their ``prev``; the hub hands it on to
+the listeners of those recipients in this process.
+
+* With the in-process channel layer there is one process: the pusher hands the event over
+  directly.
+* With Redis, the pusher sends one message to the group every hub of every process has joined.
+  Sending to each recipient's own group instead was 30 Redis round trips and 30 receives for a
+  message in a class channel of 30, and capped one process at about 40 messages a second.
+
+A push is a hint (design rule 3): a listener that misses one reads the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+HUB_GROUP = "events.hub"
+# channels_redis forgets a group member after a day (group_expiry); a hub joins again well before.
+REJOIN_SECONDS = 3600.0
+RETRY_SECONDS = 1.0
+
+# (event id, prev for this person or None, the encoded frame without prev); called on the
+# listener's own loop, and must not block.
+Listener = Callable[[int, "int | None", str], None]
+
+_ids = itertools.count(1)
+# person id -> listener id -> (loop, listener)
+_listeners: dict[int, dict[int, tuple[asyncio.AbstractEventLoop, Listener]]] = {}
+# One hub per event loop with listeners, when the layer crosses processes.
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Hub] = weakref.WeakKeyDictionary()
+
+
+def frame_text(body: str, prev: int | None) -> str:
+    """Return an encoded frame (a JSON object) with ``prev`` added, without decoding it again."""
+    return body if prev is None else f'{body[:-1]}, "prev": {int(prev)}}}'
+
+
+def listen(person_id: int, listener: Listener) -> int:
+    """Hear the events of ``person_id`` on the running loop; return the id to stop with."""
+    loop = asyncio.get_running_loop()
+    key = next(_ids)
+    _listeners.setdefault(person_id, {})[key] = (loop, listener)
+    layer = _layer()
+    if layer is not None and not in_process(layer):
+        hub = _hubs.get(loop)
+        if hub is None:
+            hub = _hubs[loop] = _Hub(layer, loop)
+        hub.users += 1
+    return key
+
+
+async def joined() -> None:
+    """Wait (briefly) until this loop's hub hears the other processes; at once without Redis."""
+    hub = _hubs.get(asyncio.get_running_loop())
+    if hub is not None:
+        try:
+            await asyncio.wait_for(hub.ready.wait(), timeout=2.0)
+        except TimeoutError:
+            log.warning("event hub not joined yet; sockets rely on the log until it is")
+
+
+def unlisten(person_id: int, key: int) -> None:
+    mine = _listeners.get(person_id)
+    if mine is None or mine.pop(key, None) is None:
+        return
+    if not mine:
+        _listeners.pop(person_id, None)
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    hub = _hubs.get(loop)
+    if hub is not None:
+        hub.users -= 1
+        if hub.users <= 0:
+            _hubs.pop(loop, None)
+            hub.stop()
+
+
+def deliver(event_id: int, body: str, to: Iterable[tuple[int, int | None]]) -> None:
+    """Hand an event to this process's listeners of its recipients (any thread, any loop)."""
+    try:
+        here = asyncio.get_running_loop()
+    except RuntimeError:
+        here = None
+    for person_id, prev in to:
+        mine = _listeners.get(person_id)
+        if not mine:
+            continue
+        text = frame_text(body, prev)
+        for loop, listener in list(mine.values()):
+            if loop is here:
+                listener(event_id, prev, text)
+            elif not loop.is_closed():
+                loop.call_soon_threadsafe(listener, event_id, prev, text)
+
+
+async def publish(layer: Any, event_id: int, body: str, to: list[tuple[int, int | None]]) -> None:
+    """Send an event to every process's hub."""
+    if in_process(layer):
+        deliver(event_id, body, to)
+    else:
+        await layer.group_send(HUB_GROUP, {"type": "hub.event", "id": event_id, "body": body, "to": to})
+
+
+def in_process(layer: Any) -> bool:
+    return bool(getattr(layer, "sends_in_process", False))
+
+
+def _layer() -> Any:
+    from channels.layers import get_channel_layer
+
+    return get_channel_layer()
+
+
+class _Hub:
+    """This loop's member of ``HUB_GROUP`` on a layer that crosses processes."""
+
+    def __init__(self, layer: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.layer = layer
+        self.users = 0
+        self.channel: str | None = None
+        self.ready = asyncio.Event()
+        self.task = loop.create_task(self._run())
+
+    def stop(self) -> None:
+        self.task.cancel()
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                try:
+                    await self._serve()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - Redis away: sockets read the log meanwhile
+                    log.warning("event hub lost the channel layer; retrying in %s s", RETRY_SECONDS)
+                    await asyncio.sleep(RETRY_SECONDS)
+        finally:
+            if self.channel is not None:
+                try:
+                    await asyncio.shield(self.layer.group_discard(HUB_GROUP, self.channel))
+                except Exception:  # noqa: BLE001 - the membership expires on its own
+                    log.debug("event hub could not leave its group")
+
+    async def _serve(self) -> None:
+        if self.channel is None:
+            self.channel = await self.layer.new_channel()
+        await self.layer.group_add(HUB_GROUP, self.channel)
+        self.ready.set()
+        joined = asyncio.get_running_loop().time()
+        while True:
+            message = await self.layer.receive(self.channel)
+            if message.get("type") == "hub.event":
+                deliver(int(message["id"]), str(message["body"]), [(int(p), v) for p, v in message["to"]])
+            if asyncio.get_running_loop().time() - joined > REJOIN_SECONDS:
+                await self.layer.group_add(HUB_GROUP, self.channel)
+                joined = asyncio.get_running_loop().time()

@@ -1,0 +1,66 @@
+"""The hub: one hand-over per event and process, then to the listeners of its recipients.
+
+Runs on whichever channel layer the environment configures: in process on SQLite, through one
+Redis group when REDIS_URL is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+from trygg.messaging import hub
+
+
+async def wait_for(condition: Any, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+async def test_an_event_reaches_only_its_recipients_listeners_in_order_with_their_prev() -> None:
+    got: dict[str, list[tuple[int, int | None, dict[str, Any]]]] = {"a": [], "b": [], "c": []}
+
+    def recorder(name: str) -> hub.Listener:
+        return lambda event_id, prev, text: got[name].append((event_id, prev, json.loads(text)))
+
+    keys = [(9001, hub.listen(9001, recorder("a"))), (9002, hub.listen(9002, recorder("b"))),
+            (9003, hub.listen(9003, recorder("c")))]
+    try:
+        await hub.joined()
+        layer = get_channel_layer()
+        first = json.dumps({"id": 10, "type": "message.new", "body": "en"})
+        second = json.dumps({"id": 11, "type": "message.new", "body": "to"})
+        await hub.publish(layer, 10, first, [(9001, None), (9002, 5)])
+        await hub.publish(layer, 11, second, [(9001, 10)])
+        await wait_for(lambda: len(got["a"]) == 2 and len(got["b"]) == 1)
+        assert got["a"] == [(10, None, {"id": 10, "type": "message.new", "body": "en"}),
+                            (11, 10, {"id": 11, "type": "message.new", "body": "to", "prev": 10})]
+        assert got["b"] == [(10, 5, {"id": 10, "type": "message.new", "body": "en", "prev": 5})]
+        assert got["c"] == []
+    finally:
+        for person_id, key in keys:
+            hub.unlisten(person_id, key)
+    await hub.publish(get_channel_layer(), 12, second, [(9001, 11)])
+    await asyncio.sleep(0.2)
+    assert len(got["a"]) == 2  # nobody listens any more
+
+
+async def test_a_delivery_from_another_thread_runs_on_the_listeners_loop() -> None:
+    """A command or the worker pushes from a thread of its own; the socket's code still runs on
+    the socket's loop."""
+    ran_on: list[int] = []
+    key = hub.listen(9004, lambda *_: ran_on.append(threading.get_ident()))
+    try:
+        thread = threading.Thread(target=hub.deliver, args=(20, json.dumps({"id": 20}), [(9004, None)]))
+        thread.start()
+        thread.join()
+        await wait_for(lambda: ran_on)
+        assert ran_on == [threading.get_ident()]
+    finally:
+        hub.unlisten(9004, key)
