@@ -1,13 +1,14 @@
 """What every socket of Trygg shares: the in-process channel layer and the consumer base.
 
-Both exist because of one measurement (``bench/bench_messaging.py``): a message in a class channel
-of 30 connected members is 30 channel-layer sends and 30 consumer dispatches, and Channels' own
-versions of those spent more time per message than the send request itself.
+Both came from one measurement (``bench/bench_messaging.py``): a message in a class channel of 30
+connected members was 30 channel-layer sends and 30 consumer dispatches, and Channels' own
+versions of those cost more per message than the send request itself. Event pushes now bypass
+the layer (``trygg.messaging.hub``); meeting rooms and their signalling still use it.
 
 * ``InMemoryChannelLayer`` scans every channel and every group of the process on each send and
   receive (``_clean_expired``), starts a task per channel in ``group_send``, and deep-copies each
-  message; 30 recipients made that quadratic. ``ProcessChannelLayer`` expires on a timer instead,
-  sends to a group in one pass, and copies only what a receiver could change.
+  message: quadratic in the sockets. ``ProcessChannelLayer`` expires on a timer instead, sends to
+  a group in one pass, and copies only what a receiver could change.
 * ``AsyncConsumer.dispatch`` hops to the database thread before every message to close stale
   connections. Under ``trygg.asgi`` that thread is the one that runs every sync view, so each push
   to each socket queued behind (and delayed) the sends themselves. Trygg's consumers reach the
