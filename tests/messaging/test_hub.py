@@ -7,8 +7,10 @@ Redis group when REDIS_URL is set.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import threading
+from collections import deque
 from typing import Any
 
 from channels.layers import get_channel_layer
@@ -64,3 +66,37 @@ async def test_a_delivery_from_another_thread_runs_on_the_listeners_loop() -> No
         assert ran_on == [threading.get_ident()]
     finally:
         hub.unlisten(9004, key)
+
+
+async def test_a_socket_that_falls_behind_drops_pushes_and_reads_the_log_instead(monkeypatch) -> None:
+    """A socket's inbox is bounded: pushes past INBOX_LIMIT are dropped, and the next push's
+    ``prev`` shows the gap, so the socket reads the log rather than skip an event."""
+    from trygg.messaging import consumers
+
+    monkeypatch.setattr(consumers, "INBOX_LIMIT", 2)
+    socket = consumers.EventsConsumer()
+    # The state connect() and a resume give a socket, without a client on the other end.
+    socket.cursor, socket.lock, socket.inbox, socket.drainer = 5, asyncio.Lock(), deque(), None
+    socket.context, socket.synced_at = contextvars.copy_context(), 0.0
+    sent: list[int] = []
+    caught_up: list[int] = []
+
+    async def send(text_data: str) -> None:
+        sent.append(json.loads(text_data)["id"])
+
+    async def catch_up() -> None:
+        caught_up.append(socket.cursor)
+        socket.cursor = 9  # what the log would have given: 8 and 9
+
+    socket.send, socket._catch_up = send, catch_up  # the socket's transport and the log read
+    async with socket.lock:  # the socket is busy (a replay): pushes wait in the inbox
+        for event_id in (6, 7, 8):
+            socket._on_push(event_id, event_id - 1, json.dumps({"id": event_id}))
+        assert len(socket.inbox) == 2
+    await wait_for(lambda: socket.cursor == 7)
+    assert sent == [6, 7]
+    socket._on_push(9, 8, json.dumps({"id": 9}))  # prev 8 is above the cursor: 8 was dropped
+    await wait_for(lambda: caught_up)
+    assert caught_up == [7] and sent == [6, 7]
+    socket._on_push(10, 9, json.dumps({"id": 10}))
+    await wait_for(lambda: sent == [6, 7, 10])

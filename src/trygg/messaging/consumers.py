@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 AUTH_TIMEOUT_SECONDS = 10.0
 POLL_SECONDS = float(os.environ.get("TRYGG_EVENTS_POLL_SECONDS", "5"))
 REPLAY_BATCH = 500
+# Pushes waiting for a socket that does not keep up; past this they are dropped, and the socket
+# finds the gap from the next push's ``prev`` (or its timer) and reads the log instead.
+INBOX_LIMIT = 1000
 
 
 @database_sync_to_async
@@ -171,6 +174,8 @@ class EventsConsumer(SocketConsumer):
 
     def _on_push(self, event_id: int, prev: int | None, text: str) -> None:
         """A live event from the hub (a hint: the log decides), already encoded; sent in order."""
+        if len(self.inbox) >= INBOX_LIMIT:
+            return
         self.inbox.append((event_id, prev, text))
         if self.drainer is None or self.drainer.done():
             self.drainer = asyncio.get_running_loop().create_task(self._drain(), context=self.context.copy())
@@ -180,8 +185,8 @@ class EventsConsumer(SocketConsumer):
             event_id, prev, text = self.inbox.popleft()
             try:
                 await self._push(event_id, prev, text)
-            except Exception:  # noqa: BLE001 - a closing socket: it resumes from the log
-                log.debug("push to a closing socket dropped", exc_info=True)
+            except Exception as exc:  # noqa: BLE001 - the socket resumes from the log
+                log.warning("push to a socket failed (%s); it resumes from the log", type(exc).__name__)
                 self.inbox.clear()
                 return
 
