@@ -51,9 +51,7 @@ class ProcessChannelLayer(InMemoryChannelLayer):
         assert isinstance(message, dict), "message is not a dict"
         assert "__asgi_channel__" not in message
         self.require_valid_channel_name(channel)
-        queue = self.channels.get(channel)
-        if queue is None:
-            queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
+        queue = self._queue(channel)
         # A message of plain values cannot be changed through a shallow copy; anything nested could
         # be, by one receiver under another's feet, so it is copied whole as Channels does.
         flat = all(type(value) in _SCALARS for value in message.values())
@@ -65,9 +63,7 @@ class ProcessChannelLayer(InMemoryChannelLayer):
     async def receive(self, channel: str) -> dict[str, Any]:
         self.require_valid_channel_name(channel)
         self._sweep()
-        queue = self.channels.get(channel)
-        if queue is None:
-            queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
+        queue = self._queue(channel)
         try:
             _expires, message = await queue.get()
         finally:
@@ -83,9 +79,15 @@ class ProcessChannelLayer(InMemoryChannelLayer):
             try:
                 self._put(channel, message)
             except ChannelFull:
-                # As in Channels: a full channel misses this message; Trygg's sockets catch up
-                # from the log.
+                # As in Channels: a full channel misses this message. Meeting sockets re-read
+                # their join on a timer; event pushes do not come this way (trygg.messaging.hub).
                 continue
+
+    def _queue(self, channel: str) -> asyncio.Queue[tuple[float, dict[str, Any]]]:
+        queue = self.channels.get(channel)
+        if queue is None:
+            queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
+        return queue
 
     def _sweep(self) -> None:
         now = time.monotonic()

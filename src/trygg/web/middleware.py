@@ -1,10 +1,10 @@
 """The shell's middleware: pages need a signed-in person, signed-in answers are never cached, and
 static files are served without leaving the event loop.
 
-Every middleware here runs in both modes. Under the ASGI server a chain that is async from end to
-end calls a sync view once, in the process's shared thread; one sync middleware anywhere would
-instead hop to a thread for the chain and back to the loop for the view, and an async view (the
-long poll) would then hold that thread for as long as it waits.
+Every middleware here runs in both modes. Under the ASGI server (``trygg.asgi``) a request for
+a sync view runs the sync chain in one hop to the process's shared thread, and a request for an
+async view (the long poll) runs the async chain on the loop: one sync-only middleware in that
+chain would make the long poll hold the shared thread for as long as it waits.
 """
 
 from __future__ import annotations
