@@ -125,7 +125,64 @@ def push_event(event: Event, recipient_ids: Iterable[int], prev_of: dict[int, in
     layer = get_channel_layer()
     if layer is None:
         return
-    item = (layer, event, list(recipient_ids), prev_of or {})
+    _hand_over(_Push(layer, event, list(recipient_ids), prev_of or {}))
+
+
+# The close code of a socket whose sign-in no longer holds (signed out, token revoked, password
+# changed, account deactivated): the client signs in again or stops.
+SIGNED_OUT = 4401
+
+
+def close_sockets_of(
+    person_id: int, *, credential: str | None = None, keep: str | None = None, code: int = SIGNED_OUT
+) -> None:
+    """Close the person's open sockets in every process, once the current transaction commits.
+
+    ``credential`` closes only the sockets signed in with it (one session or token, see
+    ``trygg.events.sockets``); ``keep`` closes all but those; neither closes all. Like a push it
+    is a hint: sockets also re-check their sign-in on their own.
+    """
+    transaction.on_commit(lambda: _close_now(person_id, credential, keep, code))
+
+
+def _close_now(person_id: int, credential: str | None, keep: str | None, code: int) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        hub.close_here(person_id, credential, keep, code)
+        return
+    _hand_over(_Close(layer, person_id, credential, keep, code))
+
+
+class _Push:
+    """One event to hand to every process's hub, encoded once for all its recipients."""
+
+    def __init__(self, layer: Any, event: Event, recipient_ids: list[int], prev_of: dict[int, int]) -> None:
+        self.layer, self.event, self.recipient_ids, self.prev_of = layer, event, recipient_ids, prev_of
+
+    async def run(self) -> None:
+        # Only ``prev`` differs between recipients, and it goes on the end. A 30-member class
+        # channel otherwise encoded the same message 30 times.
+        body = json.dumps(event_frame(self.event), cls=DjangoJSONEncoder)
+        await hub.publish(self.layer, self.event.pk, body, [(pid, self.prev_of.get(pid)) for pid in self.recipient_ids])
+
+    def failed(self) -> None:
+        log.warning("push of event %s failed; clients resume from the log", self.event.pk)
+
+
+class _Close:
+    """Closing a person's sockets, handed to every process's hub like an event."""
+
+    def __init__(self, layer: Any, person_id: int, credential: str | None, keep: str | None, code: int) -> None:
+        self.layer, self.person_id, self.credential, self.keep, self.code = layer, person_id, credential, keep, code
+
+    async def run(self) -> None:
+        await hub.close(self.layer, self.person_id, self.credential, self.keep, self.code)
+
+    def failed(self) -> None:
+        log.warning("closing the sockets of person %s failed; they re-check their sign-in", self.person_id)
+
+
+def _hand_over(item: _Push | _Close) -> None:
     loop = _server_loop()
     if loop is not None:
         try:
@@ -136,9 +193,9 @@ def push_event(event: Event, recipient_ids: Iterable[int], prev_of: dict[int, in
         except RuntimeError:  # the loop closed under us: fall back to a direct send
             pass
     try:
-        async_to_sync(_send_all)(*item)
+        async_to_sync(item.run)()
     except Exception:  # noqa: BLE001 - an unreachable layer only costs the hint
-        log.warning("push of event %s failed; clients resume from the log", event.pk)
+        item.failed()
 
 
 def _server_loop() -> asyncio.AbstractEventLoop | None:
@@ -156,12 +213,12 @@ def _server_loop() -> asyncio.AbstractEventLoop | None:
 # One queue and one pusher task per event loop: pushes leave in commit order, so a socket sees
 # frames in id order and does not mistake a reordering for a lost push.
 # Weakly keyed: a test's short-lived loop must not be kept alive by its queue.
-_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Queue[tuple[Any, ...]]] = (
+_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Queue[_Push | _Close]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _enqueue(item: tuple[Any, ...]) -> None:
+def _enqueue(item: _Push | _Close) -> None:
     loop = asyncio.get_running_loop()
     queue = _queues.get(loop)
     if queue is None:
@@ -170,20 +227,13 @@ def _enqueue(item: tuple[Any, ...]) -> None:
     queue.put_nowait(item)
 
 
-async def _pusher(queue: asyncio.Queue[tuple[Any, ...]]) -> None:
+async def _pusher(queue: asyncio.Queue[_Push | _Close]) -> None:
     while True:
         item = await queue.get()
         try:
-            await _send_all(*item)
+            await item.run()
         except Exception:  # noqa: BLE001 - one failed push must not stop the ones after it
-            log.warning("push of event %s failed; clients resume from the log", item[1].pk)
-
-
-async def _send_all(layer: Any, event: Event, recipient_ids: list[int], prev_of: dict[int, int]) -> None:
-    # Encoded once for all recipients; only ``prev`` differs, and it goes on the end. A 30-member
-    # class channel otherwise encoded the same message 30 times.
-    body = json.dumps(event_frame(event), cls=DjangoJSONEncoder)
-    await hub.publish(layer, event.pk, body, [(pid, prev_of.get(pid)) for pid in recipient_ids])
+            item.failed()
 
 
 def latest_event_id(person_id: int) -> int:
