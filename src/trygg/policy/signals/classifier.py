@@ -27,6 +27,10 @@ _NEG_WINDOW_AFTER = 2
 # "jeg hater livet mitt og vil dø": the subject of a verb after "og"/"and" is the one before it.
 _AND = frozenset({"og", "and", "men", "but", "&", "+"})
 _SUBJECTS = ("SELF", "WE")
+# Chat drops the subject "I": "vil bare dø", "har skadet meg selv igjen", "tok en hel boks piller".
+# A clause that starts with one of these, with no subject right after it, gets an implied "jeg".
+_PRO_DROP = frozenset({"MODAL", "WANT", "HAVE", "THINK", "ENDURE", "WISH", "PAST_SELF"})
+_SUBJECT_TAGS = frozenset({"SELF", "WE", "YOU", "THIRD", "NAME", "NAME_GUESS", "SOMEONE", "QUANT_NEG", "QUANT_ALL"})
 _VERBISH = frozenset({"MODAL", "WANT", "VIOLENT", "NEG", "HAVE", "ENDURE", "TA", "BRING", "HARM", "CUT", "KILL_V",
                       "GET", "BREAK", "BURN", "TAKE", "JUMP", "THINK", "SLÅ"})
 
@@ -66,8 +70,14 @@ def classify(text: str, *, context: SignalContext | None = None) -> Signals:
     _mask_idioms(model, msg)
     _mark_reported(model, msg)
     evidence: list[Evidence] = []
-    for rule in model.rules:
-        _run_rule(model, msg, rule, evidence)
+    candidates: set[int] = set()
+    index = model.rule_index
+    for tag in msg.tags:
+        candidates.update(index.get(tag, ()))
+    for form in msg.forms:
+        candidates.update(index.get("=" + form, ()))
+    for number in sorted(candidates):
+        _run_rule(model, msg, model.rules[number], evidence)
     _vocative(model, msg, evidence)
     _about_absent(model, msg, evidence)
     return Signals(frozenset(e.category for e in evidence), detected.language, tuple(evidence))
@@ -231,7 +241,15 @@ def _segment(model: Model, msg: _Message) -> None:
 
     def close() -> None:
         if current:
-            msg.clauses.append(Clause(list(current), {}))
+            tokens = list(current)
+            words = [t for t in tokens if t.kind == WORD]
+            if (words and not words[0].tags.isdisjoint(_PRO_DROP) and words[0].tags.isdisjoint(_SUBJECT_TAGS)
+                    and (len(words) < 2 or words[1].tags.isdisjoint(_SUBJECT_TAGS))):
+                first = words[0]
+                implied = Token(WORD, first.start, first.start, "", ("",), False, {"SELF", "WORD", "IMPLIED"})
+                implied.sentence = sentence
+                tokens.insert(0, implied)
+            msg.clauses.append(Clause(tokens, {}))
             msg.clause_sentence.append(sentence)
             current.clear()
 
@@ -257,22 +275,27 @@ def _phrases(model: Model, msg: _Message, tokens: list[Token]) -> dict[tuple[str
     phrases = model.lexicon.phrases
     ends: dict[tuple[str, int], list[int]] = {}
     n = len(tokens)
-    for pos, tok in enumerate(tokens):
-        if "MASKED" in tok.tags:
+    for pos in range(n - 1):
+        tok, nxt = tokens[pos], tokens[pos + 1]
+        if "MASKED" in tok.tags or "MASKED" in nxt.tags:
             continue
         seen: set[int] = set()
-        for form in tok.forms:
-            for elements, entry in phrases.get(form, ()):
-                if id(elements) in seen:
+        for first in tok.forms:
+            for second in nxt.forms:
+                candidates = phrases.get((first, second))
+                if not candidates:
                     continue
-                seen.add(id(elements))
-                if entry.langs is not None and msg.language not in entry.langs:
-                    continue
-                length = len(elements)
-                if pos + length > n:
-                    continue
-                if all(not tokens[pos + k].forms == () and "MASKED" not in tokens[pos + k].tags
-                       and not elements[k].isdisjoint(tokens[pos + k].forms) for k in range(1, length)):
+                for elements, entry in candidates:
+                    if id(elements) in seen:
+                        continue
+                    seen.add(id(elements))
+                    if entry.langs is not None and msg.language not in entry.langs:
+                        continue
+                    length = len(elements)
+                    if pos + length > n or not all(
+                            "MASKED" not in tokens[pos + k].tags and not elements[k].isdisjoint(tokens[pos + k].forms)
+                            for k in range(2, length)):
+                        continue
                     for tag in (entry.tag, *model.expands.get(entry.tag, ())):
                         bucket = ends.setdefault((tag, pos), [])
                         if length not in bucket:
@@ -296,6 +319,9 @@ def _mask_idioms(model: Model, msg: _Message) -> None:
             clause.phrase_ends = _phrases(model, msg, clause.tokens)
     for tok in msg.tokens:
         msg.tags |= tok.tags
+    for clause in msg.clauses:
+        if clause.first_word:
+            msg.tags |= clause.tokens[0].tags
 
 
 def _mark_reported(model: Model, msg: _Message) -> None:
@@ -413,7 +439,7 @@ def _vocative(model: Model, msg: _Message, evidence: list[Evidence]) -> None:
     allowed = model.vocative_allowed
     joke = _has(msg, model.derived["JOKE"]) and not _has(msg, model.derived["CONCRETE"])
     for clause in msg.clauses:
-        words = [t for t in clause.tokens if t.kind == WORD]
+        words = [t for t in clause.tokens if t.kind == WORD and "IMPLIED" not in t.tags]
         if not words or any(t.reported for t in words):
             continue
         if any(t.tags.isdisjoint(allowed) for t in words):

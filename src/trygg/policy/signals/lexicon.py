@@ -32,12 +32,13 @@ _SUFFIXES: dict[str, tuple[str, ...]] = {
     "v": ("", "e", "er", "es", "r", "ar", "ende"),
     "vp": ("", "e", "er", "es", "r", "ar", "ende", "te", "et", "de", "t", "a", "ede", "ete", "ta", "ast"),
     "n": ("", "en", "et", "er", "ene", "erne", "a", "ar", "ane", "ne", "n", "s", "e", "ens", "ers", "ere"),
-    "a": ("", "e", "t", "ere", "est", "este", "re", "ste"),
+    "a": ("", "e", "t", "ere", "est", "este", "re", "ste", "aste", "are"),
     "ev": ("", "s", "es", "ing", "in"),
     "evp": ("", "s", "es", "ing", "in", "ed", "d"),
     "en": ("", "s", "es"),
     "ea": ("", "er", "est", "y"),
 }
+_VOWELS = frozenset("aeiouyæøå")
 _ASCII = {"æ": ("ae", "a", "e"), "ø": ("oe", "o"), "å": ("aa", "a")}
 _DOUBLE = re.compile(r"([bdfgklmnprstv])\1")
 _SPEC = re.compile(r"^(?P<word>[^~*@]+)(?:~(?P<flag>[a-z]+))?(?P<glob>\*)?(?:@(?P<langs>[a-z,]+))?$")
@@ -58,7 +59,8 @@ class Lexicon:
 
     words: dict[str, list[Entry]] = field(default_factory=dict)
     globs: dict[str, list[tuple[str, Entry]]] = field(default_factory=dict)
-    phrases: dict[str, list[tuple[tuple[frozenset[str], ...], Entry]]] = field(default_factory=dict)
+    # Phrases by their first two words: a phrase is looked up once per pair of adjacent tokens.
+    phrases: dict[tuple[str, str], list[tuple[tuple[frozenset[str], ...], Entry]]] = field(default_factory=dict)
     by_length: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     stop: frozenset[str] = frozenset()
     # The language files a spelling appears in (not "common"): a word only Danish children write
@@ -97,6 +99,9 @@ def spell_out(word: str, flag: str | None) -> list[str]:
     for suffix in suffixes:
         if suffix and word.endswith(suffix[0]) and flag in ("v", "vp", "n", "a"):
             forms.append(word + suffix[1:])
+        if (flag in ("v", "vp", "n", "a") and suffix[:1] in _VOWELS and len(word) >= 3
+                and word[-1] not in _VOWELS and word[-2] in _VOWELS and word[-1] != word[-2]):
+            forms.append(word + word[-1] + suffix)  # grim → grimme, grimmeste (the consonant doubles)
         if suffix[:1] in ("i", "e") and word.endswith("e") and flag in ("ev", "evp", "ea"):
             forms.append(word[:-1] + suffix)  # invite → inviting, invited
             continue
@@ -166,7 +171,8 @@ def _add(lex: Lexicon, tag: str, spec: str, source: str) -> None:
             elements.append(frozenset(forms))
         entry = Entry(tag, langs, source)
         for first in elements[0]:
-            lex.phrases.setdefault(first, []).append((tuple(elements), entry))
+            for second in elements[1]:
+                lex.phrases.setdefault((first, second), []).append((tuple(elements), entry))
         return
     word, flag, glob, langs = _parse(spec)
     entry = Entry(tag, langs, source)

@@ -44,6 +44,9 @@ class Model:
     rules: list[Rule]
     names: frozenset[str]
     expands: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Rules by one class (or "=word") a message must hold for them to match: a message is only
+    # tried against the rules its words could start.
+    rule_index: dict[str, tuple[int, ...]] = field(default_factory=dict)
     cues: dict[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
 
 
@@ -109,11 +112,22 @@ def load_model() -> Model:
         names=names,
         expands={k: frozenset(v) for k, v in expands.items()},
         cues=_cues(),
+        rule_index=_index(rules),
     )
     unknown = (model.vocative_allowed | model.absent_negative | set(model.scopes)) - known
     if unknown:
         raise ValueError(f"rules.yaml names unknown classes: {sorted(unknown)}")
     return model
+
+
+def _index(rules: list[Rule]) -> dict[str, tuple[int, ...]]:
+    index: dict[str, list[int]] = {}
+    for number, rule in enumerate(rules):
+        required = [e for e in rule.elems if e.kind == TAG and not e.optional]
+        key = next((e for e in required if e.anchor), required[-1])
+        for name in (*key.tags, *("=" + lit for lit in key.lits)):
+            index.setdefault(name, []).append(number)
+    return {name: tuple(numbers) for name, numbers in index.items()}
 
 
 def _known_tags(lexicon: Lexicon) -> set[str]:

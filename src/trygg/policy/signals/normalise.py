@@ -25,6 +25,10 @@ _TOKEN = re.compile(
 )
 # What may stand between the letters of a spaced-out word: "d r e p", "d.r.e.p", "d-r-e-p".
 _SPACED_GAP = re.compile(r"[\s.\-_*·]{1,2}")
+# The longest word looked for among spaced-out letters ("k n i v s t i k k e" is 11); a cap keeps a
+# message of a thousand single letters from costing more than a short one.
+_MAX_SPACED = 16
+_MAX_RUNS = 32
 
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s",
                        "€": "e", "!": "i", "|": "l"})
@@ -115,6 +119,7 @@ def join_spaced(tokens: list[Token], text: str, is_known: Callable[[str], bool])
     out: list[Token] = []
     i = 0
     n = len(tokens)
+    budget = _MAX_RUNS
     while i < n:
         tok = tokens[i]
         if tok.kind != WORD or len(tok.raw) > 2:
@@ -122,15 +127,23 @@ def join_spaced(tokens: list[Token], text: str, is_known: Callable[[str], bool])
             i += 1
             continue
         j = i + 1
-        while (j < n and tokens[j].kind in (WORD, STOP) and len(tokens[j].raw) <= 2
+        while (j < n and j - i < _MAX_SPACED and tokens[j].kind in (WORD, STOP) and len(tokens[j].raw) <= 2
                and _SPACED_GAP.fullmatch(text[tokens[j - 1].end:tokens[j].start] or " ")):
             j += 1
         # Dots picked up as "stop" tokens inside a run ("d.r.e.p") are separators, not sentence ends.
         run = [t for t in tokens[i:j] if t.kind == WORD]
-        joined = _join_longest(run, is_known) if sum(len(t.raw) == 1 for t in run) >= 2 else None
+        joined = None
+        if budget > 0 and sum(len(t.raw) == 1 for t in run) >= 2:
+            budget -= 1
+            joined = _join_longest(run, is_known)
         if joined is None:
-            out.append(tok)
-            i += 1
+            if j - i < _MAX_SPACED:
+                # Every part of a run that ended by itself has been tried: skip past it.
+                out.extend(tokens[i:j])
+                i = j
+            else:
+                out.append(tok)
+                i += 1
             continue
         first, last, merged = joined
         out.extend(t for t in tokens[i:j] if t.end <= run[first].start)

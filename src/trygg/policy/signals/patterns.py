@@ -87,7 +87,7 @@ def required_alternatives(elems: Sequence[Elem]) -> list[tuple[frozenset[str], f
 class Clause:
     """The word and emoji tokens of one clause, with the phrase matches found in them."""
 
-    __slots__ = ("tokens", "phrase_ends", "last_word")
+    __slots__ = ("tokens", "phrase_ends", "last_word", "first_word")
 
     def __init__(self, tokens: list[Token], phrase_ends: dict[tuple[str, int], list[int]]):
         self.tokens = tokens
@@ -97,6 +97,8 @@ class Clause:
         while last > 0 and tokens[last - 1].kind == "emoji":
             last -= 1
         self.last_word = last
+        # "^" also matches after an implied subject ("[jeg] vil bare dø").
+        self.first_word = 1 if tokens and "IMPLIED" in tokens[0].tags else 0
 
     def lengths(self, elem: Elem, pos: int) -> list[int]:
         """Return how many tokens ``elem`` can cover starting at ``pos`` (empty if it cannot)."""
@@ -115,7 +117,9 @@ class Clause:
 def find(elems: tuple[Elem, ...], clause: Clause) -> Iterator[Match]:
     """Yield the first match starting at each position of the clause."""
     n = len(clause.tokens)
-    starts = range(1) if elems and elems[0].kind == START else range(n)
+    starts = range(n)
+    if elems and elems[0].kind == START:
+        starts = range(clause.first_word + 1)
     for s in starts:
         found = _match(elems, 0, s, clause, n, s, (-1, -1, -1))
         if found is not None:
@@ -131,7 +135,7 @@ def _match(elems: tuple[Elem, ...], i: int, pos: int, clause: Clause, n: int, st
         return Match(start, pos, anchor, anchor_end, target)
     e = elems[i]
     if e.kind == START:
-        return _match(elems, i + 1, pos, clause, n, start, marks) if pos == 0 else None
+        return _match(elems, i + 1, pos, clause, n, start, marks) if pos <= clause.first_word else None
     if e.kind == END:
         return _match(elems, i + 1, pos, clause, n, start, marks) if pos >= clause.last_word else None
     if e.kind == NOT:
