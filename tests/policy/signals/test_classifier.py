@@ -47,6 +47,9 @@ THREATS = [
     "you're dead",
     "i know where you live",
     "im gonna shoot up the school",
+    "jeg kommer til å gjøre deg vondt",
+    "jeg skal legge ut bildene av deg",  # exposure is a threat too
+    "tror du er tøff? vent til etter skolen",
 ]
 
 
@@ -193,7 +196,23 @@ SELFHARM = [
     "i wish i was dead",
     "kms",
     "hun sier at hun vil ta livet sitt",  # a friend in danger is reported, not suppressed
+    "min ven skærer i sig selv, hvad skal jeg gøre",
 ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["vil bare dø", "har skadet meg selv igjen", "tok en hel boks med paracet i går", "orker ikke mer av livet",
+     "i går kveld tok jeg en hel boks med paracet"],
+)
+def test_r_pup_02_self_harm_is_noticed_when_chat_drops_the_i(text: str) -> None:
+    """Chat leaves out "jeg": a clause that starts with a modal or a past tense has an implied "I"."""
+    assert "selfharm" in cats(text)
+
+
+def test_r_pup_02_a_question_to_someone_else_has_no_implied_i() -> None:
+    assert "selfharm" not in cats("vil du dø?")
+    assert "selfharm" not in cats("har du kuttet deg?")
 
 
 @pytest.mark.parametrize("text", SELFHARM)
@@ -411,6 +430,20 @@ def test_r_stf_01_staff_writing_negatively_about_an_absent_pupil_is_noticed() ->
 )
 def test_r_safe_02_a_child_telling_an_adult_what_was_written_is_not_flagged(text: str) -> None:
     assert cats(text) == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Min datter har fått meldinger om at hun er stygg og feit. Hvem kan jeg snakke med?",
+        "He came home and said nobody would play with him. I'm worried.",
+        "En elev truet en annen med kniv i friminuttet i dag. Politiet er kontaktet.",
+        "Vi har dessverre hatt en episode med mobbing i klassen, og vi følger det tett opp.",
+    ],
+)
+def test_r_safe_02_adults_describing_what_happened_are_not_flagged(text: str) -> None:
+    assert cats(text) == set()
+    assert cats(text, writer_role="guardian") == set()
 
 
 def test_r_safe_02_text_quoted_in_a_report_never_fires() -> None:
