@@ -269,6 +269,16 @@ def _segment(model: Model, msg: _Message) -> None:
     close()
     for clause in msg.clauses:
         clause.phrase_ends = _phrases(model, msg, clause.tokens)
+        for tok in clause.tokens:
+            msg.tags |= tok.tags
+
+
+def _possible(msg: _Message, required: tuple[tuple[frozenset[str], frozenset[str]], ...]) -> bool:
+    """Return whether the message holds, for every required element, one of its classes or words."""
+    for tags, lits in required:
+        if msg.tags.isdisjoint(tags) and (not lits or msg.forms.isdisjoint(lits)):
+            return False
+    return True
 
 
 def _phrases(model: Model, msg: _Message, tokens: list[Token]) -> dict[tuple[str, int], list[int]]:
@@ -307,8 +317,9 @@ def _phrases(model: Model, msg: _Message, tokens: list[Token]) -> dict[tuple[str
 def _mask_idioms(model: Model, msg: _Message) -> None:
     """Mask idioms ("jeg dør av latter", "slå deg ned") so that no rule reads their words."""
     changed = False
+    idioms = [elems for elems, required in model.idioms if _possible(msg, required)]
     for clause in msg.clauses:
-        for elems in model.idioms:
+        for elems in idioms:
             for m in find(elems, clause):
                 for tok in clause.tokens[m.start:m.end]:
                     tok.tags = {"MASKED", "WORD"}
@@ -317,11 +328,8 @@ def _mask_idioms(model: Model, msg: _Message) -> None:
         msg.tags.clear()
         for clause in msg.clauses:
             clause.phrase_ends = _phrases(model, msg, clause.tokens)
-    for tok in msg.tokens:
-        msg.tags |= tok.tags
-    for clause in msg.clauses:
-        if clause.first_word:
-            msg.tags |= clause.tokens[0].tags
+            for tok in clause.tokens:
+                msg.tags |= tok.tags
 
 
 def _mark_reported(model: Model, msg: _Message) -> None:
@@ -331,9 +339,10 @@ def _mark_reported(model: Model, msg: _Message) -> None:
         for tok in msg.tokens:
             if id(tok) in msg.quoted:
                 tok.reported = True
+    patterns = [elems for elems, required in model.report if _possible(msg, required)]
     for index, clause in enumerate(msg.clauses):
         sentence = msg.clause_sentence[index]
-        for elems in model.report:
+        for elems in patterns:
             for m in find(elems, clause):
                 anchor_end = clause.tokens[m.anchor_end - 1].end
                 for tok in msg.tokens:
@@ -355,9 +364,8 @@ def _clause_has(clause: Clause, tags: frozenset[str] | set[str]) -> bool:
 
 
 def _run_rule(model: Model, msg: _Message, rule: Rule, evidence: list[Evidence]) -> None:
-    for tags, lits in rule.required:
-        if msg.tags.isdisjoint(tags) and (not lits or msg.forms.isdisjoint(lits)):
-            return
+    if not _possible(msg, rule.required):
+        return
     if rule.needs and msg.tags.isdisjoint(rule.needs):
         return
     role = msg.context.writer_role if msg.context else None

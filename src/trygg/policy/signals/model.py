@@ -35,8 +35,8 @@ class Model:
     markers: dict[str, dict[str, float]]
     derived: dict[str, frozenset[str]]
     scopes: dict[str, str]
-    idioms: list[tuple[Elem, ...]]
-    report: list[tuple[Elem, ...]]
+    idioms: list[tuple[tuple[Elem, ...], tuple[tuple[frozenset[str], frozenset[str]], ...]]]
+    report: list[tuple[tuple[Elem, ...], tuple[tuple[frozenset[str], frozenset[str]], ...]]]
     vocative_allowed: frozenset[str]
     vocative_fire: list[tuple[frozenset[str], frozenset[str]]]
     absent_negative: frozenset[str]
@@ -102,8 +102,8 @@ def load_model() -> Model:
         markers=markers,
         derived=derived,
         scopes={str(k): str(v) for k, v in (data.get("scopes") or {}).items()},
-        idioms=[_checked(compile_pattern(p), known, p) for p in data.get("idioms") or ()],
-        report=[_checked(compile_pattern(p), known, p) for p in data.get("report") or ()],
+        idioms=[_with_required(_checked(compile_pattern(p), known, p)) for p in data.get("idioms") or ()],
+        report=[_with_required(_checked(compile_pattern(p), known, p)) for p in data.get("report") or ()],
         vocative_allowed=frozenset(vocative.get("allowed") or ()),
         vocative_fire=fire,
         absent_negative=frozenset(absent.get("negative") or ()),
@@ -118,6 +118,11 @@ def load_model() -> Model:
     if unknown:
         raise ValueError(f"rules.yaml names unknown classes: {sorted(unknown)}")
     return model
+
+
+def _with_required(elems: tuple[Elem, ...]) -> tuple[tuple[Elem, ...], tuple[tuple[frozenset[str], frozenset[str]],
+                                                                            ...]]:
+    return elems, tuple(required_alternatives(elems))
 
 
 def _index(rules: list[Rule]) -> dict[str, tuple[int, ...]]:
