@@ -10,18 +10,10 @@ from .normalise import COMMA, EMOJI, QUOTE, STOP, WORD, Token, join_spaced, spel
 from .patterns import Clause, Match, find
 from .types import ABOUT_ABSENT, BULLYING, Evidence, SignalContext, Signals
 
-# A compound is only looked for in words at least this long ("møkkaunge", "drittsekk").
+# A compound is only looked for in words at least this long ("møkkaunge", "drittsekk"); its head
+# may end in a linking letter ("grise-tryne").
 _MIN_COMPOUND = 6
 _LINKS = ("e", "s", "a")
-_COMPOUNDS = (
-    ("INSULT_HEAD", "PERSON_TAIL", "INSULT_N"),
-    ("ANIMAL", "FACE_TAIL", "INSULT_N"),
-    ("INTENS_PREFIX", "INSULT_ADJ", "INSULT_ADJ"),
-    ("INTENS_PREFIX", "MILD", "MILD"),
-    ("INTENS_PREFIX", "NEG_ADJ", "NEG_ADJ"),
-    (None, "INSULT_N", "INSULT_N"),
-    (None, "NUDE_STRONG", "NUDE_STRONG"),
-)
 _NEG_WINDOW_BEFORE = 3
 _NEG_WINDOW_AFTER = 2
 # "jeg hater livet mitt og vil dø": the subject of a verb after "og"/"and" is the one before it.
@@ -38,8 +30,7 @@ _VERBISH = frozenset({"MODAL", "WANT", "VIOLENT", "NEG", "HAVE", "ENDURE", "TA",
 class _Message:
     """Everything known about one message while it is being classified."""
 
-    def __init__(self, text: str, tokens: list[Token], language: str, context: SignalContext | None):
-        self.text = text
+    def __init__(self, tokens: list[Token], language: str, context: SignalContext | None):
         self.tokens = tokens
         self.language = language
         self.context = context
@@ -64,7 +55,7 @@ def classify(text: str, *, context: SignalContext | None = None) -> Signals:
     detected = detect(words, model.markers, hint, model.lexicon.sources, model.cues)
     if context is not None and context.is_report_quote:
         return Signals(frozenset(), detected.language)
-    msg = _Message(text, tokens, detected.language, context)
+    msg = _Message(tokens, detected.language, context)
     _tag(model, msg)
     _segment(model, msg)
     _mask_idioms(model, msg)
@@ -120,7 +111,7 @@ def _compound_tags(model: Model, form: str, language: str) -> set[str]:
         head_tags = _entries_tags(model, words.get(head, ()), language)
         if not head_tags and head[-1] in _LINKS:
             head_tags = _entries_tags(model, words.get(head[:-1], ()), language)
-        for head_class, tail_class, result in _COMPOUNDS:
+        for head_class, tail_class, result in model.compounds:
             if tail_class not in tail_tags:
                 continue
             if head_class is None:

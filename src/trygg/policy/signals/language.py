@@ -1,9 +1,9 @@
 """Tell bokmål, nynorsk, Danish and English apart from the words of one short message.
 
-Each language lists its tell-tale words in ``data/lang.yaml`` with a weight; the language with
-the highest sum wins. Short messages often carry no tell-tale word at all ("🔪🔪", "taper"):
-then the caller's hint, or bokmål, is the answer, and ``confident`` is false so that words whose
-meaning depends on the language are read in the most cautious way.
+Each language lists its tell-tale words in ``data/lang.yaml`` with a weight, plus spelling cues;
+words that only one language's word list holds count too. The language with the highest sum wins.
+Short messages often carry no tell-tale word at all ("🔪🔪", "taper"): then the caller's hint, or
+bokmål, is the answer (``confident`` is false), and a false friend is read as in that language.
 """
 
 from __future__ import annotations

@@ -47,6 +47,8 @@ class Model:
     # Rules by one class (or "=word") a message must hold for them to match: a message is only
     # tried against the rules its words could start.
     rule_index: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # (head class or None for any word, tail class, class of the compound): "dritt" + "unge".
+    compounds: tuple[tuple[str | None, str, str], ...] = ()
     cues: dict[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
 
 
@@ -113,8 +115,10 @@ def load_model() -> Model:
         expands={k: frozenset(v) for k, v in expands.items()},
         cues=_cues(),
         rule_index=_index(rules),
+        compounds=tuple((c[0], str(c[1]), str(c[2])) for c in data.get("compounds") or ()),
     )
-    unknown = (model.vocative_allowed | model.absent_negative | set(model.scopes)) - known
+    compound_tags = {t for c in model.compounds for t in c if t}
+    unknown = (model.vocative_allowed | model.absent_negative | set(model.scopes) | compound_tags) - known
     if unknown:
         raise ValueError(f"rules.yaml names unknown classes: {sorted(unknown)}")
     return model
