@@ -86,15 +86,18 @@ def print_speed(examples: list[Example]) -> None:
         classify(example.text, context=example.context)
     wall: list[float] = []
     cpu: list[float] = []
+    best = [float("inf")] * len(examples)
     gc.collect()
     for _ in range(ROUNDS):
-        for example in examples:
+        for i, example in enumerate(examples):
             w0, c0 = time.perf_counter(), time.thread_time()
             classify(example.text, context=example.context)
             cpu.append(time.thread_time() - c0)
             wall.append(time.perf_counter() - w0)
+            best[i] = min(best[i], wall[-1])
     wall.sort()
     cpu.sort()
+    best.sort()
 
     def p99(samples: list[float]) -> float:
         return samples[min(len(samples) - 1, int(len(samples) * 0.99))]
@@ -102,10 +105,12 @@ def print_speed(examples: list[Example]) -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"\nTime per message over {len(wall)} calls ({ROUNDS} rounds of the development set; "
           f"machine load average {load:.1f} on {os.cpu_count()} cores)")
-    print(f"{'':18s} {'median ms':>10s} {'p99 ms':>8s} {'max ms':>8s}")
-    for label, samples in (("wall clock", wall), ("CPU (this thread)", cpu)):
+    print(f"{'':20s} {'median ms':>10s} {'p99 ms':>8s} {'max ms':>8s}")
+    # On a shared machine a call can wait for the CPU; the best of the rounds per message shows the
+    # time without that wait, the CPU time shows the work itself.
+    for label, samples in (("wall clock", wall), ("wall, best of rounds", best), ("CPU (this thread)", cpu)):
         median, worst = statistics.median(samples) * 1000, samples[-1] * 1000
-        print(f"{label:18s} {median:10.3f} {p99(samples) * 1000:8.3f} {worst:8.3f}")
+        print(f"{label:20s} {median:10.3f} {p99(samples) * 1000:8.3f} {worst:8.3f}")
     print(f"goal: median < 2 ms, p99 < 10 ms. Loading the word lists once per process: {load_cpu:.2f} s CPU")
 
 
