@@ -44,6 +44,8 @@ async def closed_code(ws: WebsocketCommunicator, timeout: float = 5.0) -> int | 
     while True:
         output = await ws.receive_output(timeout=timeout)
         if output["type"] == "websocket.close":
+            # The client answers the close, so the consumer ends here and not with the test's loop.
+            await ws.disconnect()
             return output.get("code")
 
 

@@ -70,14 +70,17 @@ class EventsConsumer(SignedInSocket):
         self.latest_at_hello = latest
         await self.send_json({"type": "hello", "person_id": person.pk, "latest": latest})
 
+    def release(self) -> None:
+        super().release()
+        if self.listening is not None:
+            hub.unlisten(self.person.pk, self.listening)
+            self.listening = None
+
     async def disconnect(self, code: int) -> None:
         await super().disconnect(code)
         for task in (self.poller, self.drainer):
             if task is not None:
                 task.cancel()
-        if self.listening is not None:
-            hub.unlisten(self.person.pk, self.listening)
-            self.listening = None
 
     async def receive_frame(self, kind: Any, content: dict[str, Any]) -> None:
         if kind == "resume":

@@ -100,12 +100,22 @@ class SignedInSocket(SocketConsumer):
     def _closed_by_hub(self, code: int) -> None:
         self.tasks.append(asyncio.ensure_future(self.close(code=code)))
 
-    async def disconnect(self, code: int) -> None:
-        for task in self.tasks:
-            task.cancel()
+    def release(self) -> None:
+        """Stop hearing from the hub (idempotent): on close, before the client has gone."""
         if self.watching is not None:
             hub.unwatch(self.person.pk, self.watching)
             self.watching = None
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        # A socket the server closes hears nothing more at once, not only once the client has
+        # answered the close (which a client that went away never does).
+        self.release()
+        await super().close(code=code, reason=reason)
+
+    async def disconnect(self, code: int) -> None:
+        for task in self.tasks:
+            task.cancel()
+        self.release()
 
     async def decode_json(self, text_data: str) -> Any:
         try:
