@@ -106,6 +106,30 @@ def api_client(demo: object) -> Callable[[str | None], Client]:
     return make
 
 
+@pytest.fixture
+def strong_api_client(demo: object) -> Callable[[str], Client]:
+    """Return a test client with a stepped-up bearer token (as ``POST /api/v1/auth/token`` with a
+    current ``otp`` gives): it opens case files, protected records and the access-request export."""
+    from trygg.directory.models import ApiToken, Person
+
+    def make(username: str) -> Client:
+        _token, raw = ApiToken.issue(Person.objects.get(username=username), method="password+otp", strong=True)
+        return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    return make
+
+
+def step_up(client: Client) -> Client:
+    """Mark a signed-in test client's browser session as just stepped up (as the step-up page does
+    after a right code) and return it."""
+    from trygg.signin.stepup import SESSION_STRONG_AT
+
+    session = client.session
+    session[SESSION_STRONG_AT] = time.time()
+    session.save()
+    return client
+
+
 @pytest.fixture(autouse=True)
 def _fresh_policy_cache() -> Iterator[None]:
     """Compiled policies are per process; a test that changes configuration must not leak it."""

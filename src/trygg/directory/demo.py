@@ -152,6 +152,10 @@ def seed_demo(seed: int = 2026) -> Municipality:
     PolicyConfig.objects.update_or_create(
         municipality=municipality, defaults={"active_packs": sorted(registry().packs), "overrides": {}}
     )
+    from trygg.signin.demo import seed_demo_sign_in
+
+    # Every staff account gets an authenticator app with a fixed seed (``trygg demo-otp``).
+    seed_demo_sign_in()
     return municipality
 
 

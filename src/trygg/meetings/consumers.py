@@ -31,6 +31,7 @@ from channels.db import database_sync_to_async
 
 from trygg.meetings.rooms import person_room_group, room_group
 from trygg.realtime import SocketConsumer
+from trygg.signin import revocation
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +42,10 @@ CLOSE_CODES = {"ended": 4409, "halted": 4410, "removed": 4411, "replaced": 4412,
 
 
 @database_sync_to_async
-def _bearer_person(token: Any) -> Any:
+def _bearer_token(token: Any) -> Any:
     from trygg.directory.models import ApiToken
 
-    found = ApiToken.find(token)
-    return found.person if found else None
+    return ApiToken.find(token)
 
 
 @database_sync_to_async
@@ -86,10 +86,20 @@ class MeetingConsumer(SocketConsumer):
         self.groups_joined: list[str] = []
         self.tasks: list[asyncio.Task[None]] = []
         await self.accept()
+        self.credential: str | None = None
         user = self.scope.get("user")
         if user is not None and getattr(user, "is_authenticated", False) and user.is_active:
             self.person = user
+            session = self.scope.get("session")
+            await self._revocable(revocation.session_credential(getattr(session, "session_key", None)))
         self.tasks.append(asyncio.ensure_future(self._join_deadline()))
+
+    async def _revocable(self, credential: str) -> None:
+        """Join the person's group, so a revoked sign-in closes this socket (trygg.signin.revocation)."""
+        self.credential = credential
+        group = revocation.person_group(self.person.pk)
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined.append(group)
 
     async def _join_deadline(self) -> None:
         await asyncio.sleep(AUTH_TIMEOUT_SECONDS)
@@ -124,10 +134,13 @@ class MeetingConsumer(SocketConsumer):
             if kind != "auth":
                 await self.close(code=4401)
                 return
-            self.person = await _bearer_person(content.get("token"))
-            if self.person is None:
+            token = await _bearer_token(content.get("token"))
+            if token is None:
                 await self.send_json({"type": "error", "error": "not_signed_in"})
                 await self.close(code=4401)
+                return
+            self.person = token.person
+            await self._revocable(revocation.token_credential(token.pk))
             return
         if self.join is None:
             if kind != "join":
@@ -210,6 +223,10 @@ class MeetingConsumer(SocketConsumer):
         await self.close(code=CLOSE_CODES.get(reason, 4403))
 
     # ------------------------------------------------------------------ channel-layer messages
+
+    async def session_revoked(self, message: dict[str, Any]) -> None:
+        if revocation.concerns(message, self.credential):
+            await self.close(code=revocation.REVOKED_CLOSE_CODE)
 
     async def meeting_closed(self, message: dict[str, Any]) -> None:
         await self._closed(message.get("reason", "invalid"))

@@ -38,6 +38,7 @@ from channels.db import database_sync_to_async
 from trygg.messaging import hub
 from trygg.messaging.events import events_after, latest_event_id
 from trygg.realtime import SocketConsumer
+from trygg.signin import revocation
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +51,10 @@ INBOX_LIMIT = 1000
 
 
 @database_sync_to_async
-def _person_for_token(token: str) -> Any:
+def _token_for(token: str) -> Any:
     from trygg.directory.models import ApiToken
 
-    found = ApiToken.find(token)
-    return found.person if found else None
+    return ApiToken.find(token)
 
 
 class EventsConsumer(SocketConsumer):
@@ -77,7 +77,8 @@ class EventsConsumer(SocketConsumer):
         await self.accept()
         user = self.scope.get("user")
         if user is not None and getattr(user, "is_authenticated", False) and user.is_active:
-            await self._signed_in(user)
+            session = self.scope.get("session")
+            await self._signed_in(user, revocation.session_credential(getattr(session, "session_key", None)))
         else:
             self.auth_timer = asyncio.ensure_future(self._auth_deadline())
 
@@ -86,10 +87,13 @@ class EventsConsumer(SocketConsumer):
         if self.person is None:
             await self.close(code=4401)
 
-    async def _signed_in(self, person: Any) -> None:
+    async def _signed_in(self, person: Any, credential: str) -> None:
         self.person = person
         if self.auth_timer is not None:
             self.auth_timer.cancel()
+        # A revoked sign-in closes the socket (trygg.signin.revocation).
+        self.credential = credential
+        await self.channel_layer.group_add(revocation.person_group(person.pk), self.channel_name)
         self.listening = hub.listen(person.pk, self._on_push)
         await hub.joined()
         latest = await database_sync_to_async(latest_event_id)(person.pk)
@@ -100,6 +104,8 @@ class EventsConsumer(SocketConsumer):
         for task in (self.poller, self.auth_timer, self.drainer):
             if task is not None:
                 task.cancel()
+        if self.person is not None:
+            await self.channel_layer.group_discard(revocation.person_group(self.person.pk), self.channel_name)
         if self.listening is not None:
             hub.unlisten(self.person.pk, self.listening)
             self.listening = None
@@ -113,12 +119,12 @@ class EventsConsumer(SocketConsumer):
             if kind != "auth":
                 await self.close(code=4401)
                 return
-            person = await _person_for_token(content.get("token"))
-            if person is None:
+            token = await _token_for(content.get("token"))
+            if token is None:
                 await self.send_json({"type": "error", "error": "not_signed_in"})
                 await self.close(code=4401)
                 return
-            await self._signed_in(person)
+            await self._signed_in(token.person, revocation.token_credential(token.pk))
             return
         if kind == "resume":
             after = content.get("after")
@@ -171,6 +177,10 @@ class EventsConsumer(SocketConsumer):
                     await self._catch_up()
             except Exception:  # noqa: BLE001 - a failed poll is retried; the socket stays up
                 log.warning("log poll for a socket failed; retrying in %s s", POLL_SECONDS)
+
+    async def session_revoked(self, message: dict[str, Any]) -> None:
+        if revocation.concerns(message, getattr(self, "credential", None)):
+            await self.close(code=revocation.REVOKED_CLOSE_CODE)
 
     def _on_push(self, event_id: int, prev: int | None, text: str) -> None:
         """A live event from the hub (a hint: the log decides), already encoded; sent in order."""
