@@ -51,8 +51,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run browser tests last: Playwright's sync API keeps an event loop on the main thread,
-    and Django refuses database calls from a thread with a running loop."""
+    and Django refuses database calls from a thread with a running loop.
+
+    The flows through a real OpenID provider (marker ``oidc_flow``) run once per CI: in the SQLite
+    run (no ``DATABASE_URL``). What they test (the protocol between browser, provider and Trygg)
+    does not depend on the database, and each starts Node.js and its own live server. Where they
+    run, a missing Node.js or provider fails them (``tests/e2e/test_sign_in.py``), never skips them.
+    """
     items.sort(key=lambda item: "/e2e/" in str(item.path).replace("\\", "/"))
+    if os.environ.get("DATABASE_URL"):
+        once = pytest.mark.skip(reason="runs once per CI, in the SQLite run (without DATABASE_URL)")
+        for item in items:
+            if item.get_closest_marker("oidc_flow"):
+                item.add_marker(once)
 
 
 @pytest.fixture(scope="session")

@@ -54,7 +54,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     provider_logout = signin_actions.do_sign_out(request)
-    return redirect(provider_logout) if provider_logout else redirect("web:login")
+    if not provider_logout:
+        return redirect("web:login")
+    # A page that moves on by itself, not a redirect: the sign-out form's own page allows forms to
+    # go only to Trygg (CSP form-action), and a redirect after a form counts as the form's.
+    return render(request, "signin/provider_logout.html", {"url": provider_logout})
 
 
 @require_GET
