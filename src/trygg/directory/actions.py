@@ -74,7 +74,7 @@ def check_password_allowed(person: Person) -> None:
     role of the person; asked only after the password was right, so it tells nothing to a guesser."""
     decision = decide("auth.password", person)
     if not decision.allowed:
-        refusal = PolicyDenied(decision, language=person.language)
+        refusal = PolicyDenied(decision)
         refusal.code = "passwords_off"
         log.info("password sign-in refused by the municipality's setting")
         raise refusal

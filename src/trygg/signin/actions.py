@@ -424,9 +424,9 @@ def do_revoke_session(person: Person, row: SignInSession) -> None:
     with transaction.atomic():
         do_audit(person, "auth.session_revoked", person)
         SignInSession.objects.filter(pk=row.pk, person=person).delete()
+        _end_sessions([row.session_key])
         credential = session_credential(row.session_key)
-        key = row.session_key
-        transaction.on_commit(lambda: (_end_sessions([key]), close_sockets_of(person.pk, credential)))
+        transaction.on_commit(lambda: close_sockets_of(person.pk, credential))
 
 
 def do_revoke_everywhere(person: Person, actor: Person | None, reason: str) -> dict[str, int]:
@@ -435,10 +435,10 @@ def do_revoke_everywhere(person: Person, actor: Person | None, reason: str) -> d
         keys = list(SignInSession.objects.filter(person=person).values_list("session_key", flat=True))
         SignInSession.objects.filter(person=person).delete()
         tokens, _detail = ApiToken.objects.filter(person=person).delete()
+        # Database sessions go in this transaction: a rolled-back revocation signs no one out.
+        _end_sessions(keys)
         do_audit(actor, "auth.signed_out_everywhere", person, sessions=len(keys), tokens=tokens, reason=reason)
-        # The session rows go with the transaction's commit too: a rolled-back revocation must not
-        # have signed anyone out.
-        transaction.on_commit(lambda: (_end_sessions(keys), close_sockets_of(person.pk)))
+        transaction.on_commit(lambda: close_sockets_of(person.pk))
     return {"sessions": len(keys), "tokens": tokens}
 
 
