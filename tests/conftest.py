@@ -313,6 +313,26 @@ def sign_in(page: object, username: str, password: str = "demo") -> None:
     page.wait_for_url(lambda url: "/login/" not in url)
 
 
+# The last time step whose code each demo account used on the live server: a code is good once, so
+# a second step-up within 30 s uses the next step's code (within the device's tolerance of one).
+_TOTP_STEPS_USED: dict[str, int] = {}
+
+
+def step_up_in_browser(page: object, username: str) -> None:
+    """Confirm with the demo account's authenticator code on the step-up page, as a person would."""
+    from trygg.signin.demo import demo_totp_key, totp_code
+
+    now_step = int(time.time() // 30)
+    step = max(now_step, _TOTP_STEPS_USED.get(username, -1) + 1)
+    if step > now_step + 1:
+        raise RuntimeError(f"{username} stepped up twice within 30 s already; a third code does not exist yet")
+    _TOTP_STEPS_USED[username] = step
+    page.goto("/signin/step-up/?next=/")
+    page.fill("#id_otp", totp_code(demo_totp_key(username), step_offset=step - now_step))
+    page.click("[data-testid=otp-form] button")
+    page.wait_for_url(lambda url: "/signin/step-up/" not in url)
+
+
 @pytest.fixture
 def signed_in_page(new_page: Callable[..., object]) -> Callable[[str], object]:
     """Return a factory: ``signed_in_page("kari.4a")`` is a page signed in as that person."""
