@@ -54,6 +54,8 @@ AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
 # A step-up answer must come from an authentication this recent (it was asked with max_age=0).
 STEP_UP_AUTH_AGE_SECONDS = 600
 LINK_FAILURES_PER_WINDOW = 5
+STARTS_PER_WINDOW = 60
+START_WINDOW_SECONDS = 600
 
 
 class SignInRefused(Forbidden):
@@ -94,6 +96,11 @@ def new_pending(provider: OidcProvider, *, purpose: str = PendingSignIn.Purpose.
 
 def check_begin_sign_in(request: HttpRequest, provider: OidcProvider, *, step_up: bool, next_url: str) -> str:
     """Return the provider URL a browser goes to, for a sign-in or a step-up of the signed-in person."""
+    starts = f"oidc-start:{client_address(request)}"
+    cache.add(starts, 0, START_WINDOW_SECONDS)
+    if cache.incr(starts) > STARTS_PER_WINDOW:
+        # Each start writes a pending request: a flood from one address is refused, not stored.
+        raise TooManyRequests()
     person = None
     if step_up:
         person = request.user

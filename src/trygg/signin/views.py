@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -62,7 +62,7 @@ def needs_second_factor(person: Any, request: HttpRequest) -> bool:
 def after_sign_in(request: HttpRequest, next_url: str) -> HttpResponse:
     """Where a fresh sign-in goes: staff with no second factor first add one (R-STAFF-02)."""
     if needs_second_factor(request.user, request):
-        return redirect(f"{reverse('signin:otp')}?required=1&next={next_url}")
+        return redirect(f"{reverse('signin:otp')}?{urlencode({'required': '1', 'next': next_url})}")
     return redirect(next_url)
 
 
