@@ -179,3 +179,14 @@ def test_demo_otp_refuses_outside_a_demo_database(capsys, person: Callable[[str]
 
     assert cmd_demo_otp(Args()) == 2
     assert capsys.readouterr().out == ""
+
+
+def test_r_priv_04_the_right_of_access_export_holds_ones_sign_ins_without_secrets(api_client, person):
+    """GET /api/v1/me/export has the person's tokens and authenticator apps, never a digest or key."""
+    from trygg.signin.demo import demo_totp_key
+
+    body = api_client("rektor").get("/api/v1/me/export")
+    data = body.json()["signin"]
+    assert len(data["api_tokens"]) == 1 and data["authenticator_apps"] == [{"name": "Demo app", "confirmed": True}]
+    token = ApiToken.objects.get(person=person("rektor"))
+    assert token.digest not in body.content.decode() and demo_totp_key("rektor") not in body.content.decode()

@@ -81,3 +81,18 @@ def find_person_for_link_code(username: str, viewer: Person) -> Person:
     if not found:
         raise NotFoundOrHidden()
     return found[0]
+
+
+def export_own(viewer: Person) -> dict[str, Any]:
+    """Return the viewer's sign-ins for the right of access (R-PRIV-04): browsers, tokens, linked
+    services and second factors. No secrets: no session keys, token digests or identity hashes."""
+    return {
+        "sessions": [{"created_at": s.created_at.isoformat(), "method": s.method, "device": s.label,
+                      "provider": s.provider.name if s.provider else None} for s in list_my_sessions(viewer)],
+        "api_tokens": [{"created_at": t.created_at.isoformat(), "method": t.method, "device": t.label,
+                        "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+                        "expires_at": t.expires_at.isoformat()} for t in list_my_tokens(viewer)],
+        "linked_services": [{"provider": link.provider.name, "linked_by": link.linked_by,
+                             "linked_at": link.created_at.isoformat()} for link in list_my_links(viewer)],
+        "authenticator_apps": [{"name": d.name, "confirmed": d.confirmed} for d in confirmed_devices(viewer)],
+    }
