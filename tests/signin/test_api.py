@@ -190,3 +190,15 @@ def test_r_priv_04_the_right_of_access_export_holds_ones_sign_ins_without_secret
     assert len(data["api_tokens"]) == 1 and data["authenticator_apps"] == [{"name": "Demo app", "confirmed": True}]
     token = ApiToken.objects.get(person=person("rektor"))
     assert token.digest not in body.content.decode() and demo_totp_key("rektor") not in body.content.decode()
+
+
+def test_r_priv_01_the_link_code_page_tells_a_teacher_nothing_about_who_exists(person):
+    """The page is for leaders and admins; for a leader, someone outside their school reads like no one."""
+    teacher = Client()
+    teacher.force_login(person("kari.4a"))
+    assert teacher.get("/signin/link-codes/").status_code == 404
+    rektor = Client()
+    rektor.force_login(person("rektor"))
+    made = rektor.post("/signin/link-codes/", {"username": "mor.emma"})
+    assert made.status_code == 200 and b'data-testid="link-code"' in made.content
+    assert rektor.post("/signin/link-codes/", {"username": "nobody"}).status_code == 404

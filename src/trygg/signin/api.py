@@ -137,7 +137,7 @@ def revoke_token(request: HttpRequest, token_id: int) -> Status:
 @router.post("/link-codes", response={201: dict})
 def create_link_code(request: HttpRequest, payload: LinkCodeIn) -> Status:
     """A one-time code that links a person's first sign-in through a provider to them; shown once."""
-    person = queries.find_person_for_link_code(payload.username, request.auth)
+    person = queries.find_person_for_link_code(payload.username)
     try:
         code, raw = actions.check_create_link_code(request.auth, person)
     except Forbidden as exc:

@@ -75,8 +75,9 @@ def access_my_token(person: Person, token_id: int) -> ApiToken:
     return found[0]
 
 
-def find_person_for_link_code(username: str, viewer: Person) -> Person:
-    """Return the active person a leader or admin names for a link code; the policy decides after."""
+def find_person_for_link_code(username: str) -> Person:
+    """Return the active person named for a link code, or 404; whether the viewer may is the policy's
+    (``check_create_link_code``), and a refusal there is answered with the same 404."""
     found = list(Person.objects.filter(username=username, is_active=True)[:1])
     if not found:
         raise NotFoundOrHidden()

@@ -23,7 +23,7 @@ from trygg.errors import NotFoundOrHidden, TryggError
 from trygg.signin import actions, oidc, queries
 from trygg.signin.models import OidcProvider
 from trygg.signin.revocation import session_credential
-from trygg.signin.stepup import is_stepped_up, strong_until
+from trygg.signin.stepup import is_stepped_up, strong_until, window_for
 
 log = logging.getLogger(__name__)
 
@@ -162,14 +162,8 @@ def step_up_page(request: HttpRequest) -> HttpResponse:
         "providers": queries.list_strong_providers(person),
         "staff": person.facts.is_staff_member,
         "error": error,
-        "window": queries_window(person),
+        "window": int(window_for(person).total_seconds() // 60),
     }, status=status)
-
-
-def queries_window(person: Any) -> int:
-    from trygg.signin.stepup import window_for
-
-    return int(window_for(person).total_seconds() // 60)
 
 
 def _qr_svg(device: TOTPDevice) -> str:
@@ -265,11 +259,13 @@ def link_code_page(request: HttpRequest) -> HttpResponse:
         username = request.POST.get("username", "").strip()[:150]
         context["username"] = username
         try:
-            target = queries.find_person_for_link_code(username, person)
+            target = queries.find_person_for_link_code(username)
             code, raw = actions.check_create_link_code(person, target)
         except TryggError as exc:
-            context["error"] = exc.as_dict()
-            status = 404 if exc.status in (403, 404) else exc.status
+            # A person the viewer may not hand a code to does not exist for them (R-PRIV-01).
+            shown = NotFoundOrHidden() if exc.status in (403, 404) else exc
+            context["error"] = shown.as_dict()
+            status = shown.status
         else:
             context.update(code=raw, target=target, expires_at=code.expires_at)
     return render(request, "signin/link_code.html", context, status=status)
