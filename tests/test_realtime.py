@@ -8,7 +8,7 @@ import pytest
 from channels.exceptions import ChannelFull
 
 from trygg import realtime
-from trygg.messaging.hub import frame_text
+from trygg.events.hub import frame_text
 from trygg.realtime import ProcessChannelLayer
 
 

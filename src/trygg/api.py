@@ -59,6 +59,7 @@ def _mount() -> None:
     from trygg.cases.api import router as cases
     from trygg.classlist.api import router as classlist
     from trygg.directory.api import router as directory
+    from trygg.events.api import router as events
     from trygg.meetings.api import calendar_router
     from trygg.meetings.api import router as meetings
     from trygg.messaging.api import router as messaging
@@ -69,6 +70,7 @@ def _mount() -> None:
 
     api.add_router("/", signin)
     api.add_router("/", directory)
+    api.add_router("/", events)
     api.add_router("/", messaging)
     api.add_router("/", notifications)
     api.add_router("/", classlist)

@@ -21,18 +21,23 @@ django.setup(set_prefix=False)
 class SharedThreadASGIHandler(ASGIHandler):
     """Django's ASGI handler, running every sync view in the process's one shared thread.
 
-    Django gives each request a thread of its own (``ThreadSensitiveContext``), and with it a new
-    database connection: on the message send path, starting both cost more than the send itself,
-    and thirty concurrent senders meant thirty threads taking turns at the GIL and one SQLite
-    writer. Here every sync view runs in one shared thread and reuses its connection
-    (``CONN_MAX_AGE``). The price is the one design.md names: a slow sync view delays the others
-    in its process, so views stay short and slow work is a job.
+    Django gives each request a thread of its own (``__call__`` wraps it in a
+    ``ThreadSensitiveContext``), and with it a new database connection: on the message send path,
+    starting both cost more than the send itself, and thirty concurrent senders meant thirty
+    threads taking turns at the GIL and one SQLite writer. ``__call__`` here calls ``handle``
+    without that context, so every ``thread_sensitive`` call (each sync view, and each socket's
+    ``database_sync_to_async``) runs in asgiref's one shared thread of the process and reuses its
+    connection (``CONN_MAX_AGE``). The price is the one design.md names: a slow sync call delays
+    the others in its process, so views stay short and slow work is a job.
 
     A request for a sync view runs the whole middleware chain, in its sync form, in one hop to that
     thread. In async mode Django runs each hook of its own middleware (``process_request``,
     ``process_response``) through ``sync_to_async``: about fifteen hops per request, which cost
     more than the message send itself (``bench/bench_messaging.py``). Async views (the long poll)
     keep the async chain (``trygg.web.middleware`` is async-capable), so they never hold the thread.
+
+    ``handle``, ``get_response_async`` and ``load_middleware(is_async=False)`` are Django's internal
+    hooks; ``tests/test_library_contracts.py`` checks them against the Django ``pyproject.toml`` pins.
     """
 
     def __init__(self) -> None:

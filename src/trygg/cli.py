@@ -8,6 +8,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from trygg.database import prepare_database
+
 APPS_WITH_CLI = ("directory", "policy", "messaging", "notifications", "meetings", "classlist", "cases", "signin")
 
 
@@ -16,16 +18,6 @@ def setup_django() -> None:
     import django
 
     django.setup()
-
-
-def prepare_database(verbosity: int = 0) -> None:
-    """Create the data directory and the database if absent, and migrate it."""
-    from django.conf import settings
-    from django.core.management import call_command
-
-    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
-    (settings.DATA_DIR / "media").mkdir(exist_ok=True)
-    call_command("migrate", interactive=False, verbosity=verbosity)
 
 
 def seed_demo_school() -> bool:
@@ -77,6 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def serve(host: str, port: int, workers: int = 1) -> int:
     import uvicorn
+    from django.conf import settings
 
     from trygg.notifications.worker import start_background_worker
 
@@ -87,7 +80,7 @@ def serve(host: str, port: int, workers: int = 1) -> int:
         host=host,
         port=port,
         workers=workers,
-        log_level=os.environ.get("TRYGG_LOG_LEVEL", "info").lower(),
+        log_level=settings.TRYGG_LOG_LEVEL.lower(),
         proxy_headers=True,
         lifespan="off",
         ws_ping_interval=20,

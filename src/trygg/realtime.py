@@ -2,18 +2,25 @@
 
 Both came from one measurement (``bench/bench_messaging.py``): a message in a class channel of 30
 connected members was 30 channel-layer sends and 30 consumer dispatches, and Channels' own
-versions of those cost more per message than the send request itself. Event pushes now bypass
-the layer (``trygg.messaging.hub``); meeting rooms and their signalling still use it.
+versions of those cost more per message than the send request itself. Event pushes no longer go
+through a channel layer per person: the pusher hands each event to every process's hub
+(``trygg.events.hub``), directly in one process, or through one Redis group. What this layer still
+carries is the meeting sockets' groups and signalling, and, with one process, nothing else.
 
 * ``InMemoryChannelLayer`` scans every channel and every group of the process on each send and
   receive (``_clean_expired``), starts a task per channel in ``group_send``, and deep-copies each
-  message: quadratic in the sockets. ``ProcessChannelLayer`` expires on a timer instead, sends to
-  a group in one pass, and copies only what a receiver could change.
+  message: quadratic in the sockets. ``ProcessChannelLayer`` sweeps expired messages at most once
+  every ``SWEEP_SECONDS``, from within a send or receive, sends to a group in one pass, and copies
+  only what a receiver could change. It keeps Channels' own state (``channels``, ``groups``,
+  ``expiry``, ``get_capacity``, ``_clean_expired``).
 * ``AsyncConsumer.dispatch`` hops to the database thread before every message to close stale
   connections. Under ``trygg.asgi`` that thread is the one that runs every sync view, so each push
   to each socket queued behind (and delayed) the sends themselves. Trygg's consumers reach the
   database only through ``database_sync_to_async``, which closes stale connections around its own
   call, so ``SocketConsumer`` dispatches without the hop.
+
+Both lean on parts of Channels that are not its public interface; ``tests/test_library_contracts.py``
+checks them against the version ``pyproject.toml`` pins.
 """
 
 from __future__ import annotations
@@ -36,8 +43,8 @@ SWEEP_SECONDS = 1.0
 class ProcessChannelLayer(InMemoryChannelLayer):
     """Channels' in-memory layer without the per-message costs that grow with the process's sockets."""
 
-    # Everything it carries stays in this process: the event hub hands events over directly
-    # instead of through a group (trygg.messaging.hub).
+    # Everything it carries stays in this process, so the event hub hands events to its listeners
+    # directly instead of through a group (trygg.events.hub).
     sends_in_process = True
 
     def __init__(self, **kwargs: Any) -> None:
@@ -80,7 +87,7 @@ class ProcessChannelLayer(InMemoryChannelLayer):
                 self._put(channel, message)
             except ChannelFull:
                 # As in Channels: a full channel misses this message. Meeting sockets re-read
-                # their join on a timer; event pushes do not come this way (trygg.messaging.hub).
+                # their join on a timer; event pushes do not come this way (trygg.events.hub).
                 continue
 
     def _queue(self, channel: str) -> asyncio.Queue[tuple[float, dict[str, Any]]]:

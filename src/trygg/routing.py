@@ -6,7 +6,7 @@ import importlib
 
 from django.urls import URLPattern
 
-APPS_WITH_SOCKETS = ("messaging", "meetings")
+APPS_WITH_SOCKETS = ("events", "meetings")
 
 
 def _collect() -> list[URLPattern]:

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "trygg.audit",
     "trygg.directory",
     "trygg.policy",
+    "trygg.events",
     "trygg.messaging",
     "trygg.notifications",
     "trygg.meetings",
@@ -69,7 +70,7 @@ MIDDLEWARE = [
     "trygg.web.middleware.SignedInPagesMiddleware",
     "trygg.api_errors.ApiErrorMiddleware",
     # Last, so it sees a page's step-up refusal first and turns it into the step-up page.
-    "trygg.signin.middleware.StepUpPagesMiddleware",
+    "trygg.web.middleware.StepUpPagesMiddleware",
 ]
 
 ROOT_URLCONF = "trygg.urls"
@@ -229,6 +230,21 @@ TRYGG_PUBLIC_URL = os.environ.get("TRYGG_PUBLIC_URL", "http://127.0.0.1:8000")
 # WebRTC: STUN/TURN servers handed to meeting participants. JSON list of RTCIceServer dicts.
 TRYGG_ICE_SERVERS = os.environ.get("TRYGG_ICE_SERVERS", "[]")
 
+# Real time. An event socket that has heard nothing for this long re-reads the log (a lost last
+# push is caught even when nothing follows it); a meeting socket re-reads its join this often.
+TRYGG_EVENTS_POLL_SECONDS = float(os.environ.get("TRYGG_EVENTS_POLL_SECONDS", "5"))
+TRYGG_MEETING_RECHECK_SECONDS = float(os.environ.get("TRYGG_MEETING_RECHECK_SECONDS", "2"))
+
+# Messages and attachments: the longest text and the largest file accepted.
+TRYGG_MESSAGE_MAX_CHARS = int(os.environ.get("TRYGG_MESSAGE_MAX_CHARS", "4000"))
+TRYGG_ATTACHMENT_MAX_BYTES = int(os.environ.get("TRYGG_ATTACHMENT_MAX_BYTES", 8 * 1024 * 1024))
+# A chat notice waits this long, so a message read at once sends nothing out of the app.
+TRYGG_NOTICE_DELAY_SECONDS = float(os.environ.get("TRYGG_NOTICE_DELAY_SECONDS", "60"))
+
+# requirements.md for `trygg policy coverage`; empty: ../shared/requirements.md beside the checkout.
+TRYGG_REQUIREMENTS = os.environ.get("TRYGG_REQUIREMENTS", "")
+TRYGG_LOG_LEVEL = os.environ.get("TRYGG_LOG_LEVEL", "INFO").upper()
+
 LOGIN_THROTTLE = {
     "per_account": int(os.environ.get("TRYGG_LOGIN_MAX_PER_ACCOUNT", 5)),
     "per_address": int(os.environ.get("TRYGG_LOGIN_MAX_PER_ADDRESS", 20)),
@@ -253,6 +269,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("TRYGG_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": TRYGG_LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

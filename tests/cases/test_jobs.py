@@ -10,7 +10,7 @@ from django.utils import timezone
 from tests.cases.conftest import post
 from trygg.cases.actions import remind_follow_ups
 from trygg.cases.models import Case, TimelineEvent
-from trygg.messaging.models import Event, EventRecipient
+from trygg.events.models import Event, EventRecipient
 from trygg.notifications.models import Notice
 
 

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from tests.classlist.conftest import put_consent
 from trygg.classlist.events import CONSENT_CHANGED
 from trygg.directory.models import Person
-from trygg.messaging.event_types import validate_payload
-from trygg.messaging.models import Event
+from trygg.events.models import Event
+from trygg.events.payloads import validate_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ back-channel logout, the latter closing the person's open sockets within 5 s (R-
 
 The provider is ``demo-idp/server.mjs`` (oidc-provider, a certified OpenID Provider) on its own
 loopback ports, beside a ``trygg serve`` on a database of its own. These tests run once per CI
-(``oidc_flow``, see tests/conftest.py); where they run, a missing Node.js or provider fails them.
+(``once_in_ci``, see tests/conftest.py); where they run, a missing Node.js or provider fails them.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import REPO, LiveDatabase, LiveServer, free_port
 
-pytestmark = [pytest.mark.e2e, pytest.mark.oidc_flow]
+pytestmark = [pytest.mark.e2e, pytest.mark.once_in_ci]
 
 FEIDE_EPPN = "https://n.feide.no/claims/eduPersonPrincipalName"
 MOR_EMMA_PID = "13048512345"

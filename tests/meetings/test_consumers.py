@@ -174,9 +174,9 @@ async def test_r_meet_18_halt_disconnects_everyone_and_voids_the_old_tokens(demo
     await fresh.disconnect()
 
 
-async def test_r_meet_01_a_lost_push_cannot_leave_anyone_in(demo, monkeypatch) -> None:
+async def test_r_meet_01_a_lost_push_cannot_leave_anyone_in(demo, settings) -> None:
     """R-MEET-01: if the "closed" push is lost, the socket's own re-check closes it once its token dies."""
-    monkeypatch.setattr(consumers, "RECHECK_SECONDS", 0.2)
+    settings.TRYGG_MEETING_RECHECK_SECONDS = 0.2
     talk = await setup_talk()
     kari, mor, _kari_id, _mor_id = await admitted_pair(talk)
     # Void the tokens behind the sockets' backs: no group message is sent.
@@ -190,13 +190,13 @@ async def test_r_meet_01_a_lost_push_cannot_leave_anyone_in(demo, monkeypatch) -
 
 
 @pytest.mark.parametrize(("action", "reason"), [(actions.check_halt, "halted"), (actions.check_end, "ended")])
-async def test_r_meet_18_a_recheck_that_beats_the_push_gives_the_real_reason(demo, monkeypatch, action,
+async def test_r_meet_18_a_recheck_that_beats_the_push_gives_the_real_reason(demo, monkeypatch, settings, action,
                                                                              reason) -> None:
     """R-MEET-18, R-MEET-01: a socket whose own re-check finds the meeting halted (or ended) before
     the push arrives says "halted" ("ended"), with its close code, not a bare "invalid"."""
     from trygg.meetings import rooms
 
-    monkeypatch.setattr(consumers, "RECHECK_SECONDS", 0.2)
+    settings.TRYGG_MEETING_RECHECK_SECONDS = 0.2
     monkeypatch.setattr(rooms, "send_to_group", lambda group, message: None)  # every push is lost
     talk = await setup_talk()
     kari, mor, _kari_id, _mor_id = await admitted_pair(talk)

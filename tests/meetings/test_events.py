@@ -5,9 +5,9 @@ from __future__ import annotations
 import pydantic
 import pytest
 
+from trygg.events.models import Event
+from trygg.events.payloads import validate_payload
 from trygg.meetings import events as ev
-from trygg.messaging.event_types import validate_payload
-from trygg.messaging.models import Event
 
 from .conftest import post
 

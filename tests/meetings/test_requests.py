@@ -8,7 +8,7 @@ from django.core import mail
 from django.test import Client
 
 from trygg.audit.models import AuditRecord
-from trygg.messaging.models import Event
+from trygg.events.models import Event
 from trygg.notifications.actions import deliver_due
 from trygg.notifications.models import Notice
 from trygg.policy.engine import decide

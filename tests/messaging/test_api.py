@@ -46,10 +46,10 @@ def test_send_returns_201_with_event_id_and_repeat_returns_same_message(chat, se
 
 
 def test_body_over_limit_is_413(chat, send) -> None:
-    from trygg.messaging.actions import MAX_BODY_CHARS
+    from trygg.messaging.actions import max_body_chars
 
     conversation_id, client = chat("kari.4a", "mor.emma")
-    response = send(client, conversation_id, "x" * (MAX_BODY_CHARS + 1))
+    response = send(client, conversation_id, "x" * (max_body_chars() + 1))
     assert response.status_code == 413
     assert response.json()["error"] == "too_large"
 

@@ -15,10 +15,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from tests.messaging.conftest import post
+from trygg.events.log import latest_event_id
+from trygg.events.models import Event
 from trygg.messaging import actions
 from trygg.messaging.attachments import purge_used_pupil_media
-from trygg.messaging.events import latest_event_id
-from trygg.messaging.models import Attachment, AttachmentPermission, Event, Message
+from trygg.messaging.models import Attachment, AttachmentPermission, Message
 
 
 def png_bytes(width: int = 2, height: int = 2, pad: int = 0) -> bytes:
@@ -670,7 +671,7 @@ def test_attachment_event_schemas_forbid_extra_fields() -> None:
     recipient may see it)."""
     from pydantic import ValidationError
 
-    from trygg.messaging.event_types import validate_payload
+    from trygg.events.payloads import validate_payload
 
     ok = {"attachment_id": 1, "conversation_id": 2, "person_id": 3}
     assert validate_payload("attachment.permission_requested", ok) == ok

@@ -17,7 +17,7 @@ from django.template import Context, Template
 from django.test import Client, RequestFactory
 
 from trygg.audit.models import AuditRecord
-from trygg.messaging.models import Event
+from trygg.events.models import Event
 from trygg.policy.models import Acknowledgement
 
 pytestmark = pytest.mark.django_db
@@ -295,7 +295,7 @@ def test_r_ack_01_the_event_schema_refuses_fields_nobody_designed() -> None:
     """``guidelines.acknowledged`` carries the version, the child's id and the time, and nothing else."""
     from pydantic import ValidationError
 
-    from trygg.messaging.event_types import validate_payload
+    from trygg.events.payloads import validate_payload
     from trygg.policy.events import GUIDELINES_ACKNOWLEDGED
 
     good = {"version": "a" * 64, "child_id": None, "acknowledged_at": "2026-11-24T08:00:00+00:00"}

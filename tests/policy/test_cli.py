@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,13 +73,13 @@ def test_coverage_passes_when_every_id_has_a_rule_and_a_test(tmp_path: Path,
 
 
 def test_coverage_fails_and_names_an_id_without_a_test(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+                                                       settings: Any) -> None:
     path = requirements_path()
     if not path.exists():
         pytest.fail(f"requirements.md not found at {path}: the guidelines in ../shared/ are part of the test")
     ids = [r.id for r in parse_requirements(path.read_text(encoding="utf-8"))]
     tests = _tests_citing(tmp_path, [i for i in ids if i != "R-MEET-17"])
-    monkeypatch.setenv("TRYGG_REQUIREMENTS", str(path))
+    settings.TRYGG_REQUIREMENTS = str(path)
     assert main(["policy", "coverage", "--tests", str(tests), "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["missing_test"] == ["R-MEET-17"]
@@ -86,11 +87,11 @@ def test_coverage_fails_and_names_an_id_without_a_test(tmp_path: Path, capsys: p
 
 
 def test_coverage_fails_when_an_id_has_no_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+                                               settings: Any) -> None:
     requirements = tmp_path / "requirements.md"
     requirements.write_text("## S9 — Nowhere\n\n| ID | Requirement | Level |\n|---|---|---|\n"
                             "| R-ZZZ-01 | Something no rule serves. | enforce |\n", encoding="utf-8")
-    monkeypatch.setenv("TRYGG_REQUIREMENTS", str(requirements))
+    settings.TRYGG_REQUIREMENTS = str(requirements)
     assert main(["policy", "coverage", "--tests", str(_tests_citing(tmp_path, ["R-ZZZ-01"]))]) == 1
     out = capsys.readouterr().out
     assert "ERROR no rule serves: R-ZZZ-01" in out

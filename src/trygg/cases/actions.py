@@ -37,7 +37,7 @@ from trygg.cases.models import (
 from trygg.cases.queries import access_case, confirmer_ids, handler_ids, harmed_confirmed, is_valid_id, viewer_ids
 from trygg.directory.models import Guardianship, Person, PersonFacts, StaffRole, TeachingAssignment
 from trygg.errors import BadInput, NotFoundOrHidden, PolicyDenied, TooLarge, WrongState
-from trygg.messaging.events import emit_event
+from trygg.events.log import emit_event
 from trygg.messaging.models import Message
 from trygg.policy.engine import Decision, check, decide, params_for
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trygg.messaging.event_types import EventPayload, register_event_type
+from trygg.events.payloads import EventPayload, register_event_type
 
 
 class CasePayload(EventPayload):
@@ -12,4 +12,4 @@ class CasePayload(EventPayload):
     change: str
 
 
-CASE_UPDATED = register_event_type("case.updated", CasePayload) and "case.updated"
+CASE_UPDATED = register_event_type("case.updated", CasePayload)

@@ -4,6 +4,9 @@ Each item is canonical JSON (sorted keys, no spaces, UTF-8) hashed with SHA-256;
 form a chain, ``chain_hash = sha256(prev_chain_hash + sha256)``, starting from 64 zeros. Changing
 one byte of an item (or of an uploaded file, whose SHA-256 is inside its item) breaks its own hash,
 and removing or reordering items breaks the chain. ``verify_case`` recomputes all of it.
+
+Not an action module: nothing here decides or audits. ``append_item`` writes an item only from
+inside an action of ``cases/actions.py``, which has asked the policy and holds the transaction.
 """
 
 from __future__ import annotations

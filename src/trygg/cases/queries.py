@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from trygg.audit.actions import do_audit
-from trygg.cases.models import HANDLING_ROLES, VIEWING_ROLES, Case, Participant, Status
+from trygg.cases.models import HANDLING_ROLES, VIEWING_ROLES, Case, EvidenceItem, Participant, Status
 from trygg.directory.models import Person
 from trygg.errors import NotFoundOrHidden
 from trygg.policy.engine import decide, params_for
@@ -89,6 +89,21 @@ def is_handler(viewer: Person, case: Case) -> bool:
     if roles & HANDLING_ROLES:
         return True
     return not (roles & VIEWING_ROLES) and case.municipality_id in viewer.facts.admin_municipality_ids
+
+
+def has_confirmed(viewer: Person, case: Case) -> bool:
+    """Return whether the viewer has said the case is over, for themselves or a child (R-CASE-20)."""
+    harmed = set(viewer.facts.child_ids) | {viewer.pk}
+    return case.participants.filter(role="harmed", person_id__in=harmed, confirmed_by=viewer).exists()
+
+
+def access_evidence_upload(case: Case, seq: Any) -> EvidenceItem:
+    """Return an uploaded evidence file of a case its handler already accessed; anything else is 404."""
+    item = EvidenceItem.objects.filter(case=case, seq=seq, kind=EvidenceItem.Kind.UPLOAD).first() \
+        if is_valid_id(seq) else None
+    if item is None:
+        raise NotFoundOrHidden()
+    return item
 
 
 def list_my_reports(viewer: Person) -> QuerySet[Case]:

@@ -22,8 +22,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from trygg.audit.actions import do_audit
 from trygg.cases import actions, queries
 from trygg.cases.evidence import media_root
-from trygg.cases.models import WORKFLOW, Case, Category, EvidenceItem, Participant, Status
+from trygg.cases.models import WORKFLOW, Case, Category, Participant, Status
 from trygg.cases.serialise import serialise_case, step_label, timeline_rows
+from trygg.directory.queries import list_children
 from trygg.errors import BadInput, NotFoundOrHidden, TooLarge, TryggError
 from trygg.messaging.queries import access_message
 from trygg.signin.stepup import require_step_up
@@ -79,8 +80,7 @@ def report_view(request: HttpRequest) -> HttpResponse:
         "categories": [(c, Category(c).label) for c in categories],
         "form": request.POST,
         # A guardian reports for a child by ticking them, without knowing usernames (R-PAR-03).
-        "children": [] if simple else [g.pupil for g in person.guardianships.filter(
-            parental_responsibility=True).select_related("pupil").order_by("pupil__name")],
+        "children": [] if simple else list_children(person),
     }
     if request.method == "POST":
         try:
@@ -143,7 +143,7 @@ def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
         "full": full,
         "is_leader": case.assigned_leader_id == person.pk,
         "can_confirm": bool(roles & {Participant.Role.HARMED, Participant.Role.HARMED_GUARDIAN}),
-        "my_confirmation": _confirmed_by_me(case, person),
+        "my_confirmation": queries.has_confirmed(person, case),
         "next_status": next_status,
         "next_label": Status(next_status).label if next_status else "",
         "steps": steps,
@@ -153,11 +153,6 @@ def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
         "workflow": [(s.value, s.label) for s in WORKFLOW],
         **extra,
     }
-
-
-def _confirmed_by_me(case: Case, person: Any) -> bool:
-    children = set(person.facts.child_ids) | {person.pk}
-    return case.participants.filter(role="harmed", person_id__in=children, confirmed_by=person).exists()
 
 
 def _open_case(request: HttpRequest, case_id: int) -> Case:
@@ -243,15 +238,11 @@ def _handled_case(request: HttpRequest, case_id: int) -> Case:
 @login_required
 @require_GET
 def evidence_file(request: HttpRequest, case_id: int, seq: int) -> HttpResponse:
-    case = _handled_case(request, case_id)
-    item = EvidenceItem.objects.filter(case=case, seq=seq, kind=EvidenceItem.Kind.UPLOAD).first() \
-        if queries.is_valid_id(seq) else None
-    if item is None:
-        raise NotFoundOrHidden()
+    item = queries.access_evidence_upload(_handled_case(request, case_id), seq)
     content = json.loads(item.canonical)
     suffix = item.file_path.rsplit(".", 1)[-1]
     response = FileResponse((media_root() / item.file_path).open("rb"), content_type=content["content_type"],
-                            as_attachment=True, filename=f"case-{case.pk}-item-{item.seq}.{suffix}")
+                            as_attachment=True, filename=f"case-{case_id}-item-{item.seq}.{suffix}")
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

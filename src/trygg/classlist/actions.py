@@ -20,7 +20,7 @@ from trygg.classlist.events import CONSENT_CHANGED
 from trygg.classlist.models import AccessRequestExport, Consent, ConsentChange, ExportFormat, Reminder
 from trygg.directory.models import Person, SchoolClass
 from trygg.errors import BadInput
-from trygg.messaging.events import emit_event
+from trygg.events.log import emit_event
 from trygg.policy.engine import Decision, check, registry
 from trygg.policy.queries import language_of
 from trygg.policy.rules.classlist import FIELDS

@@ -6,7 +6,7 @@ else is told who shares what (R-LIST-02). The payload holds the guardian's own c
 
 from __future__ import annotations
 
-from trygg.messaging.event_types import EventPayload, register_event_type
+from trygg.events.payloads import EventPayload, register_event_type
 
 CONSENT_CHANGED = "classlist.consent_changed"
 

@@ -61,7 +61,7 @@ def format_report(report: Any) -> str:
 
 
 def cmd_import_roster(args: argparse.Namespace) -> int:
-    from trygg.cli import prepare_database
+    from trygg.database import prepare_database
     from trygg.directory.roster import RosterError, check_import_roster
 
     prepare_database()

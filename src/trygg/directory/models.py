@@ -145,8 +145,10 @@ class Person(AbstractBaseUser, PermissionsMixin):
 
     @cached_property
     def facts(self) -> PersonFacts:
-        """Return the relations the policy engine asks about, loaded once per request."""
-        return load_facts(self)
+        """Return the relations the policy engine asks about, once per request (cached, never stale)."""
+        from trygg.directory.facts import facts_for
+
+        return facts_for([self.pk])[self.pk]
 
     @property
     def roles(self) -> frozenset[str]:
@@ -353,60 +355,7 @@ class PersonFacts:
 
 
 def load_facts(person: Person) -> PersonFacts:
-    """Read a person's relations in a handful of indexed queries."""
-    roles: set[str] = set()
-    pupil_classes = list(
-        Enrollment.objects.filter(pupil=person).values_list("school_class_id", "school_class__grade",
-                                                            "school_class__school_id")
-    )
-    if pupil_classes:
-        roles.add(Role.PUPIL)
-    teaching = list(
-        TeachingAssignment.objects.filter(teacher=person).values_list("school_class_id", "kind",
-                                                                      "school_class__school_id")
-    )
-    if teaching:
-        roles.add(Role.TEACHER)
-    children = list(
-        Guardianship.objects.filter(guardian=person, parental_responsibility=True).values_list("pupil_id", flat=True)
-    )
-    if Guardianship.objects.filter(guardian=person).exists():
-        roles.add(Role.GUARDIAN)
-    child_class_rows = list(
-        Enrollment.objects.filter(pupil_id__in=children).values_list("school_class_id", "school_class__school_id")
-    )
-    staff = list(StaffRole.objects.filter(person=person).values_list("kind", "school_id", "municipality_id"))
-    led: set[int] = set()
-    reps: set[int] = set()
-    admin_of: set[int] = set()
-    for kind, school_id, municipality_id in staff:
-        roles.add(kind)
-        if kind == Role.LEADER and school_id:
-            led.add(school_id)
-        elif kind in (Role.UNION_REP, Role.SAFETY_REP) and school_id:
-            reps.add(school_id)
-        elif kind == Role.ADMIN:
-            admin_of.add(municipality_id)
-    school_ids = (
-        {row[2] for row in pupil_classes}
-        | {row[2] for row in teaching}
-        | {row[1] for row in child_class_rows}
-        | led
-        | reps
-    )
-    return PersonFacts(
-        id=person.pk,
-        roles=frozenset(roles),
-        municipality_id=person.municipality_id,
-        language=person.language,
-        pupil_class_ids=frozenset(row[0] for row in pupil_classes),
-        grade=min((row[1] for row in pupil_classes), default=None),
-        contact_class_ids=frozenset(row[0] for row in teaching if row[1] == TeachingKind.CONTACT),
-        subject_class_ids=frozenset(row[0] for row in teaching if row[1] == TeachingKind.SUBJECT),
-        child_ids=frozenset(children),
-        child_class_ids=frozenset(row[0] for row in child_class_rows),
-        led_school_ids=frozenset(led),
-        rep_school_ids=frozenset(reps),
-        admin_municipality_ids=frozenset(admin_of),
-        school_ids=frozenset(school_ids),
-    )
+    """Read a person's relations from the database, uncached (``trygg.directory.facts`` caches)."""
+    from trygg.directory.facts import load_facts_many
+
+    return load_facts_many([person.pk])[person.pk]

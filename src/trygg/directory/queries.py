@@ -21,6 +21,25 @@ from trygg.errors import NotFoundOrHidden
 from trygg.policy.engine import decide
 
 
+def list_children(guardian: Person) -> list[Person]:
+    """Return the children a guardian has parental responsibility for, by name.
+
+    A guardian without it sees nothing about the child: a parent who lost it may be the person a
+    protected address protects the child from.
+    """
+    return list(
+        Person.objects.filter(guardians__guardian=guardian, guardians__parental_responsibility=True).order_by("name")
+    )
+
+
+def list_guardians(pupil: Person) -> list[Person]:
+    """Return the guardians with parental responsibility for a pupil, by name."""
+    return list(
+        Person.objects.filter(guardianships__pupil=pupil, guardianships__parental_responsibility=True, is_active=True)
+        .order_by("name")
+    )
+
+
 def list_classes(viewer: Person) -> QuerySet[SchoolClass]:
     """Return the classes the viewer is in, teaches, leads, or has a child in (with parental responsibility)."""
     facts = viewer.facts

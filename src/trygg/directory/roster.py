@@ -6,6 +6,11 @@ in the models' ``source_id``, so a second import of the same roster updates rows
 them. The whole import runs in one transaction: the first malformed row raises ``RosterError``
 naming the file, the line and the reason, and nothing is written.
 
+An action module under its own name: ``check_import_roster`` validates everything first, then writes
+in that one transaction and audits what it changed, as an action does. The policy has nothing to
+decide here (only an operator with the command line can run it); facts caches follow on their own
+(``trygg.directory.facts``).
+
 How OneRoster maps onto the directory:
 
 - orgs: ``district`` (or ``local``) is a municipality; ``school`` is a school whose

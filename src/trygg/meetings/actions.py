@@ -17,8 +17,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from trygg.audit.actions import do_audit
+from trygg.directory.facts import facts_for
 from trygg.directory.models import Enrollment, Guardianship, Person, SchoolClass, TeachingAssignment
 from trygg.errors import BadInput, NotFoundOrHidden, PolicyDenied, TooLarge, WrongState
+from trygg.events.log import emit_event
 from trygg.meetings import events as ev
 from trygg.meetings import queries
 from trygg.meetings.ice import ice_servers
@@ -38,8 +40,6 @@ from trygg.meetings.models import (
     new_key,
 )
 from trygg.meetings.rooms import after_commit, person_room_group, room_group
-from trygg.messaging.actions import facts_for
-from trygg.messaging.events import emit_event
 from trygg.policy.engine import Decision, check, decide, registry
 from trygg.policy.queries import obligation_notes
 

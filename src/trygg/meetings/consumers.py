@@ -2,7 +2,8 @@
 
 Protocol (JSON frames):
 
-* Sign-in: the session cookie, or a first frame ``{"type": "auth", "token": <bearer>}``.
+* Sign-in: the session cookie, or a first frame ``{"type": "auth", "token": <bearer>}``
+  (``trygg.events.sockets``); a socket that has not joined within 10 s is closed (4401).
 * ``{"type": "join", "join_token": <from POST /api/v1/meetings/<id>/join>}``. The token must be live
   (not voided by a halt, end or removal, of the meeting's current generation) and belong to the
   signed-in person. The answer is ``{"type": "lobby"}`` until the organiser admits the person,
@@ -14,7 +15,7 @@ Protocol (JSON frames):
   answer with ``{"type": "peer_here", "peer"}`` so the newcomer offers to each of them.
 * ``{"type": "closed", "reason": "ended"|"halted"|"removed"|"replaced"}`` and the socket closes
   (4409, 4410, 4411): the server ends every socket of a meeting that ended or halted (R-MEET-01,
-  R-MEET-18). A socket also re-reads its join every ``RECHECK_SECONDS``, so a lost push to the
+  R-MEET-18). A socket also re-reads its join every ``TRYGG_MEETING_RECHECK_SECONDS``, so a lost push to the
   group cannot leave anyone in.
 * The organiser's sockets get ``{"type": "roster"}`` when someone waits, joins or is refused.
 """
@@ -24,28 +25,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 
+from trygg.events.sockets import SignedInSocket
 from trygg.meetings.rooms import person_room_group, room_group
-from trygg.realtime import SocketConsumer
-from trygg.signin import revocation
 
 log = logging.getLogger(__name__)
 
-AUTH_TIMEOUT_SECONDS = 10.0
-RECHECK_SECONDS = float(os.environ.get("TRYGG_MEETING_RECHECK_SECONDS", "2"))
 MAX_SIGNAL_BYTES = 64_000
 CLOSE_CODES = {"ended": 4409, "halted": 4410, "removed": 4411, "replaced": 4412, "invalid": 4403}
-
-
-@database_sync_to_async
-def _bearer_token(token: Any) -> Any:
-    from trygg.directory.models import ApiToken
-
-    return ApiToken.find(token)
 
 
 @database_sync_to_async
@@ -73,42 +64,22 @@ def _void_reason(raw: Any, meeting_id: int) -> str:
     return join_void_reason(raw, meeting_id)
 
 
-class MeetingConsumer(SocketConsumer):
-    person: Any = None
+class MeetingConsumer(SignedInSocket):
     join: dict[str, Any] | None = None
 
-    async def connect(self) -> None:
+    async def opened(self) -> None:
         self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
-        self.person = None
         self.join = None
         self.raw_token: str | None = None
         self.admitted = False
         self.groups_joined: list[str] = []
-        self.tasks: list[asyncio.Task[None]] = []
-        await self.accept()
-        self.credential: str | None = None
-        user = self.scope.get("user")
-        if user is not None and getattr(user, "is_authenticated", False) and user.is_active:
-            self.person = user
-            session = self.scope.get("session")
-            await self._revocable(revocation.session_credential(getattr(session, "session_key", None)))
-        self.tasks.append(asyncio.ensure_future(self._join_deadline()))
 
-    async def _revocable(self, credential: str) -> None:
-        """Join the person's group, so a revoked sign-in closes this socket (trygg.signin.revocation)."""
-        self.credential = credential
-        group = revocation.person_group(self.person.pk)
-        await self.channel_layer.group_add(group, self.channel_name)
-        self.groups_joined.append(group)
-
-    async def _join_deadline(self) -> None:
-        await asyncio.sleep(AUTH_TIMEOUT_SECONDS)
-        if self.join is None:
-            await self.close(code=4401)
+    def is_ready(self) -> bool:
+        # Signed in is not enough: a socket that has not joined within the deadline goes.
+        return self.join is not None
 
     async def disconnect(self, code: int) -> None:
-        for task in self.tasks:
-            task.cancel()
+        await super().disconnect(code)
         if self.admitted and self.person is not None:
             await self.channel_layer.group_send(
                 room_group(self.meeting_id), {"type": "meeting.peer_left", "person_id": self.person.pk}
@@ -116,35 +87,10 @@ class MeetingConsumer(SocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
-    async def decode_json(self, text_data: str) -> Any:
-        try:
-            return await super().decode_json(text_data)
-        except ValueError:
-            return None
-
-    async def _error(self, code: str) -> None:
-        await self.send_json({"type": "error", "error": code})
-
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if not isinstance(content, dict):
-            await self._error("bad_frame")
-            return
-        kind = content.get("type")
-        if self.person is None:
-            if kind != "auth":
-                await self.close(code=4401)
-                return
-            token = await _bearer_token(content.get("token"))
-            if token is None:
-                await self.send_json({"type": "error", "error": "not_signed_in"})
-                await self.close(code=4401)
-                return
-            self.person = token.person
-            await self._revocable(revocation.token_credential(token.pk))
-            return
+    async def receive_frame(self, kind: Any, content: dict[str, Any]) -> None:
         if self.join is None:
             if kind != "join":
-                await self._error("join_first")
+                await self.error("join_first")
                 return
             await self._join(content.get("join_token"))
             return
@@ -153,7 +99,7 @@ class MeetingConsumer(SocketConsumer):
         elif kind == "ping":
             await self.send_json({"type": "pong"})
         else:
-            await self._error("unknown_frame")
+            await self.error("unknown_frame")
 
     async def _join(self, raw: Any) -> None:
         join = await _check_join(raw, self.meeting_id)
@@ -190,13 +136,13 @@ class MeetingConsumer(SocketConsumer):
         to = content.get("to")
         data = content.get("data")
         if not self.admitted:
-            await self._error("not_admitted")
+            await self.error("not_admitted")
             return
         if isinstance(to, bool) or not isinstance(to, int) or not isinstance(data, dict):
-            await self._error("bad_signal")
+            await self.error("bad_signal")
             return
         if len(json.dumps(data)) > MAX_SIGNAL_BYTES:
-            await self._error("too_large")
+            await self.error("too_large")
             return
         await self.channel_layer.group_send(
             person_room_group(self.meeting_id, to),
@@ -205,7 +151,7 @@ class MeetingConsumer(SocketConsumer):
 
     async def _recheck(self) -> None:
         while True:
-            await asyncio.sleep(RECHECK_SECONDS)
+            await asyncio.sleep(float(settings.TRYGG_MEETING_RECHECK_SECONDS))
             try:
                 join = await _check_join(self.raw_token, self.meeting_id)
             except Exception:  # noqa: BLE001 - a failed re-check is retried; the push path still works
@@ -223,10 +169,6 @@ class MeetingConsumer(SocketConsumer):
         await self.close(code=CLOSE_CODES.get(reason, 4403))
 
     # ------------------------------------------------------------------ channel-layer messages
-
-    async def session_revoked(self, message: dict[str, Any]) -> None:
-        if revocation.concerns(message, self.credential):
-            await self.close(code=revocation.REVOKED_CLOSE_CODE)
 
     async def meeting_closed(self, message: dict[str, Any]) -> None:
         await self._closed(message.get("reason", "invalid"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trygg.messaging.event_types import EventPayload, register_event_type
+from trygg.events.payloads import EventPayload, register_event_type
 
 
 class MeetingPayload(EventPayload):

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from typing import Any
+
+from django.conf import settings
 
 log = logging.getLogger(__name__)
 
 
 def ice_servers() -> list[dict[str, Any]]:
     """Return the configured ICE servers; only well-formed entries with ``urls`` are passed on."""
-    raw = os.environ.get("TRYGG_ICE_SERVERS", "").strip() or "[]"
+    raw = str(settings.TRYGG_ICE_SERVERS or "").strip() or "[]"
     try:
         value = json.loads(raw)
     except ValueError:

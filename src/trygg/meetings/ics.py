@@ -7,7 +7,6 @@ Written by hand: the format is small, and escaping and line folding are the only
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -44,10 +43,10 @@ def _stamp(moment: datetime) -> str:
 
 
 def public_url() -> str:
-    """Return the address links in the feed start with (``TRYGG_PUBLIC_URL``, read at call time)."""
+    """Return the address links in the feed start with (``TRYGG_PUBLIC_URL``)."""
     from django.conf import settings
 
-    return (os.environ.get("TRYGG_PUBLIC_URL") or getattr(settings, "TRYGG_PUBLIC_URL", "")).rstrip("/")
+    return str(getattr(settings, "TRYGG_PUBLIC_URL", "")).rstrip("/")
 
 
 def render_calendar(entries: Iterable[CalendarEntry], name: str = "Trygg") -> str:

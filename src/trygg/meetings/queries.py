@@ -16,6 +16,7 @@ from trygg.directory.models import (
     Guardianship,
     Person,
     Protection,
+    SchoolClass,
     StaffRole,
     TeachingAssignment,
     TeachingKind,
@@ -38,6 +39,24 @@ from trygg.meetings.models import (
 
 def _mine(viewer: Person) -> QuerySet[Meeting]:
     return Meeting.objects.filter(invitations__person=viewer)
+
+
+def list_meeting_choices(viewer: Person) -> dict[str, list[Any]]:
+    """Return what the viewer may pick on the new-meeting form: the classes they teach or have a
+    child in, the pupils of the classes they are contact teacher of, and those classes' subject
+    teachers."""
+    facts = viewer.facts
+    class_ids = facts.taught_class_ids | facts.child_class_ids
+    return {
+        "classes": list(SchoolClass.objects.filter(id__in=class_ids).order_by("grade", "name")),
+        "pupils": list(
+            Person.objects.filter(enrollments__school_class_id__in=facts.contact_class_ids).order_by("name").distinct()
+        ),
+        "subject_teachers": list(
+            Person.objects.filter(teaching__school_class_id__in=facts.contact_class_ids, teaching__kind="subject")
+            .exclude(pk=viewer.pk).order_by("name").distinct()
+        ),
+    }
 
 
 def list_meetings(viewer: Person) -> list[Meeting]:

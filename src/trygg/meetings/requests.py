@@ -6,6 +6,9 @@ that: it reaches everyone in the addressed role, and the answer reaches the guar
 
 The topic stays inside Trygg: events carry it to people who see it on the page anyway, and the
 out-of-app notice says only that something is waiting (R-STAFF-06). Audit rows hold ids only.
+
+An action module under its own name, beside ``actions.py`` (meetings themselves): each ``check_``
+here asks the policy, writes in one transaction, appends its events and audits, as actions do.
 """
 
 from __future__ import annotations
@@ -17,13 +20,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trygg.audit.actions import do_audit
+from trygg.directory.facts import facts_for
 from trygg.directory.models import Enrollment, Person
 from trygg.errors import BadInput, TooManyRequests, WrongState
+from trygg.events.log import emit_event
 from trygg.meetings import events as ev
 from trygg.meetings import queries
 from trygg.meetings.models import MeetingRequest, RequestAddressee, RequestStatus
-from trygg.messaging.actions import facts_for
-from trygg.messaging.events import emit_event
 from trygg.notifications.actions import queue_notice
 from trygg.policy.engine import Decision, check
 from trygg.policy.queries import obligation_notes

@@ -19,7 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from trygg.directory.models import Person, SchoolClass
+from trygg.directory.models import Person
+from trygg.directory.queries import list_children
 from trygg.errors import TryggError
 from trygg.meetings import actions, queries, requests
 from trygg.meetings.ics import public_url
@@ -85,21 +86,11 @@ def reset_feed(request: HttpRequest) -> HttpResponse:
 
 
 def _form_context(person: Person, **extra: Any) -> dict[str, Any]:
-    facts = person.facts
-    class_ids = facts.taught_class_ids | facts.child_class_ids
-    classes = list(SchoolClass.objects.filter(id__in=class_ids).order_by("grade", "name"))
-    pupils = list(
-        Person.objects.filter(enrollments__school_class_id__in=facts.contact_class_ids)
-        .order_by("name").distinct()
-    )
+    choices = queries.list_meeting_choices(person)
     kinds = [(k, label) for k, label in MeetingKind.choices
-             if k == MeetingKind.CLASS_GATHERING or facts.is_staff_member]
-    subject_teachers = list(
-        Person.objects.filter(teaching__school_class_id__in=facts.contact_class_ids, teaching__kind="subject")
-        .exclude(pk=person.pk).order_by("name").distinct()
-    )
+             if k == MeetingKind.CLASS_GATHERING or person.facts.is_staff_member]
     default_start = (timezone.localtime() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
-    return {"classes": classes, "pupils": pupils, "kinds": kinds, "subject_teachers": subject_teachers,
+    return {**choices, "kinds": kinds,
             "default_start": default_start.strftime("%Y-%m-%dT%H:%M"), "values": {}, **extra}
 
 
@@ -222,7 +213,7 @@ def room(request: HttpRequest, meeting_id: int, key: str) -> HttpResponse:
 
 def _ask_context(person: Person, **extra: Any) -> dict[str, Any]:
     spec = registry().rules.get("dk_policy.talk-not-social-media")
-    children = [g.pupil for g in person.guardianships.filter(parental_responsibility=True).select_related("pupil")]
+    children = list_children(person)
     return {
         "children": children,
         "addressees": RequestAddressee.choices,

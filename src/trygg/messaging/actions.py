@@ -1,27 +1,29 @@
 """Writes to conversations and messages. Each asks the policy, writes in one transaction, appends
-its events to the log (last, see ``events.py``) and writes the audit record.
+its events to the log (last, see ``trygg.events.log``) and writes the audit record.
 
 Audit records hold ids only, never message text.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trygg.audit.actions import do_audit
-from trygg.directory.models import Enrollment, Person, PersonFacts, SchoolClass, TeachingAssignment, load_facts
+from trygg.directory.facts import facts_for
+from trygg.directory.models import Enrollment, Person, SchoolClass, TeachingAssignment
 from trygg.errors import BadInput, NotFoundOrHidden, PolicyDenied, TooLarge, WrongState
-from trygg.messaging import event_types as et
-from trygg.messaging.events import emit_event
+from trygg.events.log import emit_event
+from trygg.events.models import Event
+from trygg.messaging import events as et
+from trygg.messaging import media
+from trygg.messaging.context import create_context, member_change_context, send_context
 from trygg.messaging.models import (
     Attachment,
     Conversation,
@@ -31,160 +33,16 @@ from trygg.messaging.models import (
     Message,
 )
 from trygg.messaging.queries import access_conversation, access_message, member_ids
+from trygg.messaging.serialise import nudges_of, serialise_conversation, serialise_message
 from trygg.policy.engine import Decision, check, decide
-from trygg.policy.queries import obligation_notes
 
-MAX_BODY_CHARS = int(os.environ.get("TRYGG_MESSAGE_MAX_CHARS", "4000"))
 MAX_TXN_CHARS = 64
 MAX_GROUP_MEMBERS = 200
 
-# Facts change when the roster changes, which is rare; reading them for 30 members on every send
-# would cost hundreds of queries. A short per-process cache bounds how stale a grade or role can be.
-FACTS_TTL_SECONDS = 60.0
-_facts_cache: dict[int, tuple[PersonFacts, float]] = {}
-_facts_lock = threading.Lock()
 
-
-def facts_for(person_ids: Iterable[int]) -> dict[int, PersonFacts]:
-    now = time.monotonic()
-    result: dict[int, PersonFacts] = {}
-    missing: list[int] = []
-    with _facts_lock:
-        for pid in person_ids:
-            entry = _facts_cache.get(pid)
-            if entry and now - entry[1] < FACTS_TTL_SECONDS:
-                result[pid] = entry[0]
-            else:
-                missing.append(pid)
-    if missing:
-        for person in Person.objects.filter(id__in=missing):
-            facts = load_facts(person)
-            result[person.pk] = facts
-            with _facts_lock:
-                _facts_cache[person.pk] = (facts, now)
-    return result
-
-
-def forget_facts() -> None:
-    with _facts_lock:
-        _facts_cache.clear()
-
-
-# ---------------------------------------------------------------------------------- serialising
-
-
-def person_ref(person: Person | None) -> dict[str, Any] | None:
-    if person is None:
-        return None
-    return {"id": person.pk, "username": person.username, "name": person.name}
-
-
-def ownership_label(conversation: Conversation) -> str:
-    """R-CHAT-04: who made the conversation and whether the school owns it, in words."""
-    creator = conversation.created_by.name if conversation.created_by else _("the school")
-    if conversation.school_owned:
-        return _("School conversation, created by %(name)s. The school is responsible for it.") % {"name": creator}
-    return _("Social conversation, created by %(name)s. Not the school's responsibility.") % {"name": creator}
-
-
-def serialise_conversation(conversation: Conversation, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": conversation.pk,
-        "kind": conversation.kind,
-        "title": conversation.title,
-        "created_by": person_ref(conversation.created_by),
-        "school_owned": conversation.school_owned,
-        "social": conversation.social,
-        "ownership": ownership_label(conversation),
-        "class_id": conversation.school_class_id,
-        "created_at": conversation.created_at.isoformat(),
-        "last_message_at": conversation.last_message_at.isoformat() if conversation.last_message_at else None,
-        **extra,
-    }
-
-
-def serialise_message(message: Message) -> dict[str, Any]:
-    deleted = message.deleted_at is not None
-    return {
-        "id": message.pk,
-        "conversation_id": message.conversation_id,
-        "sender": person_ref(message.sender),
-        "body": "" if deleted else message.body,
-        "client_txn_id": message.client_txn_id,
-        "created_at": message.created_at.isoformat(),
-        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
-        "deleted": deleted,
-        "deleted_at": message.deleted_at.isoformat() if deleted else None,
-        "reply_to": message.reply_to_id,
-        "private_to": message.private_to_id,
-        "is_announcement": message.is_announcement,
-        "discussion_open": message.discussion_open,
-        "event_id": message.event_id,
-        "attachment": _attachment_ref(message),
-    }
-
-
-def _attachment_ref(message: Message) -> dict[str, Any] | None:
-    if not message.attachment_id:
-        return None
-    from trygg.messaging.attachments import attachment_ref
-
-    if message.deleted_at is not None:
-        return None
-    return attachment_ref(message.attachment)
-
-
-def nudges_of(decision: Decision) -> list[dict[str, Any]]:
-    """Return the nudges a person should see before sending, with the rule's localised reason."""
-    return [
-        {k: v for k, v in note.items() if k != "data"} for note in obligation_notes(decision, "nudge")
-    ]
-
-
-# ---------------------------------------------------------------------------------- context
-
-
-def _first_name(person: Person) -> str:
-    return person.name.split(" ")[0] if person.name else ""
-
-
-def _class_pupils(class_ids: Iterable[int]) -> dict[int, set[int]]:
-    result: dict[int, set[int]] = {}
-    for pupil_id, class_id in Enrollment.objects.filter(school_class_id__in=list(class_ids)).values_list(
-        "pupil_id", "school_class_id"
-    ):
-        result.setdefault(class_id, set()).add(pupil_id)
-    return result
-
-
-def _names_context(members: Sequence[PersonFacts], kind: str) -> dict[str, Any]:
-    """Names the nudges need (R-STAFF-05, R-SAFE-01): the pupils in it, and classmates outside it."""
-    pupil_ids = [m.id for m in members if "pupil" in m.roles]
-    class_ids = {cid for m in members for cid in m.pupil_class_ids}
-    names: dict[str, Any] = {"pupil_names": {}, "outside_names": ()}
-    if not pupil_ids and not class_ids:
-        return names
-    outside: set[int] = set()
-    if kind in ("direct", "group") and class_ids:
-        for pupils in _class_pupils(class_ids).values():
-            outside |= pupils
-        outside -= {m.id for m in members}
-    people = {p.pk: _first_name(p) for p in Person.objects.filter(id__in=set(pupil_ids) | outside).only("id", "name")}
-    names["pupil_names"] = {pid: people.get(pid, "") for pid in pupil_ids}
-    names["outside_names"] = tuple(sorted({people[pid] for pid in outside if people.get(pid)}))
-    return names
-
-
-def _send_context(conversation: Conversation, members: Sequence[PersonFacts], body: str, reply: bool) -> dict[str, Any]:
-    context: dict[str, Any] = {
-        "members": tuple(members),
-        "body": body,
-        "kind": conversation.kind,
-        "school_owned": conversation.school_owned,
-        "reply": reply,
-    }
-    context.update(_names_context(members, conversation.kind))
-    return context
+def max_body_chars() -> int:
+    """Return the longest message text accepted (``TRYGG_MESSAGE_MAX_CHARS``)."""
+    return int(settings.TRYGG_MESSAGE_MAX_CHARS)
 
 
 # ---------------------------------------------------------------------------------- conversations
@@ -209,19 +67,6 @@ def _resolve_members(actor: Person, usernames: Sequence[str]) -> list[Person]:
     return people
 
 
-def _create_context(kind: str, members: Sequence[PersonFacts], school_owned: bool) -> dict[str, Any]:
-    class_ids = {cid for m in members for cid in m.pupil_class_ids}
-    context: dict[str, Any] = {
-        "kind": kind,
-        "members": tuple(members),
-        "school_owned": school_owned,
-        "class_id": None,
-        "class_grade": None,
-        "class_pupil_ids": {cid: frozenset(ids) for cid, ids in _class_pupils(class_ids).items()},
-    }
-    return context
-
-
 def preview_conversation(
     actor: Person, kind: str, member_usernames: Sequence[str], school_owned: bool = False
 ) -> Decision:
@@ -229,7 +74,7 @@ def preview_conversation(
     people = _resolve_members(actor, member_usernames)
     facts = facts_for([actor.pk, *(p.pk for p in people)])
     members = [facts[actor.pk], *(facts[p.pk] for p in people)]
-    return decide("conversation.create", actor, None, _create_context(kind, members, school_owned))
+    return decide("conversation.create", actor, None, create_context(kind, members, school_owned))
 
 
 def check_create_conversation(
@@ -248,7 +93,7 @@ def check_create_conversation(
         raise BadInput(_("A direct conversation has exactly one other person."), code="bad_members")
     facts = facts_for([actor.pk, *(p.pk for p in people)])
     members = [facts[actor.pk], *(facts[p.pk] for p in people)]
-    decision = check("conversation.create", actor, None, _create_context(kind, members, bool(school_owned)))
+    decision = check("conversation.create", actor, None, create_context(kind, members, bool(school_owned)))
     if kind == ConversationKind.DIRECT:
         key = ":".join(str(i) for i in sorted((actor.pk, people[0].pk)))
         existing = Conversation.objects.filter(direct_key=key).first()
@@ -358,17 +203,6 @@ def sync_all_class_channels() -> int:
     return count
 
 
-def _member_change_context(conversation: Conversation, after_ids: Iterable[int], person: Person) -> dict[str, Any]:
-    facts = facts_for(list(after_ids) + [person.pk])
-    return {
-        "kind": conversation.kind,
-        "members": tuple(facts[pid] for pid in after_ids),
-        "new_member": facts[person.pk],
-        "school_owned": conversation.school_owned,
-        "class_id": conversation.school_class_id,
-    }
-
-
 def check_add_member(actor: Person, conversation_id: int, username: str) -> Membership:
     conversation = access_conversation(actor, conversation_id)
     person = Person.objects.filter(username=str(username).strip(), is_active=True).first()
@@ -377,7 +211,7 @@ def check_add_member(actor: Person, conversation_id: int, username: str) -> Memb
     current = member_ids(conversation)
     if person.pk in current:
         raise WrongState(_("That person is already a member."), code="already_member")
-    context = _member_change_context(conversation, [*current, person.pk], person)
+    context = member_change_context(conversation, [*current, person.pk], person)
     check("conversation.add_member", actor, conversation, context)
     return do_add_member(actor, conversation, person)
 
@@ -408,7 +242,7 @@ def check_remove_member(actor: Person, conversation_id: int, username: str) -> N
         # Leaving is always possible; a group that loses its second adult is then the others' to fix.
         do_remove_member(actor, conversation, person)
         return
-    check("conversation.remove_member", actor, conversation, _member_change_context(conversation, after, person))
+    check("conversation.remove_member", actor, conversation, member_change_context(conversation, after, person))
     do_remove_member(actor, conversation, person)
 
 
@@ -441,9 +275,10 @@ def _validate_body(body: Any) -> str:
     text = body.replace("\r\n", "\n").strip()
     if not text:
         raise BadInput(_("Write something before sending."), code="empty_body")
-    if len(text) > MAX_BODY_CHARS:
+    limit = max_body_chars()
+    if len(text) > limit:
         raise TooLarge(
-            _("The message is too long: at most %(n)d characters.") % {"n": MAX_BODY_CHARS}, code="too_large"
+            _("The message is too long: at most %(n)d characters.") % {"n": limit}, code="too_large"
         )
     if "\x00" in text:
         raise BadInput(_("The message contains characters that cannot be stored."), code="bad_body")
@@ -476,7 +311,7 @@ def preview_send(actor: Person, conversation_id: int, body: str, reply_to_id: in
     ids = member_ids(conversation)
     facts = facts_for(ids)
     return decide("message.send", facts.get(actor.pk, actor), conversation,
-                  _send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None))
+                  send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None))
 
 
 def check_send(
@@ -497,7 +332,7 @@ def check_send(
     # The cached facts, not ``actor.facts``: that would read six tables on every send.
     decision = check(
         "message.send", facts.get(actor.pk, actor), conversation,
-        _send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None),
+        send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None),
     )
     try:
         message = do_send(actor, conversation, text, txn, ids, reply_to)
@@ -569,7 +404,7 @@ def do_send(
     return message
 
 
-def _recipients_of(message: Message) -> list[int]:
+def recipients_of(message: Message) -> list[int]:
     if message.private_to_id is not None:
         return sorted({message.sender_id, message.private_to_id})
     return member_ids(message.conversation)
@@ -593,7 +428,7 @@ def do_edit(actor: Person, message: Message, text: str) -> Message:
         do_audit(actor, "message.edited", message)
         emit_event(
             et.MESSAGE_EDITED,
-            _recipients_of(message),
+            recipients_of(message),
             {"conversation_id": message.conversation_id, "message": serialise_message(message)},
         )
     return message
@@ -619,23 +454,47 @@ def do_delete(actor: Person | None, message: Message) -> Message:
         message.save(update_fields=fields)
         scrub_message_events([message.pk])
         if message.attachment_id:
-            from trygg.messaging.attachments import delete_with_message
-
             delete_with_message(message)
         do_audit(actor, "message.deleted", message, kept_as_evidence=message.legal_hold)
         emit_event(
             et.MESSAGE_DELETED,
-            _recipients_of(message),
+            recipients_of(message),
             {"conversation_id": message.conversation_id, "message_id": message.pk,
              "deleted_at": message.deleted_at.isoformat()},
         )
     return message
 
 
+def delete_attachment_file(
+    attachment: Attachment, status: str, actor: Person | None, audit_action: str, **detail: Any
+) -> None:
+    """Delete an attachment's file and mark it ``status``; the file goes once the transaction commits."""
+    stored = attachment.stored_name
+    attachment.status = status
+    attachment.stored_name = ""
+    attachment.deleted_at = timezone.now()
+    attachment.save(update_fields=["status", "stored_name", "deleted_at"])
+    do_audit(actor, audit_action, attachment, conversation_id=attachment.conversation_id, **detail)
+    # After the commit: a rollback must not leave a row pointing at a file that is gone.
+    transaction.on_commit(lambda: media.remove(stored))
+
+
+def delete_with_message(message: Message) -> None:
+    """A deleted message takes its file with it, unless a case holds it as evidence.
+
+    Runs inside ``do_delete``'s transaction.
+    """
+    if not message.attachment_id or message.legal_hold:
+        return
+    attachment = Attachment.objects.select_for_update().filter(pk=message.attachment_id).first()
+    if attachment is None or not attachment.has_file:
+        return
+    delete_attachment_file(attachment, Attachment.Status.DELETED, None, "attachment.deleted_with_message",
+                           message_id=message.pk)
+
+
 def scrub_message_events(message_ids: Sequence[int]) -> int:
     """Erase the text of deleted messages from the event log too, so no resume replays it."""
-    from trygg.messaging.models import Event
-
     changed = 0
     events = Event.objects.filter(
         type__in=[et.MESSAGE_NEW, et.MESSAGE_EDITED], payload__message__id__in=list(message_ids)
@@ -679,8 +538,6 @@ def purge_expired_messages(now: Any = None) -> int:
         with transaction.atomic():
             Message.objects.filter(id__in=ids).update(body="", deleted_at=now)
             scrub_message_events(ids)
-            from trygg.messaging.attachments import delete_with_message
-
             for held in Message.objects.filter(id__in=ids, attachment__isnull=False):
                 delete_with_message(held)
             do_audit(None, "message.retention_purged", None, count=len(ids), municipality_id=municipality_id)
@@ -706,7 +563,7 @@ def check_set_discussion(actor: Person, message_id: int, open_: bool) -> Message
         do_audit(actor, "message.discussion_changed", message, open=bool(open_))
         emit_event(
             et.MESSAGE_EDITED,
-            _recipients_of(message),
+            recipients_of(message),
             {"conversation_id": message.conversation_id, "message": serialise_message(message)},
         )
     return message
@@ -738,15 +595,6 @@ def check_mark_read(actor: Person, conversation_id: int, message_id: int | None 
     return membership
 
 
-# ---------------------------------------------------------------------------------- guardian insight
-
-
-def child_view_allowed(viewer: Person, child: Person) -> bool:
-    """R-CHAT-03: may ``viewer`` see whom ``child`` chats with?"""
-    facts = facts_for([child.pk])[child.pk]
-    return decide("conversation.view_child", viewer, facts, {"child_grade": facts.grade}).allowed
-
-
 def check_share_with_guardian(actor: Person, conversation_id: int, guardian_username: str) -> ConversationShare:
     """A pupil shows one conversation to a guardian with parental responsibility (audited)."""
     conversation = access_conversation(actor, conversation_id)
@@ -771,7 +619,7 @@ def check_share_with_guardian(actor: Person, conversation_id: int, guardian_user
 
 
 __all__ = [
-    "MAX_BODY_CHARS",
+    "max_body_chars",
     "PolicyDenied",
     "check_add_member",
     "check_create_conversation",

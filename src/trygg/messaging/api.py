@@ -1,28 +1,21 @@
-"""JSON API of the messaging app: conversations, messages, read state, members, and events.
+"""JSON API of the messaging app: conversations, messages, read state, members and attachments.
 
 Handlers stay thin: access (queries), check (actions), serialise.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from trygg.errors import BadInput, NotFoundOrHidden
-from trygg.messaging import actions, attachments, hub, media, queries
-from trygg.messaging.events import events_after
+from trygg.messaging import actions, attachments, media, queries, serialise
 from trygg.policy.engine import Decision
 
 router = Router(tags=["messaging"])
-
-LONG_POLL_MAX_SECONDS = 30.0
-
 
 class In(Schema):
     model_config = ConfigDict(extra="forbid")
@@ -72,11 +65,6 @@ class MessagesQuery(Schema):
     limit: int = Field(default=queries.PAGE_SIZE, ge=1, le=queries.PAGE_SIZE)
 
 
-class EventsQuery(Schema):
-    after: int = Field(default=0, ge=0)
-    timeout: float = Field(default=25.0, ge=0, le=LONG_POLL_MAX_SECONDS)
-
-
 def decision_out(decision: Decision) -> dict[str, Any]:
     """A decision as the composer shows it: allowed, the reason if refused, and nudges."""
     from django.utils.translation import get_language
@@ -88,14 +76,14 @@ def decision_out(decision: Decision) -> dict[str, Any]:
         "reason": decision.reason(lang) if not decision.allowed else "",
         "rule": denied.rule.id if denied else None,
         "requirement": denied.rule.requirements[0] if denied and denied.rule.requirements else None,
-        "nudges": actions.nudges_of(decision),
+        "nudges": serialise.nudges_of(decision),
     }
 
 
 @router.get("/conversations")
 def list_conversations(request: HttpRequest) -> list[dict[str, Any]]:
     return [
-        actions.serialise_conversation(c, unread=c.unread, last_read_message_id=c.last_read or 0)
+        serialise.serialise_conversation(c, unread=c.unread, last_read_message_id=c.last_read or 0)
         for c in queries.list_conversations(request.auth)
     ]
 
@@ -105,7 +93,7 @@ def create_conversation(request: HttpRequest, payload: ConversationIn) -> Status
     result = actions.check_create_conversation(
         request.auth, payload.kind, payload.title, payload.member_usernames, payload.school_owned
     )
-    body = actions.serialise_conversation(result.conversation, nudges=result.nudges)
+    body = serialise.serialise_conversation(result.conversation, nudges=result.nudges)
     return Status(201 if result.created else 200, body)
 
 
@@ -120,21 +108,21 @@ def preview_conversation(request: HttpRequest, payload: ConversationIn) -> dict[
 def get_conversation(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     conversation = queries.access_conversation(request.auth, conversation_id)
     members = queries.list_members(conversation)
-    return actions.serialise_conversation(
-        conversation, members=[actions.person_ref(p) for p in members]
+    return serialise.serialise_conversation(
+        conversation, members=[serialise.person_ref(p) for p in members]
     )
 
 
 @router.get("/conversations/{conversation_id}/messages")
 def list_messages(request: HttpRequest, conversation_id: int, q: Query[MessagesQuery]) -> list[dict[str, Any]]:
     conversation = queries.access_conversation(request.auth, conversation_id)
-    return [actions.serialise_message(m) for m in queries.list_messages(request.auth, conversation, q.after, q.limit)]
+    return [serialise.serialise_message(m) for m in queries.list_messages(request.auth, conversation, q.after, q.limit)]
 
 
 @router.post("/conversations/{conversation_id}/messages", response={200: dict, 201: dict})
 def send_message(request: HttpRequest, conversation_id: int, payload: MessageIn) -> Status:
     result = actions.check_send(request.auth, conversation_id, payload.body, payload.client_txn_id, payload.reply_to)
-    body = actions.serialise_message(result.message)
+    body = serialise.serialise_message(result.message)
     body["nudges"] = result.nudges
     return Status(201 if result.created else 200, body)
 
@@ -170,17 +158,17 @@ def share_with_guardian(request: HttpRequest, conversation_id: int, payload: Sha
 
 @router.patch("/messages/{message_id}")
 def edit_message(request: HttpRequest, message_id: int, payload: EditIn) -> dict[str, Any]:
-    return actions.serialise_message(actions.check_edit(request.auth, message_id, payload.body))
+    return serialise.serialise_message(actions.check_edit(request.auth, message_id, payload.body))
 
 
 @router.delete("/messages/{message_id}")
 def delete_message(request: HttpRequest, message_id: int) -> dict[str, Any]:
-    return actions.serialise_message(actions.check_delete(request.auth, message_id))
+    return serialise.serialise_message(actions.check_delete(request.auth, message_id))
 
 
 @router.post("/messages/{message_id}/discussion")
 def set_discussion(request: HttpRequest, message_id: int, payload: DiscussionIn) -> dict[str, Any]:
-    return actions.serialise_message(actions.check_set_discussion(request.auth, message_id, payload.open))
+    return serialise.serialise_message(actions.check_set_discussion(request.auth, message_id, payload.open))
 
 
 @router.get("/children/{child_id}/conversations")
@@ -195,8 +183,8 @@ def shared_messages(request: HttpRequest, conversation_id: int) -> dict[str, Any
     conversation, child = queries.access_shared_conversation(request.auth, conversation_id)
     messages = queries.list_messages(child, conversation)
     return {
-        "conversation": actions.serialise_conversation(conversation),
-        "messages": [actions.serialise_message(m) for m in messages],
+        "conversation": serialise.serialise_conversation(conversation),
+        "messages": [serialise.serialise_message(m) for m in messages],
     }
 
 
@@ -240,13 +228,13 @@ def upload_attachment(request: HttpRequest, conversation_id: int) -> Status:
         client_txn_id=form.get("client_txn_id", ""),
         reply_to_id=int(reply_to) if reply_to else None,
     )
-    return Status(201 if created else 200, attachments.serialise_attachment(attachment, request.auth))
+    return Status(201 if created else 200, serialise.serialise_attachment(attachment, request.auth))
 
 
 @router.get("/attachments/requests")
 def attachment_requests(request: HttpRequest) -> list[dict[str, Any]]:
     """Held attachments the viewer is asked about (permission, or a teacher's agreement)."""
-    return [attachments.serialise_attachment(a, request.auth) for a in queries.list_attachment_requests(request.auth)]
+    return [serialise.serialise_attachment(a, request.auth) for a in queries.list_attachment_requests(request.auth)]
 
 
 @router.get("/conversations/{conversation_id}/attachments/pending")
@@ -260,13 +248,13 @@ def pending_attachments(request: HttpRequest, conversation_id: int) -> list[dict
     for attachment in [*mine, *asked]:
         if attachment.pk not in seen:
             seen.add(attachment.pk)
-            result.append(attachments.serialise_attachment(attachment, request.auth))
+            result.append(serialise.serialise_attachment(attachment, request.auth))
     return result
 
 
 @router.get("/attachments/{attachment_id}")
 def get_attachment(request: HttpRequest, attachment_id: int) -> dict[str, Any]:
-    return attachments.serialise_attachment(queries.access_attachment(request.auth, attachment_id), request.auth)
+    return serialise.serialise_attachment(queries.access_attachment(request.auth, attachment_id), request.auth)
 
 
 @router.get("/attachments/{attachment_id}/file", url_name="attachment_file")
@@ -296,48 +284,21 @@ def attachment_file(request: HttpRequest, attachment_id: int) -> HttpResponse:
 def decide_permission(request: HttpRequest, attachment_id: int, payload: DecisionIn) -> dict[str, Any]:
     """Give or refuse permission for yourself or a child you answer for (R-PAR-02, R-STF-02)."""
     attachment = attachments.check_decide(request.auth, attachment_id, payload.grant, payload.person_username)
-    return attachments.serialise_attachment(attachment, request.auth)
+    return serialise.serialise_attachment(attachment, request.auth)
 
 
 @router.post("/attachments/{attachment_id}/agreement")
 def decide_agreement(request: HttpRequest, attachment_id: int, payload: AgreementIn) -> dict[str, Any]:
     """A teacher of the conversation agrees to a pupil's upload, or not (R-PUP-01)."""
     attachment = attachments.check_agree(request.auth, attachment_id, payload.agree)
-    return attachments.serialise_attachment(attachment, request.auth)
+    return serialise.serialise_attachment(attachment, request.auth)
 
 
 @router.delete("/attachments/{attachment_id}")
 def withdraw_attachment(request: HttpRequest, attachment_id: int) -> dict[str, Any]:
     """The sender withdraws an attachment that is still waiting; the file is deleted."""
     attachment = attachments.check_withdraw(request.auth, attachment_id)
-    return attachments.serialise_attachment(attachment, request.auth)
-
-
-@router.get("/events")
-async def long_poll(request: HttpRequest, q: Query[EventsQuery]) -> dict[str, Any]:
-    """Long-poll for clients without sockets: events after ``after``, waiting up to ``timeout`` s.
-
-    Async, so a waiting client holds no thread. A push on the channel layer wakes it at once; without
-    one (another process on SQLite) it re-reads the log every second.
-    """
-    person_id = request.auth.pk
-    deadline = time.monotonic() + q.timeout
-    pushed = asyncio.Event()
-    listening = hub.listen(person_id, lambda _id, _prev, _text: pushed.set())
-    await hub.joined()
-    try:
-        while True:
-            pushed.clear()
-            frames = await database_sync_to_async(events_after)(person_id, q.after)
-            remaining = deadline - time.monotonic()
-            if frames or remaining <= 0:
-                return {"events": frames, "last": frames[-1]["id"] if frames else q.after}
-            try:
-                await asyncio.wait_for(pushed.wait(), min(remaining, 1.0))
-            except TimeoutError:
-                pass
-    finally:
-        hub.unlisten(person_id, listening)
+    return serialise.serialise_attachment(attachment, request.auth)
 
 
 __all__ = ["BadInput", "router"]

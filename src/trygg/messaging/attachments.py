@@ -1,5 +1,10 @@
-"""Writes for chat attachments: upload, permission from the people in it, a teacher's agreement,
-release as a message, and deletion (R-PAR-02, R-STF-02, R-PUP-01).
+"""Actions for chat attachments: upload, permission from the people in it, a teacher's agreement,
+release as a message, and deletion after use (R-PAR-02, R-STF-02, R-PUP-01).
+
+An action module under its own name, as ``actions.py`` is for messages: every function here that
+changes state asks the policy first, writes in one transaction, appends its events and audits. It
+builds on ``actions`` (a released attachment is sent as a message; a file goes with its message),
+never the other way round.
 
 Each asks the policy (``policy/rules/media.py``), writes in one transaction, appends its events
 and writes the audit record (ids only). The upload's decision carries obligations, and they, not
@@ -18,18 +23,26 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trygg.audit.actions import do_audit
+from trygg.directory.facts import facts_for
 from trygg.directory.models import Guardianship, Person, PersonFacts
 from trygg.errors import BadInput, NotFoundOrHidden, TooLarge, WrongState
-from trygg.messaging import event_types as et
+from trygg.events.log import emit_event
+from trygg.messaging import events as et
 from trygg.messaging import media
-from trygg.messaging.events import emit_event
+from trygg.messaging.actions import delete_attachment_file, do_send, recipients_of
 from trygg.messaging.models import Attachment, AttachmentPermission, Conversation, Message
-from trygg.messaging.queries import access_conversation, access_message, list_contacts, member_ids
+from trygg.messaging.queries import (
+    access_attachment,
+    access_conversation,
+    access_message,
+    list_contacts,
+    member_ids,
+)
+from trygg.messaging.serialise import serialise_attachment, serialise_message
 from trygg.policy.engine import Decision, check, params_for
 
 log = logging.getLogger(__name__)
@@ -38,86 +51,6 @@ MAX_CAPTION_CHARS = 1000
 MAX_PICTURED = 60
 PUPIL_MEDIA_RULE = "dk_policy.pupil-media-agreed"
 TRUE_WORDS = ("1", "true", "on", "yes")
-
-
-# ---------------------------------------------------------------------------------- serialising
-
-
-def file_url(attachment: Attachment) -> str | None:
-    if not attachment.has_file:
-        return None
-    return reverse("api:attachment_file", kwargs={"attachment_id": attachment.pk})
-
-
-def attachment_ref(attachment: Attachment) -> dict[str, Any]:
-    """Return what every reader of the message sees: the file, not who is in it."""
-    return {
-        "id": attachment.pk,
-        "kind": attachment.kind,
-        "content_type": attachment.content_type,
-        "size": attachment.size,
-        "url": file_url(attachment),
-        "deleted": not attachment.has_file,
-        "delete_after_use": attachment.pupil_media,
-    }
-
-
-def serialise_attachment(attachment: Attachment, viewer: Person) -> dict[str, Any]:
-    """Return an attachment as someone concerned sees it (sender, people in it, teacher).
-
-    The names of the people in it go to the sender and to staff; someone answering for one
-    person sees only the entries they answer for (a strictly confidential pupil's name stays hidden).
-    """
-    permissions = list(attachment.permissions.select_related("person").prefetch_related("deciders"))
-    full = viewer.pk == attachment.uploader_id or viewer.facts.is_staff_member
-    pictured = []
-    for permission in permissions:
-        decider_ids = {p.pk for p in permission.deciders.all()}
-        if not full and viewer.pk not in decider_ids and viewer.pk != permission.person_id:
-            continue
-        pictured.append(
-            {
-                "id": permission.person_id,
-                "username": permission.person.username,
-                "name": permission.person.name,
-                "status": permission.status,
-                "decided_at": permission.decided_at.isoformat() if permission.decided_at else None,
-                "can_decide": viewer.pk in decider_ids and permission.status == AttachmentPermission.Status.PENDING
-                and attachment.status == Attachment.Status.PENDING,
-            }
-        )
-    waiting_permission = any(p.status == AttachmentPermission.Status.PENDING for p in permissions)
-    waiting_teacher = attachment.needs_agreement and attachment.agreed_at is None
-    pending = attachment.status == Attachment.Status.PENDING
-    can_agree = (
-        pending and waiting_teacher and viewer.pk != attachment.uploader_id and viewer.facts.is_staff_member
-        and viewer.pk in member_ids(attachment.conversation)
-    )
-    return {
-        **attachment_ref(attachment),
-        "conversation_id": attachment.conversation_id,
-        "uploader": {"id": attachment.uploader_id, "name": attachment.uploader.name},
-        "status": attachment.status,
-        "caption": attachment.caption,
-        "nobody_identifiable": attachment.nobody_identifiable,
-        "pictured": pictured,
-        "pictured_count": len(permissions),
-        "waiting_for_permission": waiting_permission and attachment.status == Attachment.Status.PENDING,
-        "waiting_for_teacher": waiting_teacher and attachment.status == Attachment.Status.PENDING,
-        "message_id": _message_id(attachment),
-        "can_agree": can_agree,
-        "can_withdraw": pending and viewer.pk == attachment.uploader_id,
-        "rules": list(attachment.rules),
-        "created_at": attachment.created_at.isoformat(),
-        "released_at": attachment.released_at.isoformat() if attachment.released_at else None,
-    }
-
-
-def _message_id(attachment: Attachment) -> int | None:
-    try:
-        return attachment.message.pk
-    except Message.DoesNotExist:
-        return None
 
 
 # ---------------------------------------------------------------------------------- upload
@@ -160,8 +93,6 @@ def _guardians_of(pupil_ids: Iterable[int]) -> dict[int, frozenset[int]]:
 
 
 def _facts(person_ids: Iterable[int]) -> dict[int, PersonFacts]:
-    from trygg.messaging.actions import facts_for
-
     return facts_for(person_ids)
 
 
@@ -360,12 +291,10 @@ def _release(attachment: Attachment) -> None:
 
     A sender who has left the conversation meanwhile cannot post; the file is deleted instead.
     """
-    from trygg.messaging.actions import do_send
-
     conversation = attachment.conversation
     ids = member_ids(conversation)
     if attachment.uploader_id not in ids:
-        _delete_file(attachment, Attachment.Status.DELETED, None, "attachment.withdrawn")
+        delete_attachment_file(attachment, Attachment.Status.DELETED, None, "attachment.withdrawn")
         return
     reply_to = attachment.reply_to if attachment.reply_to and attachment.reply_to.deleted_at is None else None
     attachment.status = Attachment.Status.VISIBLE
@@ -374,17 +303,6 @@ def _release(attachment: Attachment) -> None:
     do_send(attachment.uploader, conversation, attachment.caption, f"attachment-{attachment.pk}", ids, reply_to,
             attachment=attachment)
     do_audit(None, "attachment.released", attachment, conversation_id=conversation.pk)
-
-
-def _delete_file(attachment: Attachment, status: str, actor: Person | None, audit_action: str, **detail: Any) -> None:
-    stored = attachment.stored_name
-    attachment.status = status
-    attachment.stored_name = ""
-    attachment.deleted_at = timezone.now()
-    attachment.save(update_fields=["status", "stored_name", "deleted_at"])
-    do_audit(actor, audit_action, attachment, conversation_id=attachment.conversation_id, **detail)
-    # After the commit: a rollback must not leave a row pointing at a file that is gone.
-    transaction.on_commit(lambda: media.remove(stored))
 
 
 # ---------------------------------------------------------------------------------- decisions
@@ -400,8 +318,6 @@ def check_decide(actor: Person, attachment_id: int, grant: bool, person_username
     A refusal deletes the file at once. When the last permission is given (and a teacher has
     agreed, where one must), the attachment is posted to the conversation.
     """
-    from trygg.messaging.queries import access_attachment
-
     attachment = access_attachment(actor, attachment_id)
     permissions = list(
         AttachmentPermission.objects.filter(attachment=attachment, deciders=actor).select_related("person")
@@ -432,7 +348,7 @@ def check_decide(actor: Person, attachment_id: int, grant: bool, person_username
                 do_audit(actor, "attachment.permission_granted" if grant else "attachment.permission_refused",
                          attachment, person_id=permission.person_id, rules=permission.rules)
         if not grant:
-            _delete_file(attachment, Attachment.Status.REFUSED, actor, "attachment.deleted_on_refusal")
+            delete_attachment_file(attachment, Attachment.Status.REFUSED, actor, "attachment.deleted_on_refusal")
             _emit_updated(attachment)
         else:
             _release_if_ready(attachment)
@@ -451,8 +367,6 @@ def check_agree(actor: Person, attachment_id: int, agree: bool) -> Attachment:
 
     Not agreeing deletes the file, like a refusal.
     """
-    from trygg.messaging.queries import access_attachment
-
     attachment = access_attachment(actor, attachment_id)
     if not attachment.needs_agreement:
         raise NotFoundOrHidden()
@@ -467,7 +381,7 @@ def check_agree(actor: Person, attachment_id: int, agree: bool) -> Attachment:
         if attachment.status != Attachment.Status.PENDING or attachment.agreed_at is not None:
             raise WrongState(_("This has already been decided."), code="already_decided")
         if not agree:
-            _delete_file(attachment, Attachment.Status.REFUSED, actor, "attachment.teacher_refused")
+            delete_attachment_file(attachment, Attachment.Status.REFUSED, actor, "attachment.teacher_refused")
             _emit_updated(attachment)
             return attachment
         attachment.agreed_by = actor
@@ -480,8 +394,6 @@ def check_agree(actor: Person, attachment_id: int, agree: bool) -> Attachment:
 
 def check_withdraw(actor: Person, attachment_id: int) -> Attachment:
     """The sender takes back an attachment that is still waiting; the file is deleted."""
-    from trygg.messaging.queries import access_attachment
-
     attachment = access_attachment(actor, attachment_id)
     if attachment.uploader_id != actor.pk:
         raise NotFoundOrHidden()
@@ -489,26 +401,12 @@ def check_withdraw(actor: Person, attachment_id: int) -> Attachment:
         attachment = _locked(attachment.pk)
         if attachment.status != Attachment.Status.PENDING:
             raise WrongState(_("Only an attachment that is still waiting can be withdrawn."), code="not_pending")
-        _delete_file(attachment, Attachment.Status.DELETED, actor, "attachment.withdrawn")
+        delete_attachment_file(attachment, Attachment.Status.DELETED, actor, "attachment.withdrawn")
         _emit_updated(attachment)
     return attachment
 
 
 # ---------------------------------------------------------------------------------- deletion
-
-
-def delete_with_message(message: Message) -> None:
-    """A deleted message takes its file with it, unless a case holds it as evidence.
-
-    Runs inside ``actions.do_delete``'s transaction.
-    """
-    if not message.attachment_id or message.legal_hold:
-        return
-    attachment = Attachment.objects.select_for_update().filter(pk=message.attachment_id).first()
-    if attachment is None or not attachment.has_file:
-        return
-    _delete_file(attachment, Attachment.Status.DELETED, None, "attachment.deleted_with_message",
-                 message_id=message.pk)
 
 
 def purge_used_pupil_media(now: Any = None) -> int:
@@ -520,7 +418,6 @@ def purge_used_pupil_media(now: Any = None) -> int:
     from datetime import timedelta
 
     from trygg.directory.models import Municipality
-    from trygg.messaging.actions import _recipients_of, serialise_message
 
     now = now or timezone.now()
     deleted = 0
@@ -545,11 +442,11 @@ def purge_used_pupil_media(now: Any = None) -> int:
                 message = Message.objects.select_related("sender").filter(attachment=attachment).first()
                 if message is not None and message.legal_hold:
                     continue
-                _delete_file(attachment, Attachment.Status.DELETED, None, "attachment.deleted_after_use",
+                delete_attachment_file(attachment, Attachment.Status.DELETED, None, "attachment.deleted_after_use",
                              municipality_id=municipality_id)
                 if message is not None:
                     message.attachment = attachment
-                    emit_event(et.MESSAGE_EDITED, _recipients_of(message),
+                    emit_event(et.MESSAGE_EDITED, recipients_of(message),
                                {"conversation_id": message.conversation_id, "message": serialise_message(message)})
                 else:
                     _emit_updated(attachment)

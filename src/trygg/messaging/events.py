@@ -1,202 +1,64 @@
-"""Appending to the event log and pushing after commit (design rule 3: the log is the truth).
+"""Typed payloads of the events the messaging app emits (registered with ``trygg.events.payloads``).
 
-Ordering: an event's id is its place in every recipient's stream, so ids must become visible in
-id order. SQLite already runs one writer at a time (``transaction_mode: IMMEDIATE``); on
-PostgreSQL two transactions could take ids 9 and 10 and commit 10 first, and a client that saw 10
-would resume after it and lose 9 for ever. ``emit_event`` therefore takes a transaction-scoped
-advisory lock before it takes an id, which makes commit order equal id order; the lock is held
-only from the emit to the commit, so actions emit last.
-
-Gaps: each pushed frame carries ``prev``, the recipient's previous event id. A socket that has
-delivered up to ``prev`` can deliver the frame at once; one that has not (a push was lost: full
-channel, other process without Redis) reads the missing events from the log first.
-
-Delivery: the pusher hands each committed event, encoded once, to every process's hub
-(``trygg.messaging.hub``), which passes it to the sockets and long polls of its recipients.
+Payloads carry ids and, for members only, message text; never anything for people outside the
+recipients.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-import json
-import logging
-import os
-import weakref
-from collections.abc import Iterable
 from typing import Any
 
-from asgiref.sync import SyncToAsync, async_to_sync
-from channels.layers import get_channel_layer
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
-
-from trygg.messaging import hub
-from trygg.messaging.models import Event, EventRecipient, StreamHead
-
-log = logging.getLogger(__name__)
-
-# Any constant works; it only has to be the same in every process that appends events.
-EVENT_LOG_LOCK = 7_405_112
+from trygg.events.payloads import EventPayload, register_event_type
 
 
-def _lock_log() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_LOG_LOCK])
+class MessagePayload(EventPayload):
+    conversation_id: int
+    message: dict[str, Any]
 
 
-def emit_event(event_type: str, recipient_ids: Iterable[int], payload: dict[str, Any]) -> Event:
-    """Append an event for ``recipient_ids`` to the log; push it to their sockets after commit.
-
-    Call inside the action's transaction, as its last write: if it rolls back, the event never
-    existed and no client is told about it. A payload of a registered type is validated first.
-    """
-    from trygg.messaging.event_types import validate_payload
-
-    payload = validate_payload(event_type, payload)
-    recipients = sorted(set(recipient_ids))
-    # No savepoint: an emit that fails fails its action, whose transaction rolls back whole.
-    with transaction.atomic(savepoint=False):
-        _lock_log()
-        event = Event.objects.create(type=event_type, payload=payload)
-        prev = _append_to_streams(event.pk, recipients)
-    prev_of = {pid: prev.get(pid, 0) for pid in recipients}
-    transaction.on_commit(lambda: push_event(event, recipients, prev_of))
-    return event
+class MessageRemovedPayload(EventPayload):
+    conversation_id: int
+    message_id: int
+    deleted_at: str
 
 
-# Rows per statement: well under SQLite's oldest limit of 999 parameters.
-_CHUNK = 400
+class ConversationPayload(EventPayload):
+    conversation_id: int
+    conversation: dict[str, Any]
 
 
-def _append_to_streams(event_id: int, recipients: list[int]) -> dict[int, int]:
-    """Add the event to each recipient's stream; return each one's previous head.
-
-    Plain SQL, a few statements for any number of recipients: these rows are the hottest writes in
-    Trygg (one per member of a class channel, per message), and the ORM spent more building the
-    statements than the database spent running them.
-    """
-    heads = connection.ops.quote_name(StreamHead._meta.db_table)
-    rows = connection.ops.quote_name(EventRecipient._meta.db_table)
-    prev: dict[int, int] = {}
-    with connection.cursor() as cursor:
-        for start in range(0, len(recipients), _CHUNK):
-            chunk = recipients[start:start + _CHUNK]
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(
-                f"SELECT person_id, last_event_id FROM {heads} WHERE person_id IN ({marks})",  # noqa: S608
-                chunk,
-            )
-            prev.update(cursor.fetchall())
-            cursor.execute(
-                f"INSERT INTO {rows} (event_id, person_id) VALUES {', '.join(['(%s, %s)'] * len(chunk))}",  # noqa: S608
-                [value for pid in chunk for value in (event_id, pid)],
-            )
-            cursor.execute(
-                f"UPDATE {heads} SET last_event_id = %s WHERE person_id IN ({marks})",  # noqa: S608
-                [event_id, *chunk],
-            )
-        missing = [pid for pid in recipients if pid not in prev]
-        for start in range(0, len(missing), _CHUNK):
-            chunk = missing[start:start + _CHUNK]
-            cursor.execute(
-                f"INSERT INTO {heads} (person_id, last_event_id) VALUES {', '.join(['(%s, %s)'] * len(chunk))}",  # noqa: S608
-                [value for pid in chunk for value in (pid, event_id)],
-            )
-    return prev
+class MemberPayload(EventPayload):
+    conversation_id: int
+    person_id: int
+    username: str
+    by: int | None
 
 
-def event_frame(event: Event, prev: int | None = None) -> dict[str, Any]:
-    """Return the frame a client receives: ``{"id", "type", "prev"?, ...payload}``."""
-    frame = {**event.payload, "id": event.pk, "type": event.type}
-    if prev is not None:
-        frame["prev"] = prev
-    return frame
+class AttachmentPayload(EventPayload):
+    conversation_id: int
+    attachment: dict[str, Any]
 
 
-def push_event(event: Event, recipient_ids: Iterable[int], prev_of: dict[int, int] | None = None) -> None:
-    """Push an already committed event to the recipients' sockets; losing a push loses nothing.
+class PermissionRequestPayload(EventPayload):
+    """To whoever answers for someone in an attachment: ids only, the page fetches the rest."""
 
-    Under the ASGI server the push is handed to the event loop's pusher and the request goes on:
-    waiting for 30+ group sends on a loop that is busy writing frames held every sender's thread,
-    and capped a class channel at about 45 messages a second (``bench/bench_messaging.py``).
-    Elsewhere (commands, the notice worker, tests without a loop) it is sent before returning.
-    """
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    item = (layer, event, list(recipient_ids), prev_of or {})
-    loop = _server_loop()
-    if loop is not None:
-        try:
-            # A fresh context: the pusher must not inherit the request thread's (asgiref would take
-            # any database call made from a task it starts for one from inside that thread).
-            loop.call_soon_threadsafe(_enqueue, item, context=contextvars.Context())
-            return
-        except RuntimeError:  # the loop closed under us: fall back to a direct send
-            pass
-    try:
-        async_to_sync(_send_all)(*item)
-    except Exception:  # noqa: BLE001 - an unreachable layer only costs the hint
-        log.warning("push of event %s failed; clients resume from the log", event.pk)
+    attachment_id: int
+    conversation_id: int
+    person_id: int
 
 
-def _server_loop() -> asyncio.AbstractEventLoop | None:
-    """Return the ASGI server's event loop when called from one of its request threads."""
-    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-    if loop is None or getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
-        return None
-    return None if loop.is_closed() else loop
+class ReadPayload(EventPayload):
+    conversation_id: int
+    person_id: int
+    last_read_message_id: int
 
 
-# One queue and one pusher task per event loop: pushes leave in commit order, so a socket sees
-# frames in id order and does not mistake a reordering for a lost push.
-# Weakly keyed: a test's short-lived loop must not be kept alive by its queue.
-_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Queue[tuple[Any, ...]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _enqueue(item: tuple[Any, ...]) -> None:
-    loop = asyncio.get_running_loop()
-    queue = _queues.get(loop)
-    if queue is None:
-        queue = _queues[loop] = asyncio.Queue()
-        loop.create_task(_pusher(queue))
-    queue.put_nowait(item)
-
-
-async def _pusher(queue: asyncio.Queue[tuple[Any, ...]]) -> None:
-    while True:
-        item = await queue.get()
-        try:
-            await _send_all(*item)
-        except Exception:  # noqa: BLE001 - one failed push must not stop the ones after it
-            log.warning("push of event %s failed; clients resume from the log", item[1].pk)
-
-
-async def _send_all(layer: Any, event: Event, recipient_ids: list[int], prev_of: dict[int, int]) -> None:
-    # Encoded once for all recipients; only ``prev`` differs, and it goes on the end. A 30-member
-    # class channel otherwise encoded the same message 30 times.
-    body = json.dumps(event_frame(event), cls=DjangoJSONEncoder)
-    await hub.publish(layer, event.pk, body, [(pid, prev_of.get(pid)) for pid in recipient_ids])
-
-
-def latest_event_id(person_id: int) -> int:
-    """Return the id of the newest event in a person's stream (0 if none)."""
-    head = StreamHead.objects.filter(person_id=person_id).values_list("last_event_id", flat=True).first()
-    return head or 0
-
-
-def events_after(person_id: int, after: int, limit: int = 500) -> list[dict[str, Any]]:
-    """Return a person's events after ``after`` in id order as frames, each with its ``prev``."""
-    rows = list(
-        Event.objects.filter(recipients__person_id=person_id, id__gt=after).order_by("id")[:limit]
-    )
-    frames = []
-    prev = after
-    for event in rows:
-        frames.append(event_frame(event, prev))
-        prev = event.pk
-    return frames
+MESSAGE_NEW = register_event_type("message.new", MessagePayload)
+MESSAGE_EDITED = register_event_type("message.edited", MessagePayload)
+MESSAGE_DELETED = register_event_type("message.deleted", MessageRemovedPayload)
+CONVERSATION_CREATED = register_event_type("conversation.created", ConversationPayload)
+MEMBER_ADDED = register_event_type("conversation.member_added", MemberPayload)
+MEMBER_REMOVED = register_event_type("conversation.member_removed", MemberPayload)
+CONVERSATION_READ = register_event_type("conversation.read", ReadPayload)
+ATTACHMENT_UPDATED = register_event_type("attachment.updated", AttachmentPayload)
+ATTACHMENT_PERMISSION_REQUESTED = register_event_type("attachment.permission_requested", PermissionRequestPayload)

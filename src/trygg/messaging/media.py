@@ -32,11 +32,8 @@ class Sniffed:
 
 
 def max_bytes() -> int:
-    """Return the largest attachment accepted, from settings or ``TRYGG_ATTACHMENT_MAX_BYTES``."""
-    configured = getattr(settings, "TRYGG_ATTACHMENT_MAX_BYTES", None)
-    if configured is None:
-        configured = os.environ.get("TRYGG_ATTACHMENT_MAX_BYTES") or DEFAULT_MAX_BYTES
-    return int(configured)
+    """Return the largest attachment accepted (``TRYGG_ATTACHMENT_MAX_BYTES``)."""
+    return int(getattr(settings, "TRYGG_ATTACHMENT_MAX_BYTES", None) or DEFAULT_MAX_BYTES)
 
 
 def sniff(head: bytes) -> Sniffed | None:

@@ -1,11 +1,11 @@
-"""Messaging models: conversations, members, messages, and the event log clients resume from.
+"""Messaging models: conversations, members, messages and attachments.
 
 Evidence and deletion (decided here, relied on by the cases app):
 
 * Deleting a message is a soft delete: ``deleted_at`` is set and every scoped read shows it as
   "deleted" without its text. The stored ``body`` is blanked at deletion, so a deleted message is
-  really gone, *unless* ``legal_hold`` is set. The text is also erased from the event log's
-  payloads (``actions.scrub_message_events``), so no resume replays it.
+  really gone, *unless* ``legal_hold`` is set. The text is also erased from the payloads in
+  the event log (``actions.scrub_message_events``), so no resume replays it.
 * Retention (R-PRIV-03, ``actions.purge_expired_messages``, hourly job): messages older than the
   municipality's ``core_platform.retention`` period lose their text the same way, except held ones.
 * ``legal_hold`` is set by the cases app (``trygg.messaging.actions.do_set_legal_hold``) on the
@@ -23,50 +23,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
-
-class Event(models.Model):
-    """One event a client must not miss; ids increase, so a client resumes after the last it saw."""
-
-    type = models.CharField(max_length=60)
-    payload = models.JSONField(default=dict)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return f"event {self.pk} {self.type}"
-
-
-class EventRecipient(models.Model):
-    """Who may receive an event; a client's stream is its rows in event-id order."""
-
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="recipients")
-    # Indexed by the unique constraint, which also serves a stream read (person, event id > after).
-    # Every message writes one row per recipient, each into a different leaf page of every
-    # person-first index: a second and third such index tripled what a commit wrote.
-    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
-                               db_index=False)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["person", "event"], name="unique_event_recipient")]
-
-    def __str__(self) -> str:
-        return f"event {self.event_id} → {self.person_id}"
-
-
-class StreamHead(models.Model):
-    """The newest event id in a person's stream: ``prev`` of their next event, read in O(recipients).
-
-    Kept by ``emit_event`` under the log lock, so it is exact; without it every emit would scan the
-    recipients' whole history for their latest event.
-    """
-
-    person = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
-    )
-    last_event_id = models.BigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"stream of {self.person_id} at {self.last_event_id}"
 
 
 class ConversationKind(models.TextChoices):

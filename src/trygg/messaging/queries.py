@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from trygg.directory.facts import facts_for
 from trygg.directory.models import Person
 from trygg.errors import NotFoundOrHidden
 from trygg.messaging.models import (
@@ -21,6 +22,7 @@ from trygg.messaging.models import (
     Membership,
     Message,
 )
+from trygg.policy.engine import decide
 
 PAGE_SIZE = 200
 
@@ -65,6 +67,11 @@ def access_conversation(viewer: Person, conversation_id: int) -> Conversation:
     if not found:
         raise NotFoundOrHidden()
     return found[0]
+
+
+def is_member(viewer: Person, conversation_id: int) -> bool:
+    """Return whether the viewer is a member of the conversation."""
+    return Membership.objects.filter(conversation_id=conversation_id, person=viewer).exists()
 
 
 def member_ids(conversation: Conversation) -> list[int]:
@@ -127,13 +134,17 @@ def neighbours(message: Message, before: int = 5, after: int = 5) -> list[Messag
     return [*reversed(earlier), message, *later]
 
 
+def child_view_allowed(viewer: Person, child: Person) -> bool:
+    """R-CHAT-03: may ``viewer`` see whom ``child`` chats with?"""
+    facts = facts_for([child.pk])[child.pk]
+    return decide("conversation.view_child", viewer, facts, {"child_grade": facts.grade}).allowed
+
+
 def list_child_conversations(viewer: Person, child_id: int) -> list[dict[str, Any]]:
     """Return whom a child chats with (R-CHAT-03): conversations and members, never the text.
 
     The policy decides (``conversation.view_child``); a guardian it does not allow sees a 404.
     """
-    from trygg.messaging.actions import child_view_allowed
-
     child = Person.objects.filter(id=child_id).first()
     if child is None or not child_view_allowed(viewer, child):
         raise NotFoundOrHidden()
@@ -261,8 +272,6 @@ def access_attachment(viewer: Person, attachment_id: int) -> Attachment:
     is seen by whoever sees its message. The policy (``attachment.view``) decides; a denial is 404,
     so a held attachment does not even exist for the other members.
     """
-    from trygg.policy.engine import decide
-
     attachment = (
         Attachment.objects.select_related("conversation", "uploader")
         .filter(id=attachment_id)

@@ -16,10 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trygg.directory.models import Person
+from trygg.directory.queries import list_children, list_guardians
 from trygg.errors import NotFoundOrHidden, TryggError
-from trygg.messaging import actions, attachments, media, queries
-from trygg.messaging.events import latest_event_id
-from trygg.messaging.models import Attachment, Conversation, ConversationKind, Membership
+from trygg.events.log import latest_event_id
+from trygg.messaging import actions, attachments, media, queries, serialise
+from trygg.messaging.models import Attachment, Conversation, ConversationKind
 from trygg.policy.packs_schema import WEEKDAYS
 
 
@@ -30,7 +31,7 @@ def _list_context(request: HttpRequest, **extra: object) -> dict[str, object]:
         "conversations": queries.list_conversations(person),
         "contacts": queries.list_contacts(person),
         "is_staff_member": facts.is_staff_member,
-        "children": list(person.guardianships.filter(parental_responsibility=True).select_related("pupil")),
+        "children": list_children(person),
         "latest_event_id": latest_event_id(person.pk),
         "photo_requests": len(queries.list_attachment_requests(person)),
         **extra,
@@ -73,20 +74,20 @@ def conversation_view(request: HttpRequest, conversation_id: int) -> HttpRespons
         actions.check_mark_read(person, conversation.pk, chat_messages[-1].pk)
     guardians = []
     if "pupil" in person.facts.roles:
-        guardians = list(person.guardians.filter(parental_responsibility=True).select_related("guardian"))
+        guardians = list_guardians(person)
     return render(
         request,
         "messaging/conversation.html",
         {
             "conversation": conversation,
-            "ownership": actions.ownership_label(conversation),
+            "ownership": serialise.ownership_label(conversation),
             "chat_messages": chat_messages,
             "members": members,
             "is_channel": conversation.kind in (ConversationKind.CLASS, ConversationKind.GUARDIANS),
             "can_post": person.facts.is_staff_member
             or conversation.kind not in (ConversationKind.CLASS, ConversationKind.GUARDIANS),
             "latest_event_id": latest_event_id(person.pk),
-            "max_chars": actions.MAX_BODY_CHARS,
+            "max_chars": actions.max_body_chars(),
             "txn": uuid.uuid4().hex,
             "guardians": guardians,
             "is_owner": conversation.kind == ConversationKind.GROUP and conversation.created_by_id == person.pk,
@@ -110,7 +111,7 @@ def _attachment_context(person: Person, conversation: Conversation) -> dict[str,
         "pictured_choices": queries.list_pictured_choices(person, conversation),
         "attachment_max_bytes": media.max_bytes(),
         "attachment_max_mb": max(1, media.max_bytes() // (1024 * 1024)),
-        "pending_attachments": [attachments.serialise_attachment(a, person) for a in pending.values()],
+        "pending_attachments": [serialise.serialise_attachment(a, person) for a in pending.values()],
     }
 
 
@@ -139,9 +140,7 @@ def attach_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 def _back(request: HttpRequest, attachment: Attachment) -> HttpResponse:
     # Back to the conversation for members, to the list of requests for everyone else.
-    if Membership.objects.filter(conversation_id=attachment.conversation_id, person=request.user).exists() and (
-        request.POST.get("next") != "photos"
-    ):
+    if queries.is_member(request.user, attachment.conversation_id) and request.POST.get("next") != "photos":
         return redirect(reverse("messaging:conversation", args=[attachment.conversation_id]))
     return redirect(reverse("messaging:photos"))
 
@@ -178,7 +177,7 @@ def photos_view(request: HttpRequest) -> HttpResponse:
     """Everything the viewer is asked to answer about: permission for themselves or a child, or
     (teachers) agreement to a pupil's upload. Guardians who are not in the conversation answer here."""
     person = request.user
-    requests = [attachments.serialise_attachment(a, person) for a in queries.list_attachment_requests(person)]
+    requests = [serialise.serialise_attachment(a, person) for a in queries.list_attachment_requests(person)]
     return render(request, "messaging/photos.html", {"requests": requests})
 
 
@@ -229,7 +228,7 @@ def shared_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
         {
             "conversation": conversation,
             "child": child,
-            "ownership": actions.ownership_label(conversation),
+            "ownership": serialise.ownership_label(conversation),
             "chat_messages": queries.list_messages(child, conversation),
             "members": queries.list_members(conversation),
         },

@@ -8,16 +8,14 @@ digest. Texts are neutral (R-STAFF-06): they say that something is new, never wh
 from __future__ import annotations
 
 import logging
-import os
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,11 +30,15 @@ from trygg.policy.packs_schema import validate_schedule
 
 log = logging.getLogger(__name__)
 
-# Give people reading in the app a moment before anything goes out of it.
-NOTICE_DELAY = timedelta(seconds=float(os.environ.get("TRYGG_NOTICE_DELAY_SECONDS", "60")))
 STALE_CLAIM = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 PREFERENCE_FIELDS = ("email_messages", "sms_messages", "email_other", "sms_other")
+
+
+def notice_delay() -> timedelta:
+    """Return how long a chat notice waits: people reading in the app get a moment before anything
+    goes out of it (``TRYGG_NOTICE_DELAY_SECONDS``)."""
+    return timedelta(seconds=float(settings.TRYGG_NOTICE_DELAY_SECONDS))
 
 
 _DEFAULT_MESSAGE_CHANNELS = (
@@ -78,7 +80,7 @@ def queue_message_notices(conversation: Any, recipient_ids: Iterable[int], now: 
         for channel, wanted in ((Channel.EMAIL, email), (Channel.SMS, sms)):
             if wanted and (pid, channel) not in waiting:
                 rows.append(Notice(person_id=pid, channel=channel, kind="new_message",
-                                   conversation_id=conversation.pk, created_at=now, due_at=now + NOTICE_DELAY))
+                                   conversation_id=conversation.pk, created_at=now, due_at=now + notice_delay()))
     Notice.objects.bulk_create(rows)
     return len(rows)
 
@@ -128,32 +130,35 @@ def _deliver_context(notice: Notice, person: Person, now: datetime,
     }
 
 
+# Chat notices need the conversation (school or social, which class) and whether the person has
+# read it since. The messaging app sits above this one and tells it (``register_conversation_reader``),
+# so notifications imports nothing from the apps it sends notices for.
+_load_conversations: Callable[[set[int]], Mapping[int, Any]] = lambda ids: {}  # noqa: E731
+_has_read: Callable[[int, int], bool] = lambda person_id, conversation_id: False  # noqa: E731
+
+
+def register_conversation_reader(
+    load: Callable[[set[int]], Mapping[int, Any]], has_read: Callable[[int, int], bool]
+) -> None:
+    """Tell notices how to load conversations by id and whether a person has read one since."""
+    global _load_conversations, _has_read
+    _load_conversations, _has_read = load, has_read
+
+
 def _already_read(notice: Notice) -> bool:
     if notice.kind != "new_message" or notice.conversation_id is None:
         return False
-    from trygg.messaging.models import Membership, Message
-
-    membership = Membership.objects.filter(conversation_id=notice.conversation_id, person_id=notice.person_id).first()
-    if membership is None:
-        return True
-    newest = (
-        Message.objects.filter(conversation_id=notice.conversation_id, deleted_at__isnull=True)
-        .exclude(sender_id=notice.person_id)
-        .aggregate(m=Max("id"))["m"]
-    )
-    return newest is None or membership.last_read_message_id >= newest
+    return _has_read(notice.person_id, notice.conversation_id)
 
 
 def deliver_due(now: datetime | None = None, limit: int = 200) -> int:
     """Deliver due notices (one message per person and channel); return how many were sent."""
-    from trygg.messaging.models import Conversation
-
     now = now or timezone.now()
     notices = _claim(now, limit)
     if not notices:
         return 0
     people = {p.pk: p for p in Person.objects.filter(id__in={n.person_id for n in notices})}
-    conversations = {c.pk: c for c in Conversation.objects.filter(id__in={n.conversation_id for n in notices})}
+    conversations = _load_conversations({n.conversation_id for n in notices if n.conversation_id})
     quiet = dict(ClassQuietHours.objects.values_list("school_class_id", "schedule"))
     ready: dict[tuple[int, str], list[Notice]] = defaultdict(list)
     for notice in notices:

@@ -188,7 +188,7 @@ def do_acknowledge_guidelines(
     actor: Any, child: Any, version: str, packs: list[str], rule_count: int, language: str
 ) -> Acknowledgement:
     """Write the acknowledgement, its audit record and the person's event in one transaction."""
-    from trygg.messaging.events import emit_event
+    from trygg.events.log import emit_event
     from trygg.policy.events import GUIDELINES_ACKNOWLEDGED
 
     try:

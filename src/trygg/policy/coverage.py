@@ -8,7 +8,6 @@ Module docstrings do not count: a list at the top of a file proves nothing about
 from __future__ import annotations
 
 import ast
-import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +23,9 @@ REPO = Path(__file__).resolve().parents[3]
 
 def requirements_path() -> Path:
     """Return requirements.md: ``TRYGG_REQUIREMENTS``, else ``../shared/requirements.md`` beside the repo."""
-    override = os.environ.get("TRYGG_REQUIREMENTS")
+    from django.conf import settings
+
+    override = getattr(settings, "TRYGG_REQUIREMENTS", "")
     if override:
         return Path(override)
     for base in (REPO, Path.cwd()):

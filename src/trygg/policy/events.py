@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trygg.messaging.event_types import EventPayload, register_event_type
+from trygg.events.payloads import EventPayload, register_event_type
 
 
 class AcknowledgedPayload(EventPayload):

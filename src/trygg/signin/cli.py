@@ -17,7 +17,7 @@ def register(subparsers: Any) -> None:
 def cmd_demo_otp(args: argparse.Namespace) -> int:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from trygg.cli import prepare_database
+    from trygg.database import prepare_database
     from trygg.directory.demo import demo_exists
     from trygg.directory.models import Person
     from trygg.signin.demo import DEMO_DEVICE, demo_totp_key, is_demo_person, totp_code

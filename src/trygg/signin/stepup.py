@@ -11,7 +11,7 @@ is the pack's parameter ``step_up_minutes`` of ``core_platform.strong-sign-in-fo
 known to be allowed to see ``target`` at all (someone who may not see it gets 404 first, so a
 step-up prompt never tells that something exists). It audits both outcomes and raises
 ``StepUpRequired`` (403 ``step_up_required``); pages get the step-up page instead
-(``trygg.signin.middleware``).
+(``trygg.web.middleware.StepUpPagesMiddleware``).
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """Django's SQLite backend, with the writers of one process queued on a lock of their own.
 
-Under ASGI every request runs its database work in a thread of its own, so concurrent sends are
-concurrent SQLite writers. SQLite lets one write at a time and makes the others wait in its busy
-handler, which sleeps in steps of several milliseconds: a class channel under load spent most of
-its time asleep there, with the CPU idle (``bench/bench_messaging.py``). Queuing writers on a
-Python lock before ``BEGIN IMMEDIATE`` hands the database over the moment the previous writer
-commits. Other processes still queue on SQLite's own busy timeout.
+Several threads of one process write: the one shared thread that runs every sync view and every
+socket's database work (``trygg.asgi``), the notice worker's thread, and the checkpointing thread
+below. SQLite lets one write at a time and makes the others wait in its busy handler, which sleeps
+in steps of several milliseconds: a class channel under load spent most of its time asleep there,
+with the CPU idle (``bench/bench_messaging.py``). Queuing this process's writers on a Python lock
+before ``BEGIN IMMEDIATE`` hands the database over the moment the previous writer commits, and lets
+the checkpoint hold them back for a moment (below). Other processes still queue on SQLite's own
+busy timeout.
 
 Two more things settings cannot express, both measured on the send path:
 
@@ -14,9 +16,15 @@ Two more things settings cannot express, both measured on the send path:
   open to the database file.
 * SQLite checkpoints from inside whichever commit takes the WAL past 1000 pages: copying the WAL
   back and syncing both files put 4-5 ms on every twentieth or so message send, and that was the
-  99th percentile. Django's connections here never checkpoint; a thread of each process does,
-  every second, with the kept connection (a PASSIVE checkpoint waits for no reader or writer).
+  99th percentile. Django's connections here never checkpoint (``wal_autocheckpoint=0``); a thread
+  of each process does, every ``CHECKPOINT_SECONDS`` (0.5 s), with the kept connection: first a
+  PASSIVE checkpoint beside the writers, then the few frames they added meanwhile with this
+  process's writers held back, so the WAL can start over (``checkpoint_fully``).
 * Connections to an in-memory database (the test suite) are left as Django makes them.
+
+The lock is taken in ``_start_transaction_under_autocommit`` and released in ``_commit``,
+``_rollback`` and ``_close``: private methods of Django's backend, checked by
+``tests/test_library_contracts.py`` against the pinned Django.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from trygg.audit.actions import do_audit
 from trygg.directory import actions as directory_actions
 from trygg.directory.models import Person
-from trygg.directory.queries import list_classes
+from trygg.directory.queries import list_children, list_classes
 from trygg.errors import NotSignedIn, PolicyDenied, TooManyRequests
 from trygg.signin import actions as signin_actions
 from trygg.signin import queries as signin_queries
@@ -76,7 +76,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "is_teacher": "teacher" in roles,
             "is_leader": "leader" in roles or "admin" in roles,
             "is_rep": bool({"union_rep", "safety_rep"} & roles),
-            "children": list(person.guardianships.filter(parental_responsibility=True).select_related("pupil")),
+            "children": list_children(person),
         },
     )
 

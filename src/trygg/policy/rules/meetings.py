@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from trygg.meetings.invitation_check import find_health_words, find_personal_data
 from trygg.policy.engine import Effect, Request, allow, deny, logic, oblige
+from trygg.policy.invitation_check import find_health_words, find_personal_data
 
 KINDS = ("development_talk", "lesson", "parent_meeting", "class_gathering")
 TALK = "development_talk"

@@ -246,6 +246,9 @@ function start(root) {
   toggle("toggle-mic", "audio", t.micOn, t.micOff);
   document.getElementById("leave").addEventListener("click", () => finish("left"));
 
+  // The close codes of meetings/consumers.py, for a socket whose "closed" frame never arrived.
+  const CLOSE_REASONS = { 4409: "ended", 4410: "halted", 4411: "removed", 4412: "replaced", 4403: "invalid" };
+
   function finish(reason) {
     if (finished) return;
     finished = true;
@@ -287,9 +290,11 @@ function start(root) {
         default: break;
       }
     });
-    ws.addEventListener("close", () => {
-      // A socket the server closed on purpose has said why ("closed"); any other drop rejoins.
+    ws.addEventListener("close", (event) => {
+      // A socket the server closed on purpose has said why ("closed"), and its close code says it
+      // again, in case that frame was lost on the way; any other drop rejoins.
       if (finished) return;
+      if (CLOSE_REASONS[event.code]) { finish(CLOSE_REASONS[event.code]); return; }
       for (const id of [...peers.keys()]) closePeer(id);
       setTimeout(() => { if (!finished) join(); }, 1000);
     });

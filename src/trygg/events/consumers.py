@@ -2,8 +2,8 @@
 
 Protocol (JSON frames):
 
-* Authentication: the session cookie, or a first frame ``{"type": "auth", "token": <bearer>}``.
-  The server answers ``{"type": "hello", "person_id", "latest"}``; ``latest`` is the newest
+* Authentication: the session cookie, or a first frame ``{"type": "auth", "token": <bearer>}``
+  (``trygg.events.sockets``). The server answers ``{"type": "hello", "person_id", "latest"}``; ``latest`` is the newest
   event id in the person's stream at that moment.
 * ``{"type": "resume", "after": <event id>}`` starts (or restarts) the stream: every event after
   that id is sent from the log in order, then live events follow. ``after: null`` means "from
@@ -14,7 +14,7 @@ Protocol (JSON frames):
 
 Exactly once, in order: the socket keeps ``cursor``, the id of the last event it sent, and sends
 an event only if its id is above the cursor. Pushes come from this process's hub
-(``trygg.messaging.hub``) into the socket's inbox, and one task sends them in order under the
+(``trygg.events.hub``) into the socket's inbox, and one task sends them in order under the
 lock a resume holds while it replays the log, so a push that arrives meanwhile waits until the
 replay is done, and is then dropped if the replay already sent it. A push whose ``prev`` is above
 the cursor means an event was lost on the way (a full channel, another process without Redis):
@@ -28,72 +28,42 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import os
 import time
 from collections import deque
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 
-from trygg.messaging import hub
-from trygg.messaging.events import events_after, latest_event_id
-from trygg.realtime import SocketConsumer
-from trygg.signin import revocation
+from trygg.events import hub
+from trygg.events.log import events_after, latest_event_id
+from trygg.events.sockets import SignedInSocket
 
 log = logging.getLogger(__name__)
 
-AUTH_TIMEOUT_SECONDS = 10.0
-POLL_SECONDS = float(os.environ.get("TRYGG_EVENTS_POLL_SECONDS", "5"))
 REPLAY_BATCH = 500
 # Pushes waiting for a socket that does not keep up; past this they are dropped, and the socket
 # finds the gap from the next push's ``prev`` (or its timer) and reads the log instead.
 INBOX_LIMIT = 1000
 
 
-@database_sync_to_async
-def _token_for(token: str) -> Any:
-    from trygg.directory.models import ApiToken
-
-    return ApiToken.find(token)
-
-
-class EventsConsumer(SocketConsumer):
-    person: Any = None
+class EventsConsumer(SignedInSocket):
     cursor: int | None = None
 
-    async def connect(self) -> None:
-        self.person = None
+    async def opened(self) -> None:
         self.cursor = None
         self.synced_at = 0.0
+        self.poll_seconds = float(settings.TRYGG_EVENTS_POLL_SECONDS)
         self.lock = asyncio.Lock()
         self.poller: asyncio.Task[None] | None = None
-        self.auth_timer: asyncio.Task[None] | None = None
         self.listening: int | None = None
         self.inbox: deque[tuple[int, int | None, str]] = deque()
         self.drainer: asyncio.Task[None] | None = None
         # Pushes arrive from the pusher's or the hub's task; the drainer runs in the socket's own
         # context, as its handlers do (asgiref refuses a database call from a request's context).
         self.context = contextvars.copy_context()
-        await self.accept()
-        user = self.scope.get("user")
-        if user is not None and getattr(user, "is_authenticated", False) and user.is_active:
-            session = self.scope.get("session")
-            await self._signed_in(user, revocation.session_credential(getattr(session, "session_key", None)))
-        else:
-            self.auth_timer = asyncio.ensure_future(self._auth_deadline())
 
-    async def _auth_deadline(self) -> None:
-        await asyncio.sleep(AUTH_TIMEOUT_SECONDS)
-        if self.person is None:
-            await self.close(code=4401)
-
-    async def _signed_in(self, person: Any, credential: str) -> None:
-        self.person = person
-        if self.auth_timer is not None:
-            self.auth_timer.cancel()
-        # A revoked sign-in closes the socket (trygg.signin.revocation).
-        self.credential = credential
-        await self.channel_layer.group_add(revocation.person_group(person.pk), self.channel_name)
+    async def signed_in(self, person: Any) -> None:
         self.listening = hub.listen(person.pk, self._on_push)
         await hub.joined()
         latest = await database_sync_to_async(latest_event_id)(person.pk)
@@ -101,35 +71,19 @@ class EventsConsumer(SocketConsumer):
         await self.send_json({"type": "hello", "person_id": person.pk, "latest": latest})
 
     async def disconnect(self, code: int) -> None:
-        for task in (self.poller, self.auth_timer, self.drainer):
+        await super().disconnect(code)
+        for task in (self.poller, self.drainer):
             if task is not None:
                 task.cancel()
-        if self.person is not None:
-            await self.channel_layer.group_discard(revocation.person_group(self.person.pk), self.channel_name)
         if self.listening is not None:
             hub.unlisten(self.person.pk, self.listening)
             self.listening = None
 
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if not isinstance(content, dict):
-            await self._error("bad_frame")
-            return
-        kind = content.get("type")
-        if self.person is None:
-            if kind != "auth":
-                await self.close(code=4401)
-                return
-            token = await _token_for(content.get("token"))
-            if token is None:
-                await self.send_json({"type": "error", "error": "not_signed_in"})
-                await self.close(code=4401)
-                return
-            await self._signed_in(token.person, revocation.token_credential(token.pk))
-            return
+    async def receive_frame(self, kind: Any, content: dict[str, Any]) -> None:
         if kind == "resume":
             after = content.get("after")
             if after is not None and (isinstance(after, bool) or not isinstance(after, int) or after < 0):
-                await self._error("bad_after")
+                await self.error("bad_after")
                 return
             async with self.lock:
                 self.cursor = self.latest_at_hello if after is None else after
@@ -139,18 +93,9 @@ class EventsConsumer(SocketConsumer):
         elif kind == "ping":
             await self.send_json({"type": "pong", "last": self.cursor})
         elif kind == "auth":
-            await self._error("already_signed_in")
+            await self.error("already_signed_in")
         else:
-            await self._error("unknown_frame")
-
-    async def decode_json(self, text_data: str) -> Any:
-        try:
-            return await super().decode_json(text_data)
-        except ValueError:
-            return None
-
-    async def _error(self, code: str) -> None:
-        await self.send_json({"type": "error", "error": code})
+            await self.error("unknown_frame")
 
     async def _catch_up(self) -> None:
         """Send everything in the log after the cursor (call with the lock held)."""
@@ -169,18 +114,14 @@ class EventsConsumer(SocketConsumer):
         # Only a socket that has heard nothing for a while reads the log: a push that arrived and
         # matched its ``prev`` already proved the stream complete up to it.
         while True:
-            await asyncio.sleep(POLL_SECONDS)
-            if time.monotonic() - self.synced_at < POLL_SECONDS:
+            await asyncio.sleep(self.poll_seconds)
+            if time.monotonic() - self.synced_at < self.poll_seconds:
                 continue
             try:
                 async with self.lock:
                     await self._catch_up()
             except Exception:  # noqa: BLE001 - a failed poll is retried; the socket stays up
-                log.warning("log poll for a socket failed; retrying in %s s", POLL_SECONDS)
-
-    async def session_revoked(self, message: dict[str, Any]) -> None:
-        if revocation.concerns(message, getattr(self, "credential", None)):
-            await self.close(code=revocation.REVOKED_CLOSE_CODE)
+                log.warning("log poll for a socket failed; retrying in %s s", self.poll_seconds)
 
     def _on_push(self, event_id: int, prev: int | None, text: str) -> None:
         """A live event from the hub (a hint: the log decides), already encoded; sent in order."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trygg.meetings.invitation_check import (
+from trygg.policy.invitation_check import (
     find_health_words,
     find_personal_data,
     health_words,

@@ -11,6 +11,11 @@ the listeners of those recipients in this process.
   message in a class channel of 30, and capped one process at about 40 messages a second.
 
 A push is a hint (design rule 3): a listener that misses one reads the log.
+
+The hub also closes sockets: every signed-in socket of the process is *watched* under its person
+and the credential it signed in with, and ``close`` (``trygg.events.log.close_sockets_of``) reaches
+every process's hub the way an event does, so a logout, a revoked token or a lost relation closes
+the sockets it concerns wherever they are held.
 """
 
 from __future__ import annotations
@@ -33,9 +38,14 @@ RETRY_SECONDS = 1.0
 # listener's own loop, and must not block.
 Listener = Callable[[int, "int | None", str], None]
 
+# Called with the close code, on the socket's own loop; must not block.
+Closer = Callable[[int], None]
+
 _ids = itertools.count(1)
 # person id -> listener id -> (loop, listener)
 _listeners: dict[int, dict[int, tuple[asyncio.AbstractEventLoop, Listener]]] = {}
+# person id -> watcher id -> (loop, credential, closer)
+_watchers: dict[int, dict[int, tuple[asyncio.AbstractEventLoop, str | None, Closer]]] = {}
 # One hub per event loop with listeners, when the layer crosses processes.
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Hub] = weakref.WeakKeyDictionary()
 
@@ -50,13 +60,73 @@ def listen(person_id: int, listener: Listener) -> int:
     loop = asyncio.get_running_loop()
     key = next(_ids)
     _listeners.setdefault(person_id, {})[key] = (loop, listener)
+    _use_hub(loop)
+    return key
+
+
+def watch(person_id: int, credential: str | None, closer: Closer) -> int:
+    """Let ``close`` reach a socket of ``person_id`` signed in with ``credential``; return the id to
+    stop with (``unwatch``)."""
+    loop = asyncio.get_running_loop()
+    key = next(_ids)
+    _watchers.setdefault(person_id, {})[key] = (loop, credential, closer)
+    _use_hub(loop)
+    return key
+
+
+def unwatch(person_id: int, key: int) -> None:
+    mine = _watchers.get(person_id)
+    if mine is None or mine.pop(key, None) is None:
+        return
+    if not mine:
+        _watchers.pop(person_id, None)
+    _release_hub()
+
+
+def close_here(person_id: int, credential: str | None, keep: str | None, code: int) -> int:
+    """Close this process's sockets of ``person_id`` (any thread): those signed in with
+    ``credential``, or all but ``keep``'s, or all; return how many were told."""
+    told = 0
+    for loop, signed_in_with, closer in list(_watchers.get(person_id, {}).values()):
+        if credential is not None and signed_in_with != credential:
+            continue
+        if keep is not None and signed_in_with == keep:
+            continue
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(closer, code)
+            told += 1
+    return told
+
+
+async def close(layer: Any, person_id: int, credential: str | None, keep: str | None, code: int) -> None:
+    """Close the matching sockets of ``person_id`` in every process (see ``close_here``)."""
+    if in_process(layer):
+        close_here(person_id, credential, keep, code)
+    else:
+        await layer.group_send(HUB_GROUP, {"type": "hub.close", "person_id": person_id, "credential": credential,
+                                           "keep": keep, "code": code})
+
+
+def _use_hub(loop: asyncio.AbstractEventLoop) -> None:
     layer = _layer()
     if layer is not None and not in_process(layer):
         hub = _hubs.get(loop)
         if hub is None:
             hub = _hubs[loop] = _Hub(layer, loop)
         hub.users += 1
-    return key
+
+
+def _release_hub() -> None:
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    hub = _hubs.get(loop)
+    if hub is not None:
+        hub.users -= 1
+        if hub.users <= 0:
+            _hubs.pop(loop, None)
+            hub.stop()
 
 
 async def joined() -> None:
@@ -75,16 +145,7 @@ def unlisten(person_id: int, key: int) -> None:
         return
     if not mine:
         _listeners.pop(person_id, None)
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return
-    hub = _hubs.get(loop)
-    if hub is not None:
-        hub.users -= 1
-        if hub.users <= 0:
-            _hubs.pop(loop, None)
-            hub.stop()
+    _release_hub()
 
 
 def deliver(event_id: int, body: str, to: Iterable[tuple[int, int | None]]) -> None:
@@ -163,6 +224,9 @@ class _Hub:
             message = await self.layer.receive(self.channel)
             if message.get("type") == "hub.event":
                 deliver(int(message["id"]), str(message["body"]), [(int(p), v) for p, v in message["to"]])
+            elif message.get("type") == "hub.close":
+                close_here(int(message["person_id"]), message.get("credential"), message.get("keep"),
+                           int(message["code"]))
             if asyncio.get_running_loop().time() - joined > REJOIN_SECONDS:
                 await self.layer.group_add(HUB_GROUP, self.channel)
                 joined = asyncio.get_running_loop().time()

@@ -15,7 +15,7 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
-from trygg.messaging import hub
+from trygg.events import hub
 
 
 async def wait_for(condition: Any, timeout: float = 5.0) -> None:
@@ -71,7 +71,7 @@ async def test_a_delivery_from_another_thread_runs_on_the_listeners_loop() -> No
 async def test_a_socket_that_falls_behind_drops_pushes_and_reads_the_log_instead(monkeypatch) -> None:
     """A socket's inbox is bounded: pushes past INBOX_LIMIT are dropped, and the next push's
     ``prev`` shows the gap, so the socket reads the log rather than skip an event."""
-    from trygg.messaging import consumers
+    from trygg.events import consumers
 
     monkeypatch.setattr(consumers, "INBOX_LIMIT", 2)
     socket = consumers.EventsConsumer()

@@ -1,0 +1,166 @@
+"""How conversations, messages and attachments look to the people who may see them.
+
+Who sees what:
+
+* A conversation and a message are serialised the same for every member: callers have already
+  scoped the read (``queries``), and a private reply only reaches its two people
+  (``actions.recipients_of``). A deleted message has neither text nor attachment.
+* An attachment's reference (``attachment_ref``) is what every reader of its message sees: the
+  file, never who is in it. ``serialise_attachment`` adds the people in it, for the sender and
+  staff in full, and for someone answering for one person only the entries they answer for.
+* Nudges carry the rule's localised reason, never the data a rule looked at.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from trygg.directory.models import Person
+from trygg.messaging.models import Attachment, AttachmentPermission, Conversation, Message
+from trygg.messaging.queries import member_ids
+from trygg.policy.engine import Decision
+from trygg.policy.queries import obligation_notes
+
+
+def person_ref(person: Person | None) -> dict[str, Any] | None:
+    if person is None:
+        return None
+    return {"id": person.pk, "username": person.username, "name": person.name}
+
+
+def ownership_label(conversation: Conversation) -> str:
+    """R-CHAT-04: who made the conversation and whether the school owns it, in words."""
+    creator = conversation.created_by.name if conversation.created_by else _("the school")
+    if conversation.school_owned:
+        return _("School conversation, created by %(name)s. The school is responsible for it.") % {"name": creator}
+    return _("Social conversation, created by %(name)s. Not the school's responsibility.") % {"name": creator}
+
+
+def serialise_conversation(conversation: Conversation, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": conversation.pk,
+        "kind": conversation.kind,
+        "title": conversation.title,
+        "created_by": person_ref(conversation.created_by),
+        "school_owned": conversation.school_owned,
+        "social": conversation.social,
+        "ownership": ownership_label(conversation),
+        "class_id": conversation.school_class_id,
+        "created_at": conversation.created_at.isoformat(),
+        "last_message_at": conversation.last_message_at.isoformat() if conversation.last_message_at else None,
+        **extra,
+    }
+
+
+def serialise_message(message: Message) -> dict[str, Any]:
+    deleted = message.deleted_at is not None
+    return {
+        "id": message.pk,
+        "conversation_id": message.conversation_id,
+        "sender": person_ref(message.sender),
+        "body": "" if deleted else message.body,
+        "client_txn_id": message.client_txn_id,
+        "created_at": message.created_at.isoformat(),
+        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
+        "deleted": deleted,
+        "deleted_at": message.deleted_at.isoformat() if deleted else None,
+        "reply_to": message.reply_to_id,
+        "private_to": message.private_to_id,
+        "is_announcement": message.is_announcement,
+        "discussion_open": message.discussion_open,
+        "event_id": message.event_id,
+        "attachment": _attachment_ref(message),
+    }
+
+
+def _attachment_ref(message: Message) -> dict[str, Any] | None:
+    if not message.attachment_id or message.deleted_at is not None:
+        return None
+    return attachment_ref(message.attachment)
+
+
+def nudges_of(decision: Decision) -> list[dict[str, Any]]:
+    """Return the nudges a person should see before sending, with the rule's localised reason."""
+    return [
+        {k: v for k, v in note.items() if k != "data"} for note in obligation_notes(decision, "nudge")
+    ]
+
+
+def file_url(attachment: Attachment) -> str | None:
+    if not attachment.has_file:
+        return None
+    return reverse("api:attachment_file", kwargs={"attachment_id": attachment.pk})
+
+
+def attachment_ref(attachment: Attachment) -> dict[str, Any]:
+    """Return what every reader of the message sees: the file, not who is in it."""
+    return {
+        "id": attachment.pk,
+        "kind": attachment.kind,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "url": file_url(attachment),
+        "deleted": not attachment.has_file,
+        "delete_after_use": attachment.pupil_media,
+    }
+
+
+def serialise_attachment(attachment: Attachment, viewer: Person) -> dict[str, Any]:
+    """Return an attachment as someone concerned sees it (sender, people in it, teacher).
+
+    The names of the people in it go to the sender and to staff; someone answering for one
+    person sees only the entries they answer for (a strictly confidential pupil's name stays hidden).
+    """
+    permissions = list(attachment.permissions.select_related("person").prefetch_related("deciders"))
+    full = viewer.pk == attachment.uploader_id or viewer.facts.is_staff_member
+    pictured = []
+    for permission in permissions:
+        decider_ids = {p.pk for p in permission.deciders.all()}
+        if not full and viewer.pk not in decider_ids and viewer.pk != permission.person_id:
+            continue
+        pictured.append(
+            {
+                "id": permission.person_id,
+                "username": permission.person.username,
+                "name": permission.person.name,
+                "status": permission.status,
+                "decided_at": permission.decided_at.isoformat() if permission.decided_at else None,
+                "can_decide": viewer.pk in decider_ids and permission.status == AttachmentPermission.Status.PENDING
+                and attachment.status == Attachment.Status.PENDING,
+            }
+        )
+    waiting_permission = any(p.status == AttachmentPermission.Status.PENDING for p in permissions)
+    waiting_teacher = attachment.needs_agreement and attachment.agreed_at is None
+    pending = attachment.status == Attachment.Status.PENDING
+    can_agree = (
+        pending and waiting_teacher and viewer.pk != attachment.uploader_id and viewer.facts.is_staff_member
+        and viewer.pk in member_ids(attachment.conversation)
+    )
+    return {
+        **attachment_ref(attachment),
+        "conversation_id": attachment.conversation_id,
+        "uploader": {"id": attachment.uploader_id, "name": attachment.uploader.name},
+        "status": attachment.status,
+        "caption": attachment.caption,
+        "nobody_identifiable": attachment.nobody_identifiable,
+        "pictured": pictured,
+        "pictured_count": len(permissions),
+        "waiting_for_permission": waiting_permission and attachment.status == Attachment.Status.PENDING,
+        "waiting_for_teacher": waiting_teacher and attachment.status == Attachment.Status.PENDING,
+        "message_id": _message_id(attachment),
+        "can_agree": can_agree,
+        "can_withdraw": pending and viewer.pk == attachment.uploader_id,
+        "rules": list(attachment.rules),
+        "created_at": attachment.created_at.isoformat(),
+        "released_at": attachment.released_at.isoformat() if attachment.released_at else None,
+    }
+
+
+def _message_id(attachment: Attachment) -> int | None:
+    try:
+        return attachment.message.pk
+    except Message.DoesNotExist:
+        return None

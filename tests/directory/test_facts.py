@@ -1,0 +1,189 @@
+"""The facts cache: never stale, whatever door changed a relation, in every process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from django.db import connection
+
+from tests.conftest import REPO, LiveDatabase, LiveServer
+from trygg.directory import facts as facts_module
+from trygg.directory.facts import facts_for, facts_generation, forget_facts, install_triggers, load_facts_many
+from trygg.directory.models import (
+    Enrollment,
+    Guardianship,
+    Person,
+    Role,
+    SchoolClass,
+    StaffRole,
+    TeachingAssignment,
+    load_facts,
+)
+
+
+@pytest.fixture
+def committed(transactional_db: None, demo: object) -> Iterator[None]:
+    """A test outside a transaction, as requests run: only there does the process cache facts."""
+    forget_facts()
+    yield
+    forget_facts()
+
+
+def facts_of(username: str):
+    pid = Person.objects.get(username=username).pk
+    return facts_for([pid])[pid]
+
+
+def test_batched_load_equals_one_by_one(demo) -> None:
+    """Loading everyone in one batch gives each person the facts a load of them alone gives."""
+    people = list(Person.objects.all())
+    batch = load_facts_many(p.pk for p in people)
+    assert set(batch) == {p.pk for p in people}
+    for person in people:
+        assert batch[person.pk] == load_facts(person)
+
+
+def test_facts_are_served_from_the_cache_until_the_generation_moves(committed) -> None:
+    """Outside a transaction the second read costs one query (the generation), not six."""
+    mor = Person.objects.get(username="mor.emma")
+    facts_for([mor.pk])
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        facts_for([mor.pk])
+    assert len(queries) == 1
+
+
+def test_r_chat_03_a_guardian_who_loses_parental_responsibility_is_refused_at_once(committed) -> None:
+    """R-CHAT-03, R-PRIV-01: a bulk update (no signals, as a script or the roster import would do it)
+    takes mor.emma's child away on her very next decision."""
+    from trygg.messaging.queries import child_view_allowed
+
+    mor, emma = Person.objects.get(username="mor.emma"), Person.objects.get(username="emma.4a")
+    assert emma.pk in facts_of("mor.emma").child_ids
+    assert child_view_allowed(mor, emma)
+    Guardianship.objects.filter(guardian=mor, pupil=emma).update(parental_responsibility=False)
+    assert emma.pk not in facts_of("mor.emma").child_ids
+    assert not child_view_allowed(Person.objects.get(username="mor.emma"), emma)
+
+
+@pytest.mark.parametrize("door", ["orm_delete", "bulk_update", "raw_sql", "create", "person_update"])
+def test_every_kind_of_write_moves_the_generation(committed, door: str) -> None:
+    """Enrolment, class, staff role and activity changes are seen whichever way they are written."""
+    emma = Person.objects.get(username="emma.4a")
+    before = facts_generation()
+    facts_of("emma.4a")
+    if door == "orm_delete":
+        Enrollment.objects.filter(pupil=emma).delete()
+        assert facts_of("emma.4a").pupil_class_ids == frozenset()
+    elif door == "bulk_update":
+        SchoolClass.objects.filter(name="4A").update(grade=8)
+        assert facts_of("emma.4a").grade == 8
+    elif door == "raw_sql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {SchoolClass._meta.db_table} SET grade = %s WHERE name = %s", [7, "4A"])
+        assert facts_of("emma.4a").grade == 7
+    elif door == "create":
+        kari = Person.objects.get(username="kari.4a")
+        StaffRole.objects.create(person=kari, kind=StaffRole.Kind.LEADER,
+                                 school=SchoolClass.objects.get(name="4A").school, municipality=kari.municipality)
+        assert Role.LEADER in facts_of("kari.4a").roles
+    else:
+        Person.objects.filter(pk=emma.pk).update(language="da")
+        assert facts_of("emma.4a").language == "da"
+    assert facts_generation() != before
+
+
+def test_a_teacher_removed_from_a_class_loses_it_at_once(committed) -> None:
+    kari = Person.objects.get(username="kari.4a")
+    assert facts_of("kari.4a").contact_class_ids
+    TeachingAssignment.objects.filter(teacher=kari).delete()
+    assert facts_of("kari.4a").contact_class_ids == frozenset()
+
+
+def test_triggers_come_back_after_a_migration_rebuilds_a_table(committed) -> None:
+    """SQLite drops a table's triggers when a migration rebuilds it; every migrate puts them back."""
+    from django.core.management import call_command
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'trygg_facts_%'")
+            for (name,) in cursor.fetchall():
+                cursor.execute(f"DROP TRIGGER {name}")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER trygg_facts_directory_guardianship ON directory_guardianship")
+    before = facts_generation()
+    Guardianship.objects.filter(pk=Guardianship.objects.first().pk).update(parental_responsibility=True)
+    assert facts_generation() == before  # nothing watches any more
+    call_command("migrate", verbosity=0)
+    Guardianship.objects.filter(pk=Guardianship.objects.first().pk).update(parental_responsibility=True)
+    assert facts_generation() != before
+
+
+def test_without_the_counter_nothing_is_cached(committed, monkeypatch) -> None:
+    """A database the counter is missing from is read every time rather than trusted."""
+    monkeypatch.setattr(facts_module, "GENERATION_TABLE", "no_such_table")
+    mor = Person.objects.get(username="mor.emma")
+    assert facts_generation() is None
+    facts_for([mor.pk])
+    assert facts_module._cache == {}
+    install_triggers()  # the real table is untouched; this only proves the call is idempotent
+
+
+# ------------------------------------------------------------------------------------ two processes
+
+
+@pytest.fixture(scope="module")
+def facts_server() -> Iterator[tuple[LiveServer, LiveDatabase]]:
+    database = LiveDatabase("facts")
+    server = LiveServer(database.env)
+    yield server, database
+    server.stop()
+    database.drop()
+
+
+def _manage(database: LiveDatabase, code: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "trygg.cli", "manage", "shell", "-c", code], env=database.env,
+                          cwd=REPO, check=True, capture_output=True, text=True)
+    return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+
+
+def test_r_chat_03_a_change_in_another_process_holds_on_the_next_request(facts_server) -> None:
+    """R-CHAT-03, R-PRIV-01: the server has mor.emma's facts cached; a second process (a shell, as an
+    administrator's script) takes her parental responsibility away; her very next request is refused."""
+    server, database = facts_server
+    emma_id = int(_manage(database, "from trygg.directory.models import Person; "
+                                    "print(Person.objects.get(username='emma.4a').pk)"))
+    token = httpx.post(server.url + "/api/v1/auth/token", json={"username": "mor.emma", "password": "demo"})
+    client = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token.json()['token']}"})
+    path = f"/api/v1/children/{emma_id}/conversations"
+    assert client.get(path).status_code == 200
+    assert client.get(path).status_code == 200  # now cached in the server
+    _manage(database, "from trygg.directory.models import Guardianship; "
+                      "Guardianship.objects.filter(guardian__username='mor.emma', pupil__username='emma.4a')"
+                      ".update(parental_responsibility=False)")
+    assert client.get(path).status_code == 404
+
+
+def test_r_chat_02_a_pupil_moved_below_the_grade_is_refused_on_the_next_send(facts_server) -> None:
+    """R-CHAT-02: sara.9b chats with jonas.9b; another process moves her class to grade 4 (a roster
+    correction); the server, which had every member's facts cached from her last send, refuses her
+    very next message with the grade rule."""
+    server, database = facts_server
+    token = httpx.post(server.url + "/api/v1/auth/token", json={"username": "sara.9b", "password": "demo"})
+    sara = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token.json()['token']}"})
+    created = sara.post("/api/v1/conversations", json={"kind": "direct", "member_usernames": ["jonas.9b"]})
+    assert created.status_code in (200, 201), created.text
+    path = f"/api/v1/conversations/{created.json()['id']}/messages"
+    for n in range(2):
+        assert sara.post(path, json={"body": f"Hei {n}", "client_txn_id": f"facts-{n}"}).status_code == 201
+    _manage(database, "from trygg.directory.models import SchoolClass; "
+                      "SchoolClass.objects.filter(name='9B').update(grade=4)")
+    refused = sara.post(path, json={"body": "Hei igjen", "client_txn_id": "facts-late"})
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["requirement"] == "R-CHAT-02"

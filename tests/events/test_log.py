@@ -1,0 +1,48 @@
+"""The event log: ordering, resume reads, rollback and the stream index (design rule 3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from trygg.events.log import emit_event, events_after, latest_event_id
+from trygg.events.models import EventRecipient
+
+
+def test_events_after_reads_a_persons_stream_in_order_with_prev(person) -> None:
+    mor = person("mor.sara")
+    before = latest_event_id(mor.pk)
+    ids = [emit_event("test.ping", [mor.pk], {"n": i}).pk for i in range(3)]
+    frames = events_after(mor.pk, before)
+    assert [f["id"] for f in frames] == ids
+    assert [f["prev"] for f in frames] == [before, ids[0], ids[1]]
+    assert [f["n"] for f in frames] == [0, 1, 2]
+    assert events_after(mor.pk, ids[-1]) == []
+    assert events_after(person("far.jonas").pk, before) == [] or all(
+        f["type"] != "test.ping" for f in events_after(person("far.jonas").pk, before))
+
+
+def test_rolled_back_action_leaves_no_event(person) -> None:
+    from django.db import transaction
+
+    mor = person("mor.sara")
+    before = latest_event_id(mor.pk)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        emit_event("test.ping", [mor.pk], {"n": 1})
+        raise RuntimeError("boom")
+    assert latest_event_id(mor.pk) == before
+
+
+@pytest.mark.django_db
+def test_every_recipient_row_updates_one_person_first_index() -> None:
+    """Each message writes a row per recipient, each into its own leaf page of every index that
+    starts with the person: the stream read must be served by exactly one such index, the unique
+    (person, event) one, on SQLite and PostgreSQL alike."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, EventRecipient._meta.db_table)
+    indexes = [c for c in constraints.values() if c["index"] or (c["unique"] and not c["primary_key"])]
+    person_first = [c for c in indexes if c["columns"][0] == "person_id"]
+    assert len(person_first) == 1, person_first
+    assert person_first[0]["columns"] == ["person_id", "event_id"]
+    assert person_first[0]["unique"]

@@ -1,0 +1,122 @@
+"""The private parts of asgiref, Channels and Django that Trygg's performance layers lean on.
+
+Each layer says in its docstring why it reaches past a library's public interface. These tests fail
+loudly, naming the part, when an upgrade moves one of them; ``pyproject.toml`` pins the libraries to
+the versions these tests cover. Behaviour over real servers is tested elsewhere (``test_asgi.py``,
+``test_realtime.py``, ``test_sqlite_backend.py``, ``events/``); here is only the contract.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+from importlib.metadata import version
+
+import pytest
+from asgiref.sync import SyncToAsync, sync_to_async
+
+
+def test_the_pinned_versions_are_the_ones_installed() -> None:
+    """pyproject.toml pins what these contracts were checked against; an upgrade must re-check them."""
+    assert version("django").startswith("5.2.")
+    assert version("channels").startswith("4.3.")
+    assert version("asgiref").startswith("3.13.")
+    assert version("channels_redis").startswith("4.3.")
+
+
+async def test_asgiref_records_the_servers_loop_for_its_request_threads() -> None:
+    """``trygg.events.log._server_loop`` reads ``SyncToAsync.threadlocal.main_event_loop`` (and its
+    pid) to hand pushes from a request thread to the server's loop."""
+    from trygg.events.log import _server_loop
+
+    loop = asyncio.get_running_loop()
+
+    def inside() -> tuple[object, object, object]:
+        local = SyncToAsync.threadlocal
+        return getattr(local, "main_event_loop", None), getattr(local, "main_event_loop_pid", None), _server_loop()
+
+    seen_loop, seen_pid, server_loop = await sync_to_async(inside, thread_sensitive=True)()
+    assert seen_loop is loop
+    assert seen_pid == os.getpid()
+    assert server_loop is loop
+
+
+def test_channels_in_memory_layer_keeps_the_state_process_layer_uses() -> None:
+    """``ProcessChannelLayer`` reuses ``InMemoryChannelLayer``'s ``channels``, ``groups``,
+    ``expiry``, ``get_capacity`` and ``_clean_expired``."""
+    from channels.layers import InMemoryChannelLayer
+
+    from trygg.realtime import ProcessChannelLayer
+
+    layer = InMemoryChannelLayer()
+    assert isinstance(layer.channels, dict)
+    assert isinstance(layer.groups, dict)
+    assert isinstance(layer.expiry, int | float)
+    assert layer.get_capacity("some.channel") > 0
+    assert callable(layer._clean_expired)
+    assert inspect.signature(layer._clean_expired).parameters == {}
+
+    async def group_roundtrip() -> dict[str, object]:
+        ours = ProcessChannelLayer()
+        channel = await ours.new_channel()
+        await ours.group_add("g", channel)
+        assert channel in ours.groups["g"]
+        await ours.group_send("g", {"type": "x.y", "n": 1})
+        return await ours.receive(channel)
+
+    assert asyncio.run(group_roundtrip()) == {"type": "x.y", "n": 1}
+
+
+def test_channels_dispatch_contract_is_what_socket_consumer_replaces() -> None:
+    """``SocketConsumer.dispatch`` replaces ``AsyncConsumer.dispatch`` (which hops to the database
+    thread first) and names handlers with ``channels.consumer.get_handler_name``."""
+    from channels.consumer import AsyncConsumer, get_handler_name
+
+    assert get_handler_name({"type": "websocket.receive"}) == "websocket_receive"
+    source = inspect.getsource(AsyncConsumer.dispatch)
+    assert "get_handler_name" in source
+    assert inspect.iscoroutinefunction(AsyncConsumer.dispatch)
+
+
+def test_channels_redis_forgets_a_group_member_later_than_the_hub_rejoins() -> None:
+    """The hub rejoins its Redis group every ``REJOIN_SECONDS``; channels_redis must keep a member
+    longer than that (``group_expiry``), or a quiet hub would drop out of the group."""
+    from channels_redis.core import RedisChannelLayer
+
+    from trygg.events.hub import REJOIN_SECONDS
+
+    assert RedisChannelLayer(hosts=["redis://127.0.0.1:1"]).group_expiry > REJOIN_SECONDS
+
+
+def test_django_asgi_handler_has_the_hooks_the_shared_thread_handler_overrides() -> None:
+    """``SharedThreadASGIHandler`` overrides ``get_response_async`` and calls ``handle(scope,
+    receive, send)``; it loads a sync middleware chain with ``load_middleware(is_async=False)``."""
+    from django.core.handlers.asgi import ASGIHandler
+    from django.core.handlers.base import BaseHandler
+
+    assert list(inspect.signature(ASGIHandler.handle).parameters) == ["self", "scope", "receive", "send"]
+    # What the override leaves out: the per-request thread context that __call__ adds around handle.
+    assert "ThreadSensitiveContext" in inspect.getsource(ASGIHandler.__call__)
+    assert inspect.iscoroutinefunction(ASGIHandler.handle)
+    # handle() runs the request through run_get_response(), which awaits get_response_async().
+    import django.core.handlers.asgi as django_asgi
+
+    assert "self.get_response_async(request)" in inspect.getsource(django_asgi)
+    assert "is_async" in inspect.signature(BaseHandler.load_middleware).parameters
+
+
+@pytest.mark.parametrize("name", ["_start_transaction_under_autocommit", "_commit", "_rollback", "_close"])
+def test_django_sqlite_backend_has_the_methods_trygg_wraps(name: str) -> None:
+    """``trygg.sqlite`` takes its write lock in ``_start_transaction_under_autocommit`` and releases
+    it in ``_commit``, ``_rollback`` and ``_close``: Django must still call them."""
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.backends.sqlite3 import base
+
+    from trygg.sqlite.base import DatabaseWrapper
+
+    assert callable(getattr(base.DatabaseWrapper, name))
+    assert name in DatabaseWrapper.__dict__
+    caller = {"_start_transaction_under_autocommit": "set_autocommit", "_commit": "commit",
+              "_rollback": "rollback", "_close": "close"}[name]
+    assert name in inspect.getsource(getattr(BaseDatabaseWrapper, caller))
