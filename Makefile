@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench coverage browser clean
+.PHONY: run test lint bench coverage browser idp clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -12,8 +12,19 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) idp
 	$(VENV)/bin/trygg demo
+
+# The demo's own OpenID provider (Node.js, oidc-provider from the npm registry), for "Sign in with
+# Feide (demo provider)" and the sign-in tests. Installed from the lockfile; skipped without npm.
+IDP_STAMP := demo-idp/node_modules/.installed-stamp
+$(IDP_STAMP): demo-idp/package-lock.json
+	cd demo-idp && npm ci --no-audit --no-fund --loglevel=error
+	touch $(IDP_STAMP)
+
+idp:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(IDP_STAMP); \
+	else echo "npm not found: the demo runs without its sign-in provider"; fi
 
 # Debian's Chromium for the browser tests (never a downloaded browser build).
 browser:
@@ -25,7 +36,7 @@ browser:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 
-test: $(STAMP) browser lint
+test: $(STAMP) browser idp lint
 	$(PY) -m pytest -p no:cacheprovider
 
 coverage: $(STAMP)
@@ -35,4 +46,4 @@ bench: $(STAMP)
 	@for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache demo-idp/node_modules

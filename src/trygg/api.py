@@ -65,8 +65,10 @@ def _mount() -> None:
     from trygg.messaging.api import router as messaging
     from trygg.notifications.api import router as notifications
     from trygg.policy.api import router as policy
+    from trygg.signin.api import router as signin
     from trygg.web.api import router as web
 
+    api.add_router("/", signin)
     api.add_router("/", directory)
     api.add_router("/", events)
     api.add_router("/", messaging)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from trygg.database import prepare_database
 
-APPS_WITH_CLI = ("directory", "policy", "messaging", "notifications", "meetings", "classlist", "cases")
+APPS_WITH_CLI = ("directory", "policy", "messaging", "notifications", "meetings", "classlist", "cases", "signin")
 
 
 def setup_django() -> None:
@@ -43,6 +43,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from django.conf import settings
 
     from trygg.directory.demo import FIXED_ACCOUNTS
+    from trygg.signin.demo import start_demo_provider
 
     existed = seed_demo_school()
     print(f"Data directory: {settings.DATA_DIR}" + (" (reused)" if existed else " (new)"))
@@ -50,7 +51,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     width = max(len(a.username) for a in FIXED_ACCOUNTS)
     for account in FIXED_ACCOUNTS:
         print(f"  {account.username.ljust(width)}  {account.who}")
-    return serve(args.host, args.port, workers=1)
+    public_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104 - a comparison
+    idp, note = start_demo_provider(f"http://{public_host}:{args.port}")
+    print(note)
+    print("Staff accounts confirm confidential pages with a code: .venv/bin/trygg demo-otp USERNAME")
+    try:
+        return serve(args.host, args.port, workers=1)
+    finally:
+        if idp is not None:
+            idp.stop()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "trygg.audit",
     "trygg.directory",
     "trygg.policy",
@@ -50,6 +52,7 @@ INSTALLED_APPS = [
     "trygg.meetings",
     "trygg.classlist",
     "trygg.cases",
+    "trygg.signin",
     "trygg.web",
 ]
 
@@ -66,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "trygg.web.middleware.SignedInPagesMiddleware",
     "trygg.api_errors.ApiErrorMiddleware",
+    # Last, so it sees a page's step-up refusal first and turns it into the step-up page.
+    "trygg.web.middleware.StepUpPagesMiddleware",
 ]
 
 ROOT_URLCONF = "trygg.urls"
@@ -245,6 +250,19 @@ LOGIN_THROTTLE = {
     "per_address": int(os.environ.get("TRYGG_LOGIN_MAX_PER_ADDRESS", 20)),
     "window_seconds": int(os.environ.get("TRYGG_LOGIN_WINDOW", 900)),
 }
+
+# Sign-in (trygg.signin). Identities from providers are stored as HMACs under this key; changing it
+# unlinks every identity, so production sets its own once and keeps it.
+TRYGG_IDENTITY_KEY = os.environ.get("TRYGG_IDENTITY_KEY") or f"identity:{SECRET_KEY}"
+# Seconds to wait for a provider's discovery, keys and token endpoint.
+TRYGG_OIDC_TIMEOUT = float(os.environ.get("TRYGG_OIDC_TIMEOUT", 10))
+# The demo's own OpenID provider (a Node.js program, ``demo-idp/`` in the checkout), started by
+# ``trygg demo`` and the tests; ``make run`` installs it with npm ci.
+TRYGG_DEMO_IDP_DIR = Path(os.environ.get("TRYGG_DEMO_IDP_DIR") or REPO_DIR / "demo-idp")
+TRYGG_NODE = os.environ.get("TRYGG_NODE", "node")
+OTP_TOTP_ISSUER = "Trygg"
+# A code from a clock a step off is accepted (tolerance 1) without moving the device's window.
+OTP_TOTP_SYNC = False
 
 LOGGING = {
     "version": 1,

@@ -16,5 +16,6 @@ urlpatterns = [
     path("classes/", include("trygg.classlist.urls")),
     path("cases/", include("trygg.cases.urls")),
     path("guidelines/", include("trygg.policy.urls")),
+    path("signin/", include("trygg.signin.urls")),
     path("", include("trygg.web.urls")),
 ]

@@ -210,11 +210,13 @@ def test_a_municipality_without_the_danish_pack_loses_its_steps(class_message, r
 # ------------------------------------------------------------------------ access
 
 
-def test_r_priv_01_only_participants_see_a_case_and_every_view_is_audited(emma_case, api_client, person):
+def test_r_priv_01_only_participants_see_a_case_and_every_view_is_audited(
+    emma_case, api_client, person, strong_api_client
+):
     """R-PRIV-01, R-PRIV-02: rektor sees the file; mor.emma the status; the reported pupil, another class's
     guardian and the union rep (not in a pupil case) get 404; each view writes an audit row."""
     case_id, _ = emma_case
-    full = api_client("rektor").get(f"/api/v1/cases/{case_id}")
+    full = strong_api_client("rektor").get(f"/api/v1/cases/{case_id}")
     assert full.status_code == 200
     body = full.json()
     assert body["evidence"][0]["kind"] == "message_snapshot" and body["checklist"]
@@ -227,20 +229,20 @@ def test_r_priv_01_only_participants_see_a_case_and_every_view_is_audited(emma_c
     assert viewers == {"rektor", "mor.emma"}
 
 
-def test_the_municipality_admin_sees_cases_only_where_configured(emma_case, api_client, demo):
+def test_the_municipality_admin_sees_cases_only_where_configured(emma_case, api_client, demo, strong_api_client):
     """R-PRIV-01: the admin sees a case only when the municipality's setting says so."""
     case_id, _ = emma_case
-    assert api_client("admin").get(f"/api/v1/cases/{case_id}").status_code == 404
+    assert strong_api_client("admin").get(f"/api/v1/cases/{case_id}").status_code == 404
     configure(demo, overrides={"core_cases.participants-view": {"admin_sees_cases": True}})
-    assert api_client("admin").get(f"/api/v1/cases/{case_id}").status_code == 200
-    assert case_id in [c["id"] for c in api_client("admin").get("/api/v1/cases").json()["handling"]]
+    assert strong_api_client("admin").get(f"/api/v1/cases/{case_id}").status_code == 200
+    assert case_id in [c["id"] for c in strong_api_client("admin").get("/api/v1/cases").json()["handling"]]
 
 
-def test_my_reports_show_status_without_what_the_reported_person_is_told(emma_case, api_client):
+def test_my_reports_show_status_without_what_the_reported_person_is_told(emma_case, api_client, strong_api_client):
     """R-PUP-02: emma.4a sees her report and its status; the timeline shows status changes, not the
     handling (checklist notes, contacts)."""
     case_id, _ = emma_case
-    rektor = api_client("rektor")
+    rektor = strong_api_client("rektor")
     step = ChecklistStep.objects.get(case_id=case_id, key="ask_offender_to_stop")
     post(rektor, f"/api/v1/cases/{case_id}/steps/{step.pk}", {"done": True, "note": "Snakket med Noah"})
     post(rektor, f"/api/v1/cases/{case_id}/transition", {"to": "assessed"})
@@ -256,11 +258,13 @@ def test_my_reports_show_status_without_what_the_reported_person_is_told(emma_ca
 # ------------------------------------------------------------------------ workflow and closing
 
 
-def test_r_case_20_closing_needs_the_harmed_sides_agreement_which_can_be_withdrawn(emma_case, api_client):
+def test_r_case_20_closing_needs_the_harmed_sides_agreement_which_can_be_withdrawn(
+    emma_case, api_client, strong_api_client
+):
     """R-CASE-20: rektor cannot close until emma's guardian agrees (409 naming the rule); the agreement can
     be withdrawn before closing; once given again, the case closes and further changes are 409."""
     case_id, _ = emma_case
-    rektor, mor = api_client("rektor"), api_client("mor.emma")
+    rektor, mor = strong_api_client("rektor"), api_client("mor.emma")
     for to in ("assessed", "actions", "follow_up"):
         assert post(rektor, f"/api/v1/cases/{case_id}/transition", {"to": to}).status_code == 200
     refused = post(rektor, f"/api/v1/cases/{case_id}/transition", {"to": "closed"})
@@ -276,38 +280,38 @@ def test_r_case_20_closing_needs_the_harmed_sides_agreement_which_can_be_withdra
     assert post(mor, f"/api/v1/cases/{case_id}/victim-confirmation", {"confirmed": False}).status_code == 409
 
 
-def test_r_case_20_only_the_harmed_side_can_agree(emma_case, api_client):
+def test_r_case_20_only_the_harmed_side_can_agree(emma_case, api_client, strong_api_client):
     """R-CASE-20: the leader cannot agree on the harmed person's behalf; an outsider gets 404."""
     case_id, _ = emma_case
-    assert post(api_client("rektor"), f"/api/v1/cases/{case_id}/victim-confirmation").status_code == 403
+    assert post(strong_api_client("rektor"), f"/api/v1/cases/{case_id}/victim-confirmation").status_code == 403
     assert post(api_client("mor.sara"), f"/api/v1/cases/{case_id}/victim-confirmation").status_code == 404
 
 
-def test_the_workflow_moves_one_step_at_a_time_and_only_the_leader_drives_it(emma_case, api_client):
+def test_the_workflow_moves_one_step_at_a_time_and_only_the_leader_drives_it(emma_case, api_client, strong_api_client):
     """R-CASE-12: only the assigned leader moves the case; skipping a step or an unknown status is refused."""
     case_id, _ = emma_case
     assert post(api_client("emma.4a"), f"/api/v1/cases/{case_id}/transition", {"to": "assessed"}).status_code == 403
-    rektor = api_client("rektor")
+    rektor = strong_api_client("rektor")
     assert post(rektor, f"/api/v1/cases/{case_id}/transition", {"to": "actions"}).status_code == 409
     assert post(rektor, f"/api/v1/cases/{case_id}/transition", {"to": "done"}).status_code == 400
     assert post(rektor, f"/api/v1/cases/{case_id}/transition", {}).status_code == 400
 
 
-def test_r_case_02_a_step_is_marked_done_with_who_when_and_a_reference(report, api_client):
+def test_r_case_02_a_step_is_marked_done_with_who_when_and_a_reference(report, api_client, strong_api_client):
     """R-CASE-02: the safety-system registration is ticked off with its reference, who and when."""
     case_id = report("kari.4a", category="threat_violence_stalking", description="Trussel").json()["case_id"]
     step = ChecklistStep.objects.get(case_id=case_id, key="register_safety_system")
-    body = post(api_client("rektor"), f"/api/v1/cases/{case_id}/steps/{step.pk}",
+    body = post(strong_api_client("rektor"), f"/api/v1/cases/{case_id}/steps/{step.pk}",
                 {"done": True, "reference": "SN-2026-0042"}).json()
     done = next(s for s in body["checklist"] if s["key"] == "register_safety_system")
     assert done["done"] and done["reference"] == "SN-2026-0042" and done["done_by"]["username"] == "rektor"
     assert done["done_at"]
     # The union rep in the case may tick off steps too (R-CASE-14); the harmed teacher may not.
-    assert post(api_client("tr"), f"/api/v1/cases/{case_id}/steps/{step.pk}", {"done": False}).status_code == 200
+    assert post(strong_api_client("tr"), f"/api/v1/cases/{case_id}/steps/{step.pk}", {"done": False}).status_code == 200
     assert post(api_client("kari.4a"), f"/api/v1/cases/{case_id}/steps/{step.pk}", {"done": True}).status_code == 403
 
 
-def test_r_case_12_leaders_see_open_cases_oldest_first_with_their_age(report, api_client):
+def test_r_case_12_leaders_see_open_cases_oldest_first_with_their_age(report, api_client, strong_api_client):
     """R-CASE-12: rektor's list holds the open cases, oldest first, with age and overdue flags."""
     from datetime import timedelta
 
@@ -315,7 +319,7 @@ def test_r_case_12_leaders_see_open_cases_oldest_first_with_their_age(report, ap
     second = report("kari.4a", category="bullying", description="b").json()["case_id"]
     Case.objects.filter(pk=first).update(created_at=Case.objects.get(pk=first).created_at - timedelta(days=3),
                                          respond_by=Case.objects.get(pk=first).created_at - timedelta(days=2))
-    handling = api_client("rektor").get("/api/v1/cases").json()["handling"]
+    handling = strong_api_client("rektor").get("/api/v1/cases").json()["handling"]
     ids = [c["id"] for c in handling]
     assert ids.index(first) < ids.index(second)
     oldest = handling[ids.index(first)]
@@ -354,10 +358,10 @@ def test_r_case_16_r_case_03_harassment_elsewhere_asks_the_platform_and_reports_
     assert not {"ask_platform_to_delete", "report_to_network"} & set(steps_of(here))
 
 
-def test_ids_out_of_range_are_404_not_500(api_client, emma_case):
+def test_ids_out_of_range_are_404_not_500(api_client, emma_case, strong_api_client):
     """Errors are JSON: a case, step or message id no database can hold answers 404, never 500."""
     huge = 10**20
-    rektor = api_client("rektor")
+    rektor = strong_api_client("rektor")
     case_id, _ = emma_case
     assert rektor.get(f"/api/v1/cases/{huge}").status_code == 404
     assert post(rektor, f"/api/v1/cases/{case_id}/steps/{huge}", {"done": True}).status_code == 404

@@ -62,10 +62,10 @@ def test_a_file_over_the_limit_is_413(off_platform_case, api_client, settings):
     assert not EvidenceItem.objects.filter(case_id=off_platform_case, kind="upload").exists()
 
 
-def test_outsiders_cannot_add_evidence(off_platform_case, api_client):
+def test_outsiders_cannot_add_evidence(off_platform_case, api_client, strong_api_client):
     """R-PRIV-01, R-CASE-13: someone outside the case gets 404; the leader helps secure evidence."""
     assert upload(api_client("mor.sara"), off_platform_case, ("a.png", PNG)).status_code == 404
-    assert upload(api_client("rektor"), off_platform_case, ("a.png", PNG)).status_code == 201
+    assert upload(strong_api_client("rektor"), off_platform_case, ("a.png", PNG)).status_code == 201
 
 
 def test_r_case_01_verify_detects_a_changed_byte_in_the_stored_json(emma_case_factory, capsys):

@@ -34,10 +34,12 @@ def test_r_case_17_the_leader_is_reminded_once_when_the_follow_up_passes(emma_ca
     assert TimelineEvent.objects.filter(case_id=case_id, type="reminder_queued").count() == 1
 
 
-def test_r_case_17_a_logged_contact_and_a_new_interval_move_the_next_follow_up(emma_case_factory, api_client):
+def test_r_case_17_a_logged_contact_and_a_new_interval_move_the_next_follow_up(
+    emma_case_factory, api_client, strong_api_client
+):
     """R-CASE-17: the leader logs a contact (with a note) and sets a shorter interval for this case."""
     case_id = emma_case_factory()
-    rektor = api_client("rektor")
+    rektor = strong_api_client("rektor")
     response = post(rektor, f"/api/v1/cases/{case_id}/contacts", {"note": "Snakket med Emma og mor"})
     assert response.status_code == 201
     assert post(rektor, f"/api/v1/cases/{case_id}/follow-up", {"days": 2}).json()["follow_up_days"] == 2

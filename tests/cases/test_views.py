@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from tests.cases.conftest import PNG
+from tests.conftest import step_up
 from trygg.cases.models import Case, ChecklistStep
 
 
@@ -67,7 +68,7 @@ def test_r_case_12_the_leader_sees_the_case_list_and_page_with_snapshot_checklis
     """R-CASE-12, R-CASE-11: rektor's list shows the open case; its page shows the snapshot, the checklist
     with contacting both families, and the timeline."""
     case_id = emma_case_factory()
-    rektor = browser_of("rektor")
+    rektor = step_up(browser_of("rektor"))
     listing = rektor.get("/cases/handling/", HTTP_ACCEPT_LANGUAGE="en")
     assert f'href="/cases/{case_id}/"'.encode() in listing.content
     page = rektor.get(f"/cases/{case_id}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -83,7 +84,7 @@ def test_r_case_12_the_leader_sees_the_case_list_and_page_with_snapshot_checklis
 def test_r_case_20_the_page_refuses_closing_until_the_guardian_agrees(emma_case_factory, browser_of):
     """R-CASE-20: the close button answers 409 with the rule on the page; after mor.emma agrees it closes."""
     case_id = emma_case_factory()
-    rektor, mor = browser_of("rektor"), browser_of("mor.emma")
+    rektor, mor = step_up(browser_of("rektor")), browser_of("mor.emma")
     refused = rektor.post(f"/cases/{case_id}/transition/", {"to": "closed"}, HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 409 and b"R-CASE-20" in refused.content
     mine = mor.get("/cases/", HTTP_ACCEPT_LANGUAGE="en")
@@ -98,7 +99,7 @@ def test_r_case_20_the_page_refuses_closing_until_the_guardian_agrees(emma_case_
 def test_steps_contacts_and_follow_up_from_the_page(emma_case_factory, browser_of):
     """R-CASE-11, R-CASE-17: ticking a step, logging a contact and setting the interval work as forms."""
     case_id = emma_case_factory()
-    rektor = browser_of("rektor")
+    rektor = step_up(browser_of("rektor"))
     step = ChecklistStep.objects.get(case_id=case_id, key="contact_harmed_family")
     assert rektor.post(f"/cases/{case_id}/steps/{step.pk}/", {"done": "1", "note": "Ringte mor"}).status_code == 302
     assert ChecklistStep.objects.get(pk=step.pk).done_by.username == "rektor"
@@ -108,7 +109,7 @@ def test_steps_contacts_and_follow_up_from_the_page(emma_case_factory, browser_o
     assert rektor.post(f"/cases/{case_id}/follow-up/", {"days": "x"}).status_code == 400
 
 
-def test_the_export_zip_holds_the_evidence_files_and_a_hash_manifest(emma_case_factory, browser_of, api_client):
+def test_the_export_zip_holds_the_evidence_files_and_a_hash_manifest(emma_case_factory, browser_of, strong_api_client):
     """R-CASE-01, R-CASE-02: the ZIP has each item's canonical JSON, uploaded files and a manifest whose
     hashes match; the printable page shows the hashes; pupils and outsiders cannot export."""
     import hashlib
@@ -116,8 +117,8 @@ def test_the_export_zip_holds_the_evidence_files_and_a_hash_manifest(emma_case_f
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     case_id = emma_case_factory()
-    api_client("rektor").post(f"/api/v1/cases/{case_id}/evidence", {"files": [SimpleUploadedFile("a.png", PNG)]})
-    rektor = browser_of("rektor")
+    strong_api_client("rektor").post(f"/api/v1/cases/{case_id}/evidence", {"files": [SimpleUploadedFile("a.png", PNG)]})
+    rektor = step_up(browser_of("rektor"))
     response = rektor.get(f"/cases/{case_id}/export.zip")
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.content))

@@ -173,7 +173,7 @@ def test_r_list_05_verge_noah_may_share_the_phone_but_never_the_address(
 
 
 def test_r_list_05_a_special_education_class_has_no_list_at_all(
-    api_client: Clients, classes: dict[str, int]
+    api_client: Clients, classes: dict[str, int], strong_api_client
 ) -> None:
     """Where membership reveals special education the list, opting in, the export and the reminder are
     refused with the rule named; withdrawing stays possible."""
@@ -184,7 +184,7 @@ def test_r_list_05_a_special_education_class_has_no_list_at_all(
     refused = put_consent(api_client("far.jonas"), classes["9B"], "jonas.9b", phone=True)
     assert refused.status_code == 403 and refused.json()["rule"] == "oslo.special-education-class"
     assert put_consent(api_client("mor.sara"), classes["9B"], "sara.9b").status_code == 200
-    export = api_client("rektor").get(f"/api/v1/classes/{classes['9B']}/contact-list/export?requester=Avisa")
+    export = strong_api_client("rektor").get(f"/api/v1/classes/{classes['9B']}/contact-list/export?requester=Avisa")
     assert export.status_code == 403 and export.json()["requirement"] == "R-LIST-05"
     remind = api_client("ola.9b").post(f"/api/v1/classes/{classes['9B']}/contact-list/reminders")
     assert remind.status_code == 403 and remind.json()["rule"] == "oslo.special-education-class"
@@ -289,7 +289,7 @@ def test_bad_consent_input_is_400_not_500(api_client: Clients, classes: dict[str
 
 
 def test_r_list_04_r_list_05_the_export_holds_no_confidential_field_even_if_the_database_has_a_consent(
-    api_client: Clients, classes: dict[str, int], person: Callable[[str], Person]
+    api_client: Clients, classes: dict[str, int], person: Callable[[str], Person], strong_api_client
 ) -> None:
     """Consents written straight into the database for ali.9b (every field) and noah.4a's address never
     reach the CSV or JSON export, nor the list; mor.sara's shared phone does."""
@@ -299,7 +299,7 @@ def test_r_list_04_r_list_05_the_export_holds_no_confidential_field_even_if_the_
     Consent.objects.create(guardian=verge, pupil=person("noah.4a"), field="address")
     put_consent(api_client("mor.sara"), classes["9B"], "sara.9b", phone=True, guardian_name=True)
 
-    rektor = api_client("rektor")
+    rektor = strong_api_client("rektor")
     response = rektor.get(f"/api/v1/classes/{classes['9B']}/contact-list/export?format=csv&requester=Dagsavisen")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
@@ -316,11 +316,11 @@ def test_r_list_04_r_list_05_the_export_holds_no_confidential_field_even_if_the_
 
 
 def test_r_list_04_the_export_is_recorded_and_audited_with_who_and_when(
-    api_client: Clients, classes: dict[str, int], person: Callable[[str], Person]
+    api_client: Clients, classes: dict[str, int], person: Callable[[str], Person], strong_api_client
 ) -> None:
     """An export leaves a record of who exported it, when, for whom, and an audit row."""
     start = timezone.now()
-    response = api_client("rektor").get(
+    response = strong_api_client("rektor").get(
         f"/api/v1/classes/{classes['9B']}/contact-list/export?requester=Firma%20AS")
     assert response.status_code == 200
     assert response.json()["exported_by"] == "rektor" and response.json()["requester"] == "Firma AS"
@@ -343,19 +343,22 @@ def test_r_list_04_the_export_is_recorded_and_audited_with_who_and_when(
     ],
 )
 def test_r_list_04_only_leaders_export_and_others_get_404(
-    api_client: Clients, classes: dict[str, int], username: str, status: int
+    api_client: Clients, classes: dict[str, int], username: str, status: int, strong_api_client
 ) -> None:
     """The access-request export is the school leaders' (and the administrator's); R-PRIV-01 for others."""
-    response = api_client(username).get(f"/api/v1/classes/{classes['9B']}/contact-list/export?requester=NRK")
+    response = strong_api_client(username).get(f"/api/v1/classes/{classes['9B']}/contact-list/export?requester=NRK")
     assert response.status_code == status
 
 
-def test_r_list_04_an_export_must_say_who_asked(api_client: Clients, classes: dict[str, int]) -> None:
+def test_r_list_04_an_export_must_say_who_asked(
+    api_client: Clients, classes: dict[str, int], strong_api_client
+) -> None:
     """Without a requester the export is refused with 400 naming the rule; nothing is recorded."""
-    response = api_client("rektor").get(f"/api/v1/classes/{classes['9B']}/contact-list/export?requester=%20")
+    response = strong_api_client("rektor").get(f"/api/v1/classes/{classes['9B']}/contact-list/export?requester=%20")
     assert response.status_code == 400
     assert response.json()["requirement"] == "R-LIST-04"
-    bad_format = api_client("rektor").get(f"/api/v1/classes/{classes['9B']}/contact-list/export?requester=X&format=xls")
+    bad_format = strong_api_client("rektor").get(
+        f"/api/v1/classes/{classes['9B']}/contact-list/export?requester=X&format=xls")
     assert bad_format.status_code == 400
     assert not AccessRequestExport.objects.exists()
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
+from tests.conftest import step_up
 from trygg.audit.models import AuditRecord
 from trygg.classlist.models import AccessRequestExport, Consent, ConsentChange
 from trygg.directory.models import Person
@@ -148,7 +149,7 @@ def test_r_list_04_the_leader_exports_a_printable_page_and_csv(
     are recorded. The CSV never holds a confidential field even with a consent row for it (R-LIST-05)."""
     Consent.objects.create(guardian=person("mor.sara"), pupil=person("sara.9b"), field="phone")
     Consent.objects.create(guardian=person("mor.ali"), pupil=person("ali.9b"), field="student_name")
-    client = browser_as("rektor", "en")
+    client = step_up(browser_as("rektor", "en"))
     form = client.get(f"/classes/{classes['9B']}/export/").content.decode()
     assert 'name="requester"' in form
     printed = client.get(f"/classes/{classes['9B']}/export/", {"requester": "Aftenposten", "format": "print"})

@@ -11,6 +11,7 @@ from django import forms
 from django.contrib.auth.models import Permission
 from django.test import Client
 
+from tests.conftest import step_up
 from trygg.audit.models import AuditRecord
 from trygg.directory.models import (
     Enrollment,
@@ -91,7 +92,7 @@ def protection(username: str) -> Protection:
 def test_the_municipality_admin_opens_every_directory_changelist(person: Callable[[str], Person]) -> None:
     """The municipality admin can open the list of municipalities, schools, classes, people, guardianships,
     teaching assignments, staff roles, enrolments and protection flags of their municipality."""
-    client = admin_client(person("admin"))
+    client = step_up(admin_client(person("admin")))
     for model in CHANGELISTS:
         response = client.get(f"/admin/directory/{model}/")
         assert response.status_code == 200, model
@@ -119,7 +120,7 @@ def test_the_municipality_admin_edits_a_class_and_it_is_audited(person: Callable
 def test_r_list_05_a_teacher_cannot_see_protection_flags(person: Callable[[str], Person]) -> None:
     """A teacher with admin access and rights on people sees Noah's page without the flags, his address or
     phone, and the list of protection flags is refused."""
-    client = admin_client(as_teacher_with_person_rights(person))
+    client = step_up(admin_client(as_teacher_with_person_rights(person)))
     noah = person("noah.4a")
     page = client.get(f"/admin/directory/person/{noah.pk}/change/")
     assert page.status_code == 200
@@ -143,7 +144,7 @@ def test_r_list_05_a_teacher_without_admin_access_is_sent_to_the_admin_login(per
 def test_r_list_05_the_leader_sees_and_sets_flags_through_the_action(person: Callable[[str], Person]) -> None:
     """The school's leader sees Noah's flags on his page and sets one; the action's audit record names her."""
     rektor = person("rektor")
-    client = admin_client(rektor)
+    client = step_up(admin_client(rektor))
     noah = person("noah.4a")
     page = client.get(f"/admin/directory/person/{noah.pk}/change/")
     assert page.status_code == 200
@@ -184,7 +185,7 @@ def test_r_list_05_a_leader_of_another_school_cannot_set_flags(
 ) -> None:
     """The leader of Nordby skole sees their own pupil's flags but not Noah's (Solbakken), and a POST to
     Noah's flags changes nothing."""
-    client = admin_client(other_leader)
+    client = step_up(admin_client(other_leader))
     listing = client.get("/admin/directory/protection/add/")
     assert listing.status_code == 200
     assert "Lise Nordby" in listing.content.decode()

@@ -12,6 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import step_up_in_browser
 from tests.e2e.api_calls import call, token_of
 
 pytestmark = pytest.mark.e2e
@@ -50,6 +51,7 @@ def test_r_case_20_emma_reports_a_classmate_and_the_case_runs_to_closing(
 
     # rektor finds it among the open cases and sees the snapshot.
     rektor = signed_in_page("rektor")
+    step_up_in_browser(rektor, "rektor")
     rektor.goto("/cases/handling/")
     rektor.locator(f'[data-testid=case-list] a[href="/cases/{case_id}/"]').click()
     snapshot = rektor.locator("[data-testid=snapshot-reported]")
@@ -102,6 +104,7 @@ def test_r_a11y_01_the_case_pages_meet_the_wcag_checks(live_server_url, signed_i
                     "reported_username": "mor.sara"})["case_id"]
     findings = {}
     rektor = signed_in_page("rektor")
+    step_up_in_browser(rektor, "rektor")
     for path in ("/cases/report/", "/cases/handling/", f"/cases/{case_id}/", f"/cases/{case_id}/print/"):
         assert visit(rektor, path), path
         findings[path] = check_page(rektor)

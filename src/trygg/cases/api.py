@@ -13,9 +13,11 @@ from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import ConfigDict, Field
 
+from trygg.audit.actions import do_audit
 from trygg.cases import actions, queries
 from trygg.cases.serialise import serialise_case
 from trygg.errors import TooLarge
+from trygg.signin.stepup import require_step_up
 
 router = Router(tags=["cases"])
 
@@ -102,14 +104,25 @@ def _now() -> Any:
     return timezone.now()
 
 
+def _case_file_door(request: HttpRequest, case_id: int) -> Any:
+    """Return the case (unaudited) once a handler has a recent strong sign-in (R-STAFF-02); the
+    reporter's side sees only the status and needs none. Outsiders get 404 before any step-up."""
+    case = queries.access_case(request.auth, case_id, audit=False)
+    if queries.is_handler(request.auth, case):
+        require_step_up(request, case, "case_file")
+    return case
+
+
 @router.get("/cases/{case_id}")
 def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
-    case = queries.access_case(request.auth, case_id)
+    case = _case_file_door(request, case_id)
+    do_audit(request.auth, "case.viewed", case)
     return serialise_case(request.auth, case, _lang())
 
 
 @router.post("/cases/{case_id}/transition")
 def transition(request: HttpRequest, case_id: int, payload: TransitionIn) -> dict[str, Any]:
+    _case_file_door(request, case_id)
     case = actions.check_transition(request.auth, case_id, payload.to)
     return serialise_case(request.auth, case, _lang())
 
@@ -117,12 +130,14 @@ def transition(request: HttpRequest, case_id: int, payload: TransitionIn) -> dic
 @router.post("/cases/{case_id}/victim-confirmation")
 def victim_confirmation(request: HttpRequest, case_id: int, payload: ConfirmIn | None = None) -> dict[str, Any]:
     confirmed = True if payload is None else payload.confirmed
+    _case_file_door(request, case_id)
     case = actions.check_confirm(request.auth, case_id, confirmed)
     return serialise_case(request.auth, case, _lang())
 
 
 @router.post("/cases/{case_id}/steps/{step_id}")
 def set_step(request: HttpRequest, case_id: int, step_id: int, payload: StepIn) -> dict[str, Any]:
+    _case_file_door(request, case_id)
     actions.check_set_step(request.auth, case_id, step_id, payload.done, payload.reference, payload.note)
     case = queries.access_case(request.auth, case_id, audit=False)
     return serialise_case(request.auth, case, _lang())
@@ -130,12 +145,14 @@ def set_step(request: HttpRequest, case_id: int, step_id: int, payload: StepIn) 
 
 @router.post("/cases/{case_id}/contacts", response={201: dict})
 def log_contact(request: HttpRequest, case_id: int, payload: ContactIn) -> Status:
+    _case_file_door(request, case_id)
     row = actions.check_log_contact(request.auth, case_id, payload.note)
     return Status(201, {"id": row.pk, "at": row.at.isoformat()})
 
 
 @router.post("/cases/{case_id}/follow-up")
 def set_follow_up(request: HttpRequest, case_id: int, payload: FollowUpIn) -> dict[str, Any]:
+    _case_file_door(request, case_id)
     case = actions.check_set_follow_up(request.auth, case_id, payload.days)
     return serialise_case(request.auth, case, _lang())
 
@@ -143,6 +160,6 @@ def set_follow_up(request: HttpRequest, case_id: int, payload: FollowUpIn) -> di
 @router.post("/cases/{case_id}/evidence", response={201: dict})
 def add_evidence(request: HttpRequest, case_id: int, files: File[list[UploadedFile]]) -> Status:
     # Access before reading the files: someone outside the case gets 404 whatever they send.
-    queries.access_case(request.auth, case_id, audit=False)
+    _case_file_door(request, case_id)
     items = actions.check_add_evidence(request.auth, case_id, read_uploads(files))
     return Status(201, {"items": [{"seq": i.seq, "sha256": i.sha256, "chain_hash": i.chain_hash} for i in items]})

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from trygg.audit.actions import do_audit
 from trygg.cases import actions, queries
 from trygg.cases.evidence import media_root
 from trygg.cases.models import WORKFLOW, Case, Category, Participant, Status
@@ -26,6 +27,7 @@ from trygg.cases.serialise import serialise_case, step_label, timeline_rows
 from trygg.directory.queries import list_children
 from trygg.errors import BadInput, NotFoundOrHidden, TooLarge, TryggError
 from trygg.messaging.queries import access_message
+from trygg.signin.stepup import require_step_up
 
 # The simple form for a young pupil (R-PUP-02): a few plain choices, each a category.
 PUPIL_CHOICES = ("bullying", "exclusion", "nicknames_threats", "threat_violence_stalking")
@@ -153,10 +155,20 @@ def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
     }
 
 
+def _open_case(request: HttpRequest, case_id: int) -> Case:
+    """Return the case, audited; a handler opens the case file only after a recent strong sign-in
+    (R-STAFF-02). Someone outside the case gets 404 before any step-up is asked for."""
+    case = queries.access_case(request.user, case_id, audit=False)
+    if queries.is_handler(request.user, case):
+        require_step_up(request, case, "case_file")
+    do_audit(request.user, "case.viewed", case)
+    return case
+
+
 @login_required
 @require_GET
 def case_view(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = queries.access_case(request.user, case_id)
+    case = _open_case(request, case_id)
     return render(request, "cases/case.html", _detail_context(request, case))
 
 
@@ -167,7 +179,7 @@ def _act(request: HttpRequest, case_id: int, fn: Any) -> HttpResponse:
     except TryggError as exc:
         if exc.status == 404:
             raise
-        case = queries.access_case(request.user, case_id)
+        case = _open_case(request, case_id)
         return render(request, "cases/case.html", _detail_context(request, case, error=exc.as_dict()),
                       status=exc.status)
     return redirect(reverse("cases:detail", args=[case_id]))
@@ -217,10 +229,10 @@ def evidence_view(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 def _handled_case(request: HttpRequest, case_id: int) -> Case:
-    case = queries.access_case(request.user, case_id)
+    case = queries.access_case(request.user, case_id, audit=False)
     if not queries.is_handler(request.user, case):
         raise NotFoundOrHidden()
-    return case
+    return _open_case(request, case_id)
 
 
 @login_required

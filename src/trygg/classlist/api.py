@@ -16,6 +16,7 @@ from trygg.classlist.csv_export import csv_response
 from trygg.classlist.models import ExportFormat
 from trygg.directory.models import SchoolClass
 from trygg.errors import BadInput, NotFoundOrHidden
+from trygg.signin.stepup import require_step_up
 
 router = Router(tags=["classlist"])
 
@@ -125,6 +126,7 @@ def remind(request: HttpRequest, class_id: int) -> Status:
 @router.get("/classes/{class_id}/contact-list/export")
 def export(request: HttpRequest, class_id: int, q: Query[ExportQuery]) -> Any:
     """The list as handed out on an access request, for the school's leaders (R-LIST-04)."""
+    require_step_up(request, queries.access_export_class(request.auth, class_id), "classlist_export")
     if q.format not in (ExportFormat.CSV, ExportFormat.JSON):
         raise BadInput()
     result = actions.check_export(request.auth, class_id, q.requester, q.format)

@@ -20,6 +20,7 @@ from trygg.classlist.models import ContactField, ExportFormat
 from trygg.directory.models import Person
 from trygg.errors import NotFoundOrHidden, TryggError
 from trygg.policy.rules.classlist import FIELDS
+from trygg.signin.stepup import require_step_up
 
 FIELD_LABELS = dict(ContactField.choices)
 
@@ -180,6 +181,8 @@ def remind(request: HttpRequest, class_id: int) -> HttpResponse:
 def export(request: HttpRequest, class_id: int) -> HttpResponse:
     """The leader's access-request export (R-LIST-04): a form, then CSV or a printable page."""
     school_class = queries.access_export_class(request.user, class_id)
+    # The export hands out the list as it stands; it is confidential until handed out (R-STAFF-02).
+    require_step_up(request, school_class, "classlist_export")
     export_format = request.GET.get("format")
     if not export_format:
         return render(request, "classlist/export.html", {"school_class": school_class})

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from trygg.audit.actions import do_audit
 from trygg.directory.models import ApiToken, Person, Protection
-from trygg.errors import NotSignedIn, TooManyRequests
+from trygg.errors import NotSignedIn, PolicyDenied, TooManyRequests
 from trygg.policy.engine import check, decide
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,8 @@ def check_login_allowed(username: str, address: str) -> None:
         raise TooManyRequests(_("Too many failed sign-in attempts. Wait 15 minutes and try again."))
 
 
-def _note_failure(username: str, address: str) -> None:
+def note_failure(username: str, address: str) -> None:
+    """Count a failed sign-in against the account and the address."""
     window = settings.LOGIN_THROTTLE["window_seconds"]
     for key in (_throttle_keys(username, address).account, _throttle_keys(username, address).address):
         cache.add(key, 0, window)
@@ -60,25 +61,35 @@ def check_credentials(request: HttpRequest | None, username: str, password: str,
     check_login_allowed(username, address)
     person = authenticate(request, username=username, password=password)
     if person is None or not person.is_active:
-        _note_failure(username, address)
+        note_failure(username, address)
         log.info("sign-in failed from %s", address)
         raise NotSignedIn(_("Wrong username or password."), code="bad_credentials")
     cache.delete(_throttle_keys(username, address).account)
+    check_password_allowed(person)
     return person
 
 
-def do_issue_token(person: Person) -> str:
-    """Issue a bearer token and return its raw value (stored only as a hash)."""
+def check_password_allowed(person: Person) -> None:
+    """Raise ``PolicyDenied`` (403 ``passwords_off``) if the municipality turned passwords off for a
+    role of the person; asked only after the password was right, so it tells nothing to a guesser."""
+    decision = decide("auth.password", person)
+    if not decision.allowed:
+        refusal = PolicyDenied(decision)
+        refusal.code = "passwords_off"
+        log.info("password sign-in refused by the municipality's setting")
+        raise refusal
+
+
+def do_issue_token(person: Person, *, strong: bool = False, label: str = "") -> str:
+    """Issue a bearer token and return its raw value (stored only as a hash).
+
+    ``strong`` marks a token whose sign-in showed a second factor: it passes step-up for the
+    municipality's window from now (``trygg.signin.stepup``).
+    """
     with transaction.atomic():
-        _, raw = ApiToken.issue(person)
-        do_audit(person, "auth.token_issued", person)
+        _, raw = ApiToken.issue(person, method="password+otp" if strong else "password", strong=strong, label=label)
+        do_audit(person, "auth.token_issued", person, strong=strong)
     return raw
-
-
-def do_revoke_token(token: ApiToken) -> None:
-    with transaction.atomic():
-        do_audit(token.person, "auth.token_revoked", token.person)
-        token.delete()
 
 
 PROTECTION_FIELDS = ("secret_phone", "secret_address", "address_reveals_circumstances", "confidential_identity")

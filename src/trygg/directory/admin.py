@@ -15,8 +15,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.utils import unquote
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -40,7 +41,8 @@ from trygg.directory.models import (
     TeachingAssignment,
 )
 from trygg.directory.queries import list_admin_objects, list_protectable_pupils
-from trygg.errors import NotSignedIn, TooManyRequests
+from trygg.errors import NotSignedIn, PolicyDenied, TooManyRequests
+from trygg.signin.stepup import require_step_up
 
 
 class ThrottledAdminLoginForm(AdminAuthenticationForm):
@@ -53,8 +55,8 @@ class ThrottledAdminLoginForm(AdminAuthenticationForm):
         if username is not None and password:
             try:
                 self.user_cache = check_credentials(self.request, username, password, client_address(self.request))
-            except TooManyRequests as exc:
-                raise forms.ValidationError(str(exc.message), code="too_many_requests") from exc
+            except (TooManyRequests, PolicyDenied) as exc:
+                raise forms.ValidationError(str(exc.message), code=exc.code) from exc
             except NotSignedIn as exc:
                 raise self.get_invalid_login_error() from exc
             self.confirm_login_allowed(self.user_cache)
@@ -62,6 +64,15 @@ class ThrottledAdminLoginForm(AdminAuthenticationForm):
 
 
 admin.site.login_form = ThrottledAdminLoginForm
+
+
+def is_protected_person(person: Person) -> bool:
+    """Return whether the person's record holds protected data: a pupil with a protection flag, or a
+    guardian of one (the guardian's address and phone are what the flags hide, R-LIST-05)."""
+    flagged = Protection.objects.filter(
+        Q(secret_phone=True) | Q(secret_address=True) | Q(address_reveals_circumstances=True)
+        | Q(confidential_identity=True))
+    return flagged.filter(Q(pupil=person) | Q(pupil__guardians__guardian=person)).exists()
 
 
 def is_municipality_admin(request: HttpRequest) -> bool:
@@ -259,6 +270,15 @@ class PersonAdmin(DirectoryAdmin):
                ScopedStaffRoleInline]
     readonly_fields = ["last_login", "date_joined"]
 
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> Any:
+        # A protected person's record (R-LIST-05) opens only after a recent strong sign-in; one
+        # outside the viewer's scope is left to the admin's own answer, so nothing is told first.
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and is_protected_person(obj):
+            require_step_up(request, obj, "protected_record")
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def get_fields(self, request: HttpRequest, obj: Person | None = None) -> list[str]:
         fields = ["username", "name", "email", "language", "municipality", "source_id", "is_active", "is_staff"]
         # Phone and address may be the very thing a protection flag hides; only those who see
@@ -353,6 +373,18 @@ class ProtectionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Protection]:
         return list_admin_objects(request.user, super().get_queryset(request)).select_related("pupil", "updated_by")
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        # The list names every protected pupil: confidential as a whole (R-LIST-05, R-STAFF-02).
+        if self._allowed(request):
+            require_step_up(request, None, "protection_flags")
+        return super().changelist_view(request, extra_context)
+
+    def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
+                        extra_context: dict[str, Any] | None = None) -> Any:
+        if self._allowed(request):
+            require_step_up(request, None, "protection_flags")
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Protection | None = None) -> list[str]:
         return self.readonly_fields + (["pupil"] if obj is not None else [])

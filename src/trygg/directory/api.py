@@ -1,24 +1,13 @@
-"""Sign-in, the signed-in person, and their classes."""
+"""The signed-in person and their classes (sign-in itself is ``trygg.signin.api``)."""
 
 from __future__ import annotations
 
-from django.contrib.auth import logout
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
-from pydantic import Field
+from ninja import Router, Schema
 
-from trygg.directory import actions, queries
+from trygg.directory import queries
 
 router = Router(tags=["directory"])
-
-
-class TokenIn(Schema):
-    username: str = Field(min_length=1, max_length=150)
-    password: str = Field(min_length=1, max_length=1024)
-
-
-class TokenOut(Schema):
-    token: str
 
 
 class MeOut(Schema):
@@ -40,24 +29,6 @@ class MemberOut(Schema):
     username: str
     name: str
     role: str
-
-
-@router.post("/auth/token", auth=None, response={200: TokenOut})
-def issue_token(request: HttpRequest, payload: TokenIn) -> dict[str, str]:
-    person = actions.check_credentials(
-        None, payload.username, payload.password, actions.client_address(request)
-    )
-    return {"token": actions.do_issue_token(person)}
-
-
-@router.post("/auth/logout", response={204: None})
-def sign_out(request: HttpRequest) -> Status:
-    token = getattr(request, "api_token", None)
-    if token is not None:
-        actions.do_revoke_token(token)
-    else:
-        logout(request)
-    return Status(204, None)
 
 
 @router.get("/me", response=MeOut)

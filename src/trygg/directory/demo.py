@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.dispatch import Signal
 
 from trygg.directory.models import (
     Enrollment,
@@ -40,6 +41,10 @@ LAST_NAMES = [
     "Karlsen", "Berg", "Haugen", "Hagen", "Eriksen", "Johnsen", "Dahl", "Lie", "Solberg", "Strand",
     "Bakken", "Lund", "Moen", "Holm", "Sæther", "Rønning", "Vik", "Aas", "Lunde", "Bråthen", "Myhre",
 ]
+
+# Sent at the end of ``seed_demo`` with ``municipality``: apps above the directory add their own
+# demo data (the directory may not import them).
+demo_seeded = Signal()
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,9 @@ def seed_demo(seed: int = 2026) -> Municipality:
     PolicyConfig.objects.update_or_create(
         municipality=municipality, defaults={"active_packs": sorted(registry().packs), "overrides": {}}
     )
+    # Apps above the directory add their own demo data (sign-in: every staff account gets an
+    # authenticator app with a fixed seed, ``trygg demo-otp``).
+    demo_seeded.send(sender=Municipality, municipality=municipality)
     return municipality
 
 

@@ -265,13 +265,22 @@ class Protection(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token; only its SHA-256 is stored, so a leaked database leaks no tokens."""
+    """A bearer token; only its SHA-256 is stored, so a leaked database leaks no tokens.
+
+    A token carries how its sign-in was made: ``strong_at`` is when a second factor (or a
+    provider's higher level) was last shown for it, which step-up reads (``trygg.signin.stepup``).
+    """
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="api_tokens")
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()
+    # "password", "password+otp": how the token was obtained, shown on the person's sign-ins page.
+    method = models.CharField(max_length=20, default="password")
+    strong_at = models.DateTimeField(null=True, blank=True)
+    # The client's User-Agent, shortened, so a person can tell their devices apart.
+    label = models.CharField(max_length=120, blank=True)
 
     def __str__(self) -> str:
         return f"token {self.pk} for {self.person_id}"
@@ -281,11 +290,21 @@ class ApiToken(models.Model):
         return hashlib.sha256(raw.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, person: Person, lifetime: timedelta = timedelta(days=30)) -> tuple[ApiToken, str]:
+    def issue(
+        cls,
+        person: Person,
+        lifetime: timedelta = timedelta(days=30),
+        *,
+        method: str = "password",
+        strong: bool = False,
+        label: str = "",
+    ) -> tuple[ApiToken, str]:
         """Create a token for ``person`` and return it with the raw value, which is shown once."""
         raw = secrets.token_urlsafe(32)
+        now = timezone.now()
         token = cls.objects.create(
-            person=person, digest=cls.digest_of(raw), expires_at=timezone.now() + lifetime
+            person=person, digest=cls.digest_of(raw), expires_at=now + lifetime, method=method,
+            strong_at=now if strong else None, label=label[:120],
         )
         return token, raw
 

@@ -146,7 +146,7 @@ SECTIONS: dict[str, Callable[[Person], Any]] = {
 }
 
 # Apps that hold more about a person contribute ``export_own(viewer)`` in their ``queries.py``.
-APPS_WITH_OWN_EXPORT = ("policy", "classlist", "meetings", "cases")
+APPS_WITH_OWN_EXPORT = ("policy", "classlist", "meetings", "cases", "signin")
 
 
 def export_own_data(viewer: Person) -> dict[str, Any]:

@@ -14,13 +14,14 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.http import urlencode
 from whitenoise.middleware import WhiteNoiseMiddleware
 
-OPEN_PREFIXES = ("/login/", "/healthz", "/static/", "/api/", "/admin/", "/i18n/", "/favicon.ico", "/calendar/feed/")
+OPEN_PREFIXES = ("/login/", "/healthz", "/static/", "/api/", "/admin/", "/i18n/", "/favicon.ico", "/calendar/feed/",
+                 "/signin/oidc/", "/signin/unknown/")
 
 
 class BothModes:
@@ -98,3 +99,15 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):
         if static_file is not None:
             return self.serve(static_file, request)
         return await self.get_response(request)
+
+
+class StepUpPagesMiddleware(BothModes):
+    """Pages that need a step-up send the browser to the step-up page instead of an error page."""
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        from trygg.signin.stepup import StepUpRequired, step_up_url
+
+        # The API answers 403 step_up_required as JSON (trygg.api_errors); only pages redirect.
+        if isinstance(exc, StepUpRequired) and not request.path.startswith("/api/"):
+            return HttpResponseRedirect(exc.extra.get("step_up_url") or step_up_url(request.get_full_path()))
+        return None

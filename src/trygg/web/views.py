@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from django.contrib.auth import login, logout
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -15,7 +14,10 @@ from trygg.audit.actions import do_audit
 from trygg.directory import actions as directory_actions
 from trygg.directory.models import Person
 from trygg.directory.queries import list_children, list_classes
-from trygg.errors import NotSignedIn, TooManyRequests
+from trygg.errors import NotSignedIn, PolicyDenied, TooManyRequests
+from trygg.signin import actions as signin_actions
+from trygg.signin import queries as signin_queries
+from trygg.signin import views as signin_views
 from trygg.web.export import export_own_data
 from trygg.web.forms import LoginForm
 
@@ -36,21 +38,27 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data["password"],
                 directory_actions.client_address(request),
             )
-        except (NotSignedIn, TooManyRequests) as exc:
+        except (NotSignedIn, TooManyRequests, PolicyDenied) as exc:
             error = exc.message
             status = exc.status
         else:
-            login(request, person)
-            return redirect(next_url)
+            signin_actions.do_sign_in(request, person, method="password")
+            return signin_views.after_sign_in(request, next_url)
     elif request.method == "POST":
         status = 400
-    return render(request, "web/login.html", {"form": form, "error": error, "next": next_url}, status=status)
+    providers = [signin_queries.provider_out(p) for p in signin_queries.list_providers()]
+    return render(request, "web/login.html", {"form": form, "error": error, "next": next_url,
+                                              "providers": providers}, status=status)
 
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    logout(request)
-    return redirect("web:login")
+    provider_logout = signin_actions.do_sign_out(request)
+    if not provider_logout:
+        return redirect("web:login")
+    # A page that moves on by itself, not a redirect: the sign-out form's own page allows forms to
+    # go only to Trygg (CSP form-action), and a redirect after a form counts as the form's.
+    return render(request, "signin/provider_logout.html", {"url": provider_logout})
 
 
 @require_GET
