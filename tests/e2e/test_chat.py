@@ -122,3 +122,28 @@ def test_r_staff_05_composer_shows_nudge_before_sending_and_sends_anyway(signed_
     expect(ola.locator("#messages li").filter(has_text="Sara var veldig flink")).to_have_count(0)
     nudge.get_by_role("button").first.click()
     expect(ola.locator("#messages li").filter(has_text="Sara var veldig flink")).to_have_count(1)
+
+
+def test_sensitive_message_shows_no_text_until_the_reader_steps_up(signed_in_page):
+    """Issue 17: mor.emma marks a message sensitive; kari.4a's page gets it live without the text,
+    and "Read the message" asks her to confirm with her second factor before it shows (R-STAFF-02)."""
+    from tests.conftest import step_up_in_browser
+
+    mor = signed_in_page("mor.emma")
+    open_direct(mor, "kari.4a")
+    conversation_url = mor.url
+    kari = signed_in_page("kari.4a")
+    kari.goto(conversation_url)
+    expect(kari.locator("#conversation")).to_have_attribute("data-socket", "open")
+    mor.check("#sensitive")
+    type_and_send(mor, "Emma sover dårlig etter skilsmissen, vær snill med henne.")
+    arrived = kari.locator("#messages li [data-testid=sensitive]")
+    expect(arrived).to_have_count(1)
+    expect(kari.locator("#messages")).not_to_contain_text("skilsmissen")
+    expect(mor.locator("#sensitive")).not_to_be_checked()
+    arrived.get_by_role("link").click()
+    kari.wait_for_url(re.compile(r"/signin/step-up/"))
+    step_up_in_browser(kari, "kari.4a")
+    kari.goto(conversation_url)
+    kari.locator("#messages li [data-testid=sensitive]").get_by_role("link").click()
+    expect(kari.locator("[data-testid=sensitive-text]")).to_contain_text("skilsmissen")

@@ -315,9 +315,13 @@ def preview_send(actor: Person, conversation_id: int, body: str, reply_to_id: in
 
 
 def check_send(
-    actor: Person, conversation_id: int, body: Any, client_txn_id: Any, reply_to_id: int | None = None
+    actor: Person, conversation_id: int, body: Any, client_txn_id: Any, reply_to_id: int | None = None,
+    *, sensitive: bool = False,
 ) -> SendResult:
-    """Send a message; a repeated ``client_txn_id`` from the same sender returns the first message."""
+    """Send a message; a repeated ``client_txn_id`` from the same sender returns the first message.
+
+    ``sensitive`` marks health or family matters: readers then need a step-up to see the text.
+    """
     txn = _validate_txn(client_txn_id)
     existing = _sent_before(actor, txn)
     if existing is not None:
@@ -335,7 +339,7 @@ def check_send(
         send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None),
     )
     try:
-        message = do_send(actor, conversation, text, txn, ids, reply_to)
+        message = do_send(actor, conversation, text, txn, ids, reply_to, sensitive=bool(sensitive))
     except IntegrityError:
         # Two requests with one txn id raced; the loser answers with the winner's message.
         existing = _sent_before(actor, txn)
@@ -361,6 +365,7 @@ def do_send(
     reply_to: Message | None = None,
     *,
     attachment: Attachment | None = None,
+    sensitive: bool = False,
 ) -> Message:
     private_to = None
     is_announcement = False
@@ -386,6 +391,7 @@ def do_send(
             private_to=private_to,
             is_announcement=is_announcement,
             attachment=attachment,
+            sensitive=sensitive,
         )
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
         Membership.objects.filter(conversation=conversation, person=actor).update(

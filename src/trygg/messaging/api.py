@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Field
 from trygg.errors import BadInput, NotFoundOrHidden
 from trygg.messaging import actions, attachments, media, queries, serialise
 from trygg.policy.engine import Decision
+from trygg.signin.stepup import require_step_up
 
 router = Router(tags=["messaging"])
 
@@ -33,6 +34,8 @@ class MessageIn(In):
     body: str
     client_txn_id: str
     reply_to: int | None = None
+    # Health or family matters: the text is hidden until the reader steps up (issue 17).
+    sensitive: bool = False
 
 
 class PreviewIn(In):
@@ -121,7 +124,8 @@ def list_messages(request: HttpRequest, conversation_id: int, q: Query[MessagesQ
 
 @router.post("/conversations/{conversation_id}/messages", response={200: dict, 201: dict})
 def send_message(request: HttpRequest, conversation_id: int, payload: MessageIn) -> Status:
-    result = actions.check_send(request.auth, conversation_id, payload.body, payload.client_txn_id, payload.reply_to)
+    result = actions.check_send(request.auth, conversation_id, payload.body, payload.client_txn_id, payload.reply_to,
+                                sensitive=payload.sensitive)
     body = serialise.serialise_message(result.message)
     body["nudges"] = result.nudges
     return Status(201 if result.created else 200, body)
@@ -159,6 +163,15 @@ def share_with_guardian(request: HttpRequest, conversation_id: int, payload: Sha
 @router.patch("/messages/{message_id}")
 def edit_message(request: HttpRequest, message_id: int, payload: EditIn) -> dict[str, Any]:
     return serialise.serialise_message(actions.check_edit(request.auth, message_id, payload.body))
+
+
+@router.get("/messages/{message_id}/text")
+def read_sensitive_text(request: HttpRequest, message_id: int) -> dict[str, Any]:
+    """The text of a message, for a reader who may see it; a sensitive one asks for a step-up first."""
+    message = queries.access_message(request.auth, message_id)
+    if message.sensitive:
+        require_step_up(request, message, "sensitive_message")
+    return serialise.sensitive_text(message)
 
 
 @router.delete("/messages/{message_id}")

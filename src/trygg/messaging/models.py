@@ -116,6 +116,9 @@ class Message(models.Model):
     discussion_open = models.BooleanField(default=False)
     # Set by the cases app: evidence is kept even if the message is deleted (see the module docstring).
     legal_hold = models.BooleanField(default=False)
+    # Health or family matters (issue 17): the text stays out of frames, previews, notices and
+    # search, and a reader sees it only after a recent strong sign-in (signin.stepup).
+    sensitive = models.BooleanField(default=False)
     # The message.new event, so a repeated send answers with the same event id.
     event_id = models.BigIntegerField(null=True, blank=True)
     # A photo, sound or video; the message exists only once the attachment may be seen.

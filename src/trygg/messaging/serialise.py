@@ -9,6 +9,9 @@ Who sees what:
   file, never who is in it. ``serialise_attachment`` adds the people in it, for the sender and
   staff in full, and for someone answering for one person only the entries they answer for.
 * Nudges carry the rule's localised reason, never the data a rule looked at.
+* A sensitive message (issue 17: health, family matters) is serialised without its text for
+  everyone, its sender included, because the same frame goes to every member's socket and into
+  the log; ``sensitive_text`` is the one place the text leaves, after a step-up.
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ def serialise_message(message: Message) -> dict[str, Any]:
         "id": message.pk,
         "conversation_id": message.conversation_id,
         "sender": person_ref(message.sender),
-        "body": "" if deleted else message.body,
+        "body": "" if deleted or message.sensitive else message.body,
+        "sensitive": message.sensitive,
         "client_txn_id": message.client_txn_id,
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
@@ -74,6 +78,12 @@ def serialise_message(message: Message) -> dict[str, Any]:
         "event_id": message.event_id,
         "attachment": _attachment_ref(message),
     }
+
+
+def sensitive_text(message: Message) -> dict[str, Any]:
+    """Return the text of a message whose reader has stepped up (the caller checked both)."""
+    return {"id": message.pk, "conversation_id": message.conversation_id,
+            "body": "" if message.deleted_at is not None else message.body}
 
 
 def _attachment_ref(message: Message) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("new", views.new_conversation, name="new"),
     path("<int:conversation_id>/", views.conversation_view, name="conversation"),
     path("<int:conversation_id>/send", views.send_view, name="send"),
+    path("<int:conversation_id>/messages/<int:message_id>/", views.sensitive_message_view, name="sensitive"),
     path("<int:conversation_id>/share", views.share_view, name="share"),
     path("<int:conversation_id>/members/add", views.add_member_view, name="add_member"),
     path("<int:conversation_id>/members/remove", views.remove_member_view, name="remove_member"),

@@ -22,6 +22,7 @@ from trygg.events.log import latest_event_id
 from trygg.messaging import actions, attachments, media, queries, serialise
 from trygg.messaging.models import Attachment, Conversation, ConversationKind
 from trygg.policy.packs_schema import WEEKDAYS
+from trygg.signin.stepup import require_step_up
 
 
 def _list_context(request: HttpRequest, **extra: object) -> dict[str, object]:
@@ -190,8 +191,25 @@ def send_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
         request.user, conversation_id, request.POST.get("body", ""),
         request.POST.get("client_txn_id") or uuid.uuid4().hex,
         int(reply_to) if reply_to and reply_to.isdigit() else None,
+        sensitive=request.POST.get("sensitive") == "true",
     )
     return redirect(reverse("messaging:conversation", args=[conversation_id]))
+
+
+@login_required
+@require_GET
+def sensitive_message_view(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    """One sensitive message's text, after a recent strong sign-in (issue 17; R-PRIV-01).
+
+    The step-up page comes first (``StepUpPagesMiddleware``), then this page shows the text alone,
+    with the way back to the conversation. Both outcomes are audited by ``require_step_up``.
+    """
+    message = queries.access_message(request.user, message_id)
+    if message.conversation_id != conversation_id:
+        raise NotFoundOrHidden()
+    if message.sensitive:
+        require_step_up(request, message, "sensitive_message")
+    return render(request, "messaging/sensitive.html", {"message": message, "conversation": message.conversation})
 
 
 @login_required

@@ -37,6 +37,7 @@ function setUp(root) {
     item.dataset.senderId = String(message.sender.id);
     item.dataset.announcement = message.is_announcement ? "1" : "0";
     item.dataset.discussion = message.discussion_open ? "1" : "0";
+    item.dataset.sensitive = message.sensitive ? "1" : "0";
     item.replaceChildren();
     const meta = el("p", "message-meta");
     meta.append(el("span", "sender", message.sender.name), " ");
@@ -49,13 +50,25 @@ function setUp(root) {
     if (message.deleted) {
       item.append(el("p", "body deleted", t.deleted));
     } else {
-      item.append(el("p", "body", message.body));
+      item.append(message.sensitive ? sensitiveNode(message.id) : el("p", "body", message.body));
       if (message.attachment) item.append(attachmentNode(message.attachment));
       item.append(reportLink(message.id));
     }
     decorate(item);
     if (fresh) insertInOrder(item);
     return item;
+  }
+
+  // A sensitive message's text never comes over the socket: its reader opens it on its own page,
+  // after confirming who they are (issue 17).
+  function sensitiveNode(id) {
+    const box = el("div", "body sensitive");
+    box.dataset.testid = "sensitive";
+    box.append(el("p", "", `🔒 ${t.sensitive}`));
+    const link = el("a", "button-small", t.readSensitive);
+    link.href = `${root.dataset.messageUrl}${id}/`;
+    box.append(link);
+    return box;
   }
 
   // Every message can be reported (R-SAFE-02, R-PUP-02: "show an adult" for young pupils).
@@ -126,7 +139,9 @@ function setUp(root) {
         showRefusal(error.data || { message: error.message });
       }
     });
-    actions.append(edit, " ", remove);
+    // A sensitive text is not on this page, so it cannot be edited here; it can be deleted.
+    if (item.dataset.sensitive === "1") actions.append(remove);
+    else actions.append(edit, " ", remove);
   }
 
   function decorate(item) {
@@ -227,6 +242,8 @@ function setUp(root) {
 
   async function send(text) {
     const payload = { body: text, client_txn_id: crypto.randomUUID() };
+    const sensitive = document.getElementById("sensitive");
+    if (sensitive && sensitive.checked) payload.sensitive = true;
     if (replyTo.value) payload.reply_to = Number(replyTo.value);
     sendButton.disabled = true;
     try {
@@ -243,6 +260,7 @@ function setUp(root) {
       }
       render(message);
       body.value = "";
+      if (sensitive) sensitive.checked = false;
       feedback.replaceChildren();
       replyTo.value = "";
       replyInfo.hidden = true;
