@@ -153,6 +153,22 @@ def _fresh_policy_cache() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> Iterator[None]:
+    """Give each test channel-layer objects of its own.
+
+    Every async test runs on an event loop of its own, and channels_redis keeps one receive lock and
+    count per layer object for all of a process's specific channels. A receive that a test's loop
+    left pending when it closed (a socket's, or the hub's, cancelled too late to run its cleanup)
+    would bind that lock to a dead loop, and the next test's sockets would fail with "bound to a
+    different event loop". A server has one loop for its life, so this only concerns tests.
+    """
+    from channels.layers import channel_layers
+
+    channel_layers.backends = {}
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache(request: pytest.FixtureRequest) -> Iterator[None]:
     """Start each test with an empty cache (login throttles live there).
 

@@ -19,8 +19,9 @@ lock a resume holds while it replays the log, so a push that arrives meanwhile w
 replay is done, and is then dropped if the replay already sent it. A push whose ``prev`` is above
 the cursor means an event was lost on the way (a full channel, another process without Redis):
 the socket reads the log from
-the cursor before sending it. A timer does the same every ``TRYGG_EVENTS_POLL_SECONDS`` so a lost
-last push is caught even when nothing follows it.
+the cursor before sending it. A lost last push, with nothing after it, is caught by the hub's sweep:
+one read of the stream heads per process every ``TRYGG_EVENTS_POLL_SECONDS``, which hints only the
+sockets whose stream grew past their cursor (``trygg.events.hub``).
 """
 
 from __future__ import annotations
@@ -28,12 +29,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import time
 from collections import deque
 from typing import Any
 
 from channels.db import database_sync_to_async
-from django.conf import settings
 
 from trygg.events import hub
 from trygg.events.log import events_after, latest_event_id
@@ -52,10 +51,7 @@ class EventsConsumer(SignedInSocket):
 
     async def opened(self) -> None:
         self.cursor = None
-        self.synced_at = 0.0
-        self.poll_seconds = float(settings.TRYGG_EVENTS_POLL_SECONDS)
         self.lock = asyncio.Lock()
-        self.poller: asyncio.Task[None] | None = None
         self.listening: int | None = None
         self.inbox: deque[tuple[int, int | None, str]] = deque()
         self.drainer: asyncio.Task[None] | None = None
@@ -78,9 +74,8 @@ class EventsConsumer(SignedInSocket):
 
     async def disconnect(self, code: int) -> None:
         await super().disconnect(code)
-        for task in (self.poller, self.drainer):
-            if task is not None:
-                task.cancel()
+        if self.drainer is not None:
+            self.drainer.cancel()
 
     async def receive_frame(self, kind: Any, content: dict[str, Any]) -> None:
         if kind == "resume":
@@ -91,8 +86,6 @@ class EventsConsumer(SignedInSocket):
             async with self.lock:
                 self.cursor = self.latest_at_hello if after is None else after
                 await self._catch_up()
-            if self.poller is None:
-                self.poller = asyncio.ensure_future(self._poll())
         elif kind == "ping":
             await self.send_json({"type": "pong", "last": self.cursor})
         elif kind == "auth":
@@ -103,7 +96,6 @@ class EventsConsumer(SignedInSocket):
     async def _catch_up(self) -> None:
         """Send everything in the log after the cursor (call with the lock held)."""
         assert self.cursor is not None
-        self.synced_at = time.monotonic()
         while True:
             frames = await database_sync_to_async(events_after)(self.person.pk, self.cursor, REPLAY_BATCH)
             for frame in frames:
@@ -113,21 +105,10 @@ class EventsConsumer(SignedInSocket):
             if len(frames) < REPLAY_BATCH:
                 return
 
-    async def _poll(self) -> None:
-        # Only a socket that has heard nothing for a while reads the log: a push that arrived and
-        # matched its ``prev`` already proved the stream complete up to it.
-        while True:
-            await asyncio.sleep(self.poll_seconds)
-            if time.monotonic() - self.synced_at < self.poll_seconds:
-                continue
-            try:
-                async with self.lock:
-                    await self._catch_up()
-            except Exception:  # noqa: BLE001 - a failed poll is retried; the socket stays up
-                log.warning("log poll for a socket failed; retrying in %s s", self.poll_seconds)
-
     def _on_push(self, event_id: int, prev: int | None, text: str) -> None:
         """A live event from the hub (a hint: the log decides), already encoded; sent in order."""
+        if text == hub.SWEEP_TEXT and (self.cursor is None or event_id <= self.cursor):
+            return  # the sweep's hint for a socket that is up to date: the common case, no task
         if len(self.inbox) >= INBOX_LIMIT:
             return
         self.inbox.append((event_id, prev, text))
@@ -153,7 +134,6 @@ class EventsConsumer(SignedInSocket):
             if prev is not None and prev <= self.cursor:
                 await self.send(text_data=text)
                 self.cursor = event_id
-                self.synced_at = time.monotonic()
             else:
                 log.debug("gap before event %s (prev %s, cursor %s): reading the log", event_id, prev, self.cursor)
                 await self._catch_up()

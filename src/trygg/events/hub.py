@@ -12,6 +12,14 @@ the listeners of those recipients in this process.
 
 A push is a hint (design rule 3): a listener that misses one reads the log.
 
+A push that is lost with nothing after it (a full channel, a Redis restart, another process on
+SQLite without Redis) would leave a listener behind until the next event. The *sweep* catches it:
+every ``TRYGG_EVENTS_POLL_SECONDS`` one task per event loop reads the stream heads of all its
+listeners' people in one query (``log.stream_heads``) and hands a listener whose stream grew a
+hint ``(head, None, "")``; a socket whose cursor is already there drops it without work. This
+replaced a timer per socket, which read each socket's stream through the one shared database thread:
+10,000 idle sockets cost 88% of a core (issue 15).
+
 The hub also closes sockets: every signed-in socket of the process is *watched* under its person
 and the credential it signed in with, and ``close`` (``trygg.events.log.close_sockets_of``) reaches
 every process's hub the way an event does, so a logout, a revoked token or a lost relation closes
@@ -46,6 +54,11 @@ _ids = itertools.count(1)
 _listeners: dict[int, dict[int, tuple[asyncio.AbstractEventLoop, Listener]]] = {}
 # person id -> watcher id -> (loop, credential, closer)
 _watchers: dict[int, dict[int, tuple[asyncio.AbstractEventLoop, str | None, Closer]]] = {}
+# One sweep per event loop with listeners (see the module docstring).
+_sweeps: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = weakref.WeakKeyDictionary()
+_listening_on: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = weakref.WeakKeyDictionary()
+# A sweep's hint carries no frame: "the log holds events up to this id".
+SWEEP_TEXT = ""
 # One hub per event loop with listeners, when the layer crosses processes.
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Hub] = weakref.WeakKeyDictionary()
 
@@ -61,6 +74,9 @@ def listen(person_id: int, listener: Listener) -> int:
     key = next(_ids)
     _listeners.setdefault(person_id, {})[key] = (loop, listener)
     _use_hub(loop)
+    _listening_on[loop] = _listening_on.get(loop, 0) + 1
+    if loop not in _sweeps:
+        _sweeps[loop] = loop.create_task(_sweep(loop))
     return key
 
 
@@ -141,11 +157,53 @@ async def joined() -> None:
 
 def unlisten(person_id: int, key: int) -> None:
     mine = _listeners.get(person_id)
-    if mine is None or mine.pop(key, None) is None:
+    if mine is None:
+        return
+    entry = mine.pop(key, None)
+    if entry is None:
         return
     if not mine:
         _listeners.pop(person_id, None)
+    loop = entry[0]
+    left = _listening_on.get(loop, 1) - 1
+    if left > 0:
+        _listening_on[loop] = left
+    else:
+        _listening_on.pop(loop, None)
+        sweep = _sweeps.pop(loop, None)
+        if sweep is not None:
+            sweep.cancel()
     _release_hub()
+
+
+def sweep_interval() -> float:
+    from django.conf import settings
+
+    return float(settings.TRYGG_EVENTS_POLL_SECONDS)
+
+
+async def _sweep(loop: asyncio.AbstractEventLoop) -> None:
+    from channels.db import database_sync_to_async
+
+    from trygg.events.log import stream_heads
+
+    interval = sweep_interval()
+    while True:
+        await asyncio.sleep(interval)
+        people = [pid for pid, mine in list(_listeners.items()) if any(lp is loop for lp, _ in mine.values())]
+        if not people:
+            continue
+        try:
+            heads = await database_sync_to_async(stream_heads)(people)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the database is away: the next sweep tries again
+            log.warning("event sweep could not read the stream heads; retrying in %s s", interval)
+            continue
+        for person_id, head in heads.items():
+            for listener_loop, listener in list(_listeners.get(person_id, {}).values()):
+                if listener_loop is loop:
+                    listener(head, None, SWEEP_TEXT)
 
 
 def deliver(event_id: int, body: str, to: Iterable[tuple[int, int | None]]) -> None:
