@@ -51,11 +51,13 @@ class JanusTestClient:
                 return batch
         return []
 
-    def request(self, body: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
+    def request(self, body: dict[str, Any], timeout: float = 5.0, jsep: dict[str, Any] | None = None) -> dict[str, Any]:
         """Send a VideoRoom message and return its answer: inline, or the event with its transaction."""
         transaction = secrets.token_hex(6)
-        answer = requests.post(f"{self.url}/{self.session}/{self.handle}",
-                               json={"janus": "message", "body": body, "transaction": transaction}, timeout=5).json()
+        message: dict[str, Any] = {"janus": "message", "body": body, "transaction": transaction}
+        if jsep is not None:
+            message["jsep"] = jsep
+        answer = requests.post(f"{self.url}/{self.session}/{self.handle}", json=message, timeout=5).json()
         if answer.get("janus") != "ack":
             return answer
         deadline = time.monotonic() + timeout
