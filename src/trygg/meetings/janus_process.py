@@ -15,11 +15,13 @@ Two demos can run side by side: each gets its own ports, RTP range and configura
 
 from __future__ import annotations
 
+import ctypes
 import glob
 import os
 import random
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -50,6 +52,15 @@ def _lib_folder(kind: str) -> str:
     if not matches:
         raise JanusNotAvailable(f"the Janus {kind} folder is missing")
     return matches[0]
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: Linux sends Janus SIGTERM when the Trygg process that started it
+    dies, however it dies (uvicorn re-raises the signal that stopped it, so no ``finally`` runs)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def free_port() -> int:
@@ -192,6 +203,7 @@ def start_janus(folder: Path | None = None, timeout: float = START_TIMEOUT) -> J
     process = subprocess.Popen(  # noqa: S603 - our own fixed command line
         [binary, "-C", str(folder / "janus.jcfg"), "-F", str(folder), "--disable-colors"],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 - a single prctl call, no locks or threads involved
     )
     server = JanusServer(url=f"http://127.0.0.1:{api_port}/janus", admin_url=f"http://127.0.0.1:{admin_port}/admin",
                          admin_key=admin_key, admin_secret=admin_secret, folder=folder, process=process,
