@@ -258,3 +258,30 @@ def test_issue16_only_the_teacher_moderates_and_a_lost_room_is_reported(
     sfu.JanusApi(on_janus.url).videoroom({"request": "destroy", "room": room.janus_room, "secret": room.secret})
     assert sfu.reconcile(meeting["id"]) == "restarted"
     assert SfuRoom.objects.get(pk=room.pk).destroyed_reason == "restarted"
+    # Joining again from the invitation makes a new room.
+    again = join(api_client, meeting["id"], "kari.4a")["media"]
+    assert again["kind"] == "sfu" and again["room"] != room.janus_room
+
+
+@pytest.mark.once_in_ci
+def test_issue16_rooms_are_spread_over_the_servers_and_a_dead_one_is_skipped(
+    janus_server: JanusServer, settings: Any, create_meeting: Any, person: Any, api_client: Any,
+) -> None:
+    """TRYGG_JANUS_URL lists several servers: rooms go to the least busy, and a server that does
+    not answer is passed over for the next."""
+    # One admin key for all servers, as in a deployment.
+    second = start_janus(admin_key=janus_server.admin_key)
+    try:
+        dead = f"http://127.0.0.1:{free_port()}/janus"
+        settings.TRYGG_JANUS_URL = [janus_server.url, second.url]
+        settings.TRYGG_JANUS_PUBLIC_URL = []
+        settings.TRYGG_JANUS_ADMIN_KEY = janus_server.admin_key
+        first_room = join(api_client, lesson(create_meeting, person)["id"], "kari.4a")["media"]
+        second_room = join(api_client, lesson(create_meeting, person)["id"], "kari.4a")["media"]
+        assert {first_room["url"], second_room["url"]} == {janus_server.url, second.url}
+        settings.TRYGG_JANUS_URL = [dead, second.url]
+        SfuRoom.objects.update(destroyed_at=timezone.now())
+        third = join(api_client, lesson(create_meeting, person)["id"], "kari.4a")["media"]
+        assert third["kind"] == "sfu" and third["url"] == second.url
+    finally:
+        second.stop()

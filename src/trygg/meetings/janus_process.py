@@ -183,8 +183,13 @@ general: {{
 """)
 
 
-def start_janus(folder: Path | None = None, timeout: float = START_TIMEOUT) -> JanusServer:
-    """Start Janus on free ports and wait until its API answers; raise ``JanusNotAvailable`` if not."""
+def start_janus(folder: Path | None = None, timeout: float = START_TIMEOUT,
+                admin_key: str | None = None) -> JanusServer:
+    """Start Janus on free ports and wait until its API answers; raise ``JanusNotAvailable`` if not.
+
+    ``admin_key``: the VideoRoom key rooms are created with; servers of one deployment share one
+    (``TRYGG_JANUS_ADMIN_KEY``). By default a random one.
+    """
     binary = janus_binary()
     if binary is None:
         raise JanusNotAvailable("Janus is not installed (Debian package 'janus')")
@@ -196,7 +201,7 @@ def start_janus(folder: Path | None = None, timeout: float = START_TIMEOUT) -> J
     # libnice skips a port that is taken.
     start = random.randrange(20000, 59000, 400)  # noqa: S311 - spreading ports, not a secret
     rtp_range = (start, start + 399)
-    admin_key, admin_secret = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    admin_key, admin_secret = admin_key or secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     write_config(folder, api_port, admin_port, admin_key, admin_secret, rtp_range)
     log_path = folder / "janus.log"
     log = log_path.open("wb")

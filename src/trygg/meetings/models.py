@@ -12,6 +12,7 @@ import hashlib
 import secrets
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -264,7 +265,9 @@ class SfuRoom(models.Model):
     destroyed_reason = models.CharField(max_length=20, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["meeting", "generation"], name="unique_sfu_room_generation")]
+        # One live room per generation; a room its server lost (restart) is replaced by a new one.
+        constraints = [models.UniqueConstraint(fields=["meeting", "generation"], condition=Q(destroyed_at__isnull=True),
+                                               name="unique_live_sfu_room")]
 
     def __str__(self) -> str:
         return f"SFU room of meeting {self.meeting_id} (generation {self.generation})"
