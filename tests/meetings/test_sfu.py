@@ -285,3 +285,37 @@ def test_issue16_rooms_are_spread_over_the_servers_and_a_dead_one_is_skipped(
         assert third["kind"] == "sfu" and third["url"] == second.url
     finally:
         second.stop()
+
+
+def test_issue16_demo_says_clearly_when_janus_cannot_start(settings: Any, monkeypatch: Any) -> None:
+    """``trygg demo`` without the Janus package: it says so, and that lessons use the mesh."""
+    import trygg.meetings.janus_process as janus_process
+    from trygg.cli import start_demo_janus
+
+    settings.TRYGG_JANUS_URL = []
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(janus_process, "JANUS_BINARY", "/nonexistent/janus")
+    server, note = start_demo_janus()
+    assert server is None and "not installed" in note and "mesh" in note
+    assert settings.TRYGG_JANUS_URL == []
+
+
+@pytest.mark.once_in_ci
+def test_issue16_demo_starts_its_own_janus_on_free_ports(settings: Any) -> None:
+    """``trygg demo`` starts a Janus of its own on free ports (two demos side by side get two), and
+    points the settings at it; a configured TRYGG_JANUS_URL is used as it is."""
+    from trygg.cli import start_demo_janus
+
+    settings.TRYGG_JANUS_URL = []
+    first, note = start_demo_janus()
+    try:
+        assert first is not None and first.url in note
+        assert settings.TRYGG_JANUS_URL == [first.url] and settings.TRYGG_JANUS_ADMIN_KEY == first.admin_key
+        settings.TRYGG_JANUS_URL = []
+        second, _note = start_demo_janus()
+        assert second is not None and second.url != first.url
+        second.stop()
+        settings.TRYGG_JANUS_URL = ["http://127.0.0.1:8088/janus"]
+        assert start_demo_janus() == (None, "Video server (Janus): http://127.0.0.1:8088/janus")
+    finally:
+        first.stop()
