@@ -330,6 +330,11 @@ function start(root) {
       if (finished) return;
       if (CLOSE_REASONS[event.code]) { finish(CLOSE_REASONS[event.code]); return; }
       for (const id of [...peers.keys()]) closePeer(id);
+      // A new join brings a new one-time credential and Janus lets the old one go, so the SFU
+      // connection starts again with it once Trygg has let this person back in.
+      if (sfu) { sfu.close(); sfu = null; }
+      for (const entry of sfuTiles.values()) entry.tile.remove();
+      sfuTiles.clear();
       setTimeout(() => { if (!finished) join(); }, 1000);
     });
   }
