@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench coverage browser idp clean
+.PHONY: run test lint bench coverage browser idp janus clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -12,8 +12,21 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP) idp
+run: $(STAMP) idp janus
 	$(VENV)/bin/trygg demo
+
+# Debian's Janus (VideoRoom) for lessons and parent meetings, where the machine allows it (root or
+# sudo without a password, apt). Without it the demo says so and large meetings use the mesh.
+janus:
+	@if [ ! -x /usr/bin/janus ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq janus >/dev/null || \
+			echo "Janus could not be installed: lessons use the mesh"; \
+		elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+			sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq janus >/dev/null || \
+			echo "Janus could not be installed: lessons use the mesh"; \
+		else echo "Janus is not installed and this user cannot install it: lessons use the mesh"; fi; \
+	fi
 
 # The demo's own OpenID provider (Node.js, oidc-provider from the npm registry), for "Sign in with
 # Feide (demo provider)" and the sign-in tests. Installed from the lockfile; skipped without npm.
@@ -36,7 +49,7 @@ browser:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 
-test: $(STAMP) browser idp lint
+test: $(STAMP) browser idp janus lint
 	$(PY) -m pytest -p no:cacheprovider
 
 coverage: $(STAMP)

@@ -54,12 +54,37 @@ def cmd_demo(args: argparse.Namespace) -> int:
     public_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104 - a comparison
     idp, note = start_demo_provider(f"http://{public_host}:{args.port}")
     print(note)
+    janus, janus_note = start_demo_janus()
+    print(janus_note)
     print("Staff accounts confirm confidential pages with a code: .venv/bin/trygg demo-otp USERNAME")
     try:
         return serve(args.host, args.port, workers=1)
     finally:
         if idp is not None:
             idp.stop()
+        if janus is not None:
+            janus.stop()
+
+
+def start_demo_janus() -> tuple[object | None, str]:
+    """Start Janus on free ports for the demo's lessons and parent meetings (issue 16), unless
+    TRYGG_JANUS_URL names servers already. Return the process (to stop at exit) and a line to print."""
+    from django.conf import settings
+
+    from trygg.meetings.janus_process import JanusNotAvailable, start_janus
+
+    if settings.TRYGG_JANUS_URL:
+        return None, f"Video server (Janus): {', '.join(settings.TRYGG_JANUS_URL)}"
+    try:
+        server = start_janus()
+    except JanusNotAvailable as exc:
+        return None, (f"Video server (Janus) is off: {exc}. Lessons and parent meetings fall back to "
+                      "the peer-to-peer mesh, with a warning to the organiser.")
+    # The demo's own server, known only to this process: the settings say where it is.
+    settings.TRYGG_JANUS_URL = [server.url]
+    settings.TRYGG_JANUS_PUBLIC_URL = [server.url]
+    settings.TRYGG_JANUS_ADMIN_KEY = server.admin_key
+    return server, f"Video server (Janus) for lessons and parent meetings on {server.url} (local only)"
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -230,6 +230,17 @@ TRYGG_PUBLIC_URL = os.environ.get("TRYGG_PUBLIC_URL", "http://127.0.0.1:8000")
 # WebRTC: STUN/TURN servers handed to meeting participants. JSON list of RTCIceServer dicts.
 TRYGG_ICE_SERVERS = os.environ.get("TRYGG_ICE_SERVERS", "[]")
 
+# Class video (issue 16): Janus servers (VideoRoom) for meetings larger than a talk, as a comma list
+# of their API addresses as Trygg reaches them (``http://127.0.0.1:8088/janus``); rooms are spread
+# over them. TRYGG_JANUS_PUBLIC_URL is the same list as browsers reach them (through the TLS proxy),
+# in the same order; empty means the same addresses. TRYGG_JANUS_ADMIN_KEY is the VideoRoom
+# ``admin_key`` without which Janus creates no room. No server: large meetings use the mesh and the
+# organiser is warned. ``trygg demo`` starts its own Janus when the Debian package is installed.
+TRYGG_JANUS_URL = [u.strip() for u in os.environ.get("TRYGG_JANUS_URL", "").split(",") if u.strip()]
+TRYGG_JANUS_PUBLIC_URL = [u.strip() for u in os.environ.get("TRYGG_JANUS_PUBLIC_URL", "").split(",") if u.strip()]
+TRYGG_JANUS_ADMIN_KEY = os.environ.get("TRYGG_JANUS_ADMIN_KEY", "")
+TRYGG_JANUS_TIMEOUT = float(os.environ.get("TRYGG_JANUS_TIMEOUT", "3"))
+
 # Real time. An event socket that has heard nothing for this long re-reads the log (a lost last
 # push is caught even when nothing follows it); a meeting socket re-reads its join this often.
 TRYGG_EVENTS_POLL_SECONDS = float(os.environ.get("TRYGG_EVENTS_POLL_SECONDS", "5"))

@@ -30,12 +30,15 @@ def test_pages_have_no_inline_script_or_style() -> None:
 
 
 def test_r_meet_16_r_meet_02_there_is_no_recording_code_anywhere() -> None:
-    """R-MEET-16, R-MEET-02: the meeting scripts hold no recorder and no screen capture."""
+    """R-MEET-16, R-MEET-02: the meeting scripts hold no recorder and no screen capture. The one
+    exception is the teacher's screen share on the SFU (issue 16), which sends the screen to the
+    class and never to a file: only ``sfu.js`` asks for it, once, and only the organiser's page has
+    the button (``test_issue16_only_the_organisers_room_page_offers_screen_share``)."""
     for script in STATIC.glob("*.js"):
         text = script.read_text()
         assert "MediaRecorder" not in text, script.name
-        assert "getDisplayMedia" not in text, script.name
         assert "captureStream" not in text, script.name
+        assert text.count("getDisplayMedia") == (1 if script.name == "sfu.js" else 0), script.name
 
 
 def test_r_meet_12_create_form_refuses_names_and_marks_them(person) -> None:
@@ -134,3 +137,20 @@ def test_my_meetings_page_opens_the_calendar(person, talk) -> None:
     assert response.status_code == 200
     assert "Utviklingssamtale" in response.content.decode()
     assert CalendarFeed.objects.get(person__username="emma.4a").opened_at is not None
+
+
+def test_issue16_only_the_organisers_room_page_offers_screen_share(person, create_meeting, talk, settings) -> None:
+    """Screen share is the teacher's alone: a pupil's lesson room has no such button; the room may
+    connect to the configured Janus and nowhere else (CSP connect-src)."""
+    settings.TRYGG_JANUS_URL = ["http://127.0.0.1:18088/janus"]
+    settings.TRYGG_JANUS_PUBLIC_URL = ["https://video.example.kommune.no/janus"]
+    class_id = Meeting.objects.get(pk=talk["id"]).school_class_id
+    lesson = create_meeting("kari.4a", kind="lesson", class_id=class_id, title="Norsk",
+                            invitation_text="Vi leser.").json()
+    pupil = browser(person, "emma.4a").get(lesson["link"])
+    assert 'id="share-screen"' not in pupil.content.decode() and 'id="raise-hand"' in pupil.content.decode()
+    teacher = browser(person, "kari.4a").get(lesson["link"])
+    assert 'id="share-screen"' in teacher.content.decode()
+    policy = teacher["Content-Security-Policy"]
+    connect = next(d for d in policy.split(";") if d.strip().startswith("connect-src"))
+    assert "https://video.example.kommune.no" in connect and "127.0.0.1:18088" not in connect

@@ -6,7 +6,9 @@ Audit records hold ids and rule ids only: never invitation text, agenda, reflect
 
 from __future__ import annotations
 
+import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +24,7 @@ from trygg.directory.models import Enrollment, Guardianship, Person, SchoolClass
 from trygg.errors import BadInput, NotFoundOrHidden, PolicyDenied, TooLarge, WrongState
 from trygg.events.log import emit_event
 from trygg.meetings import events as ev
-from trygg.meetings import queries
+from trygg.meetings import queries, sfu
 from trygg.meetings.ice import ice_servers
 from trygg.meetings.models import (
     CalendarEntry,
@@ -53,6 +55,19 @@ ENDED_RULE = "amot.ending-meeting-ends-for-all"
 STALE_LINK_RULE = "bergen.intruder-stops-talk"
 INVITATION_RULE = "bergen.generic-invitation"
 SCHOOL_KINDS = (MeetingKind.DEVELOPMENT_TALK, MeetingKind.LESSON, MeetingKind.PARENT_MEETING)
+
+log = logging.getLogger(__name__)
+
+
+def _on_sfu(what: Callable[..., Any], *args: Any) -> Any:
+    """Tell the SFU what Trygg decided, after the decision has committed. A Janus that does not
+    answer never undoes or blocks the decision: the organiser's socket re-checks the room every
+    few seconds (``sfu.reconcile``) and the room falls back or ends with a message."""
+    try:
+        return what(*args)
+    except (sfu.JanusUnavailable, sfu.JanusRefused):
+        log.warning("telling the meeting's Janus server about a decision failed; the re-check follows up")
+        return None
 
 
 def _lang() -> str:
@@ -378,6 +393,7 @@ class JoinResult:
     rules: list[str]
     watermark: str | None
     read_guidelines: bool
+    media: dict[str, Any] = field(default_factory=lambda: {"kind": "mesh"})
 
 
 def _meeting_for_update(meeting_id: int) -> Meeting:
@@ -458,6 +474,7 @@ def check_join(actor: Person, meeting_id: int, key: str | None = None) -> JoinRe
             invitation.save(update_fields=["waiting_since", "waiting_generation"])
             state = "waiting"
         do_audit(actor, "meeting.join", meeting, generation=meeting.generation, state=state)
+    media = _media_for(meeting, decision, actor, raw, admitted=state == "admitted")
     after_commit(person_room_group(meeting.pk, meeting.organiser_id), {"type": "meeting.roster"})
     notices = decision.obligations_of("show_rules")
     rules = [_rule_text(o.rule_id) for o in notices]
@@ -476,7 +493,31 @@ def check_join(actor: Person, meeting_id: int, key: str | None = None) -> JoinRe
         rules=[r for r in dict.fromkeys(rules) if r],
         watermark=actor.name if watermark else None,
         read_guidelines=bool(decision.obligations_of("read_guidelines")),
+        media=media,
     )
+
+
+def _media_for(meeting: Meeting, decision: Decision, actor: Person, raw: str, admitted: bool) -> dict[str, Any]:
+    """Return the join answer's ``media`` (design.md): the mesh, or the SFU room with this join's
+    one-time credential. The first join of a meeting above the pack's size creates the Janus room;
+    when no Janus answers, the meeting uses the mesh and the organiser is told why."""
+    if not decision.obligations_of("media"):
+        return {"kind": "mesh"}
+    try:
+        room = sfu.ensure_room(meeting)
+        if admitted:
+            sfu.grant(meeting, actor.pk)
+    except (sfu.JanusUnavailable, sfu.JanusRefused):
+        log.warning("no Janus server for a meeting above the talk size; using the mesh")
+        media: dict[str, Any] = {"kind": "mesh"}
+        if meeting.organiser_id == actor.pk:
+            media["warning"] = _(
+                "The video server is not available, so this meeting runs directly between the participants. "
+                "With many participants, video may be slow or stop; consider fewer cameras on."
+            )
+        return media
+    _participant, credential = sfu.credential_for(digest_of(raw))
+    return {"kind": "sfu", "url": room.public_url, "room": room.janus_room, "credential": credential}
 
 
 # ------------------------------------------------------------------------------ the organiser's controls
@@ -530,6 +571,7 @@ def check_admit(actor: Person, meeting_id: int, username: str) -> Invitation:
         invitation.admitted_generation = meeting.generation
         invitation.save(update_fields=["admitted_generation"])
         do_audit(actor, "meeting.admitted", meeting, person=invitation.person_id, generation=meeting.generation)
+    _on_sfu(sfu.grant, meeting, invitation.person_id)
     after_commit(person_room_group(meeting.pk, invitation.person_id), {"type": "meeting.admitted"})
     after_commit(person_room_group(meeting.pk, meeting.organiser_id), {"type": "meeting.roster"})
     return invitation
@@ -554,6 +596,8 @@ def check_remove(actor: Person, meeting_id: int, username: str) -> Invitation:
         do_audit(actor, "meeting.removed", meeting, person=invitation.person_id)
         emit_event(ev.MEETING_REMOVED, [meeting.organiser_id, invitation.person_id],
                    {"meeting_id": meeting.pk, "person_id": invitation.person_id})
+    # Their streams stop at once: Janus forgets the credential and kicks the publisher.
+    _on_sfu(sfu.revoke_person, meeting, invitation.person_id)
     after_commit(person_room_group(meeting.pk, invitation.person_id), {"type": "meeting.closed", "reason": "removed"})
     after_commit(room_group(meeting.pk), {"type": "meeting.peer_left", "person_id": invitation.person_id})
     after_commit(person_room_group(meeting.pk, meeting.organiser_id), {"type": "meeting.roster"})
@@ -579,6 +623,7 @@ def check_halt(actor: Person, meeting_id: int) -> Meeting:
         _do_send_invitation(actor, meeting, plan_context)
         invited = list(meeting.invitations.values_list("person_id", flat=True))
         emit_event(ev.MEETING_HALTED, invited, {"meeting_id": meeting.pk, "meeting": _event_view(meeting)})
+    _on_sfu(sfu.destroy_rooms, meeting, "halted")
     after_commit(room_group(meeting.pk), {"type": "meeting.closed", "reason": "halted"})
     return meeting
 
@@ -608,8 +653,38 @@ def check_end(actor: Person, meeting_id: int) -> Meeting:
         do_audit(actor, "meeting.ended", meeting)
         invited = list(meeting.invitations.values_list("person_id", flat=True))
         emit_event(ev.MEETING_ENDED, invited, {"meeting_id": meeting.pk})
+    # R-MEET-01 on the SFU path: destroying the room disconnects everyone from Janus itself.
+    _on_sfu(sfu.destroy_rooms, meeting, "ended")
     after_commit(room_group(meeting.pk), {"type": "meeting.closed", "reason": "ended"})
     return meeting
+
+
+def check_moderate(actor: Person, meeting_id: int, username: str, audio: bool | None,
+                   video: bool | None) -> Invitation:
+    """The teacher turns a participant's microphone or camera off (or lets it on again) in the SFU.
+
+    Only the organiser may (``meeting.moderate``); Janus enforces it with the room secret, which
+    no participant has, so pupils cannot do it to each other.
+    """
+    meeting, _decision = _organised(actor, meeting_id, "meeting.moderate")
+    invitation = _invited(meeting, username)
+    if invitation.person_id == actor.pk:
+        raise BadInput(_("Use your own microphone and camera buttons."), code="self")
+    if invitation.removed_at is not None or invitation.state(meeting.generation) != "admitted":
+        raise WrongState(_("This person is not in the meeting."), code="not_in_meeting")
+    if audio is None and video is None:
+        raise BadInput(_("Say what to turn off or on."), code="bad_input")
+    try:
+        done = sfu.moderate(meeting, invitation.person_id, audio, video)
+    except (sfu.JanusUnavailable, sfu.JanusRefused):
+        raise WrongState(_("The video server did not answer. Try again."), code="sfu_unavailable")
+    if not done:
+        raise WrongState(_("This person is not connected to the video server."), code="not_in_meeting")
+    with transaction.atomic():
+        do_audit(actor, "meeting.moderated", meeting, person=invitation.person_id, audio=audio, video=video)
+    after_commit(person_room_group(meeting.pk, invitation.person_id),
+                 {"type": "meeting.moderated", "audio": audio, "video": video})
+    return invitation
 
 
 def check_set_agenda(actor: Person, meeting_id: int, agenda: str) -> tuple[Meeting, list[dict[str, Any]]]:

@@ -53,6 +53,12 @@ class PersonIn(In):
     username: str = Field(max_length=150)
 
 
+class ModerateIn(In):
+    username: str = Field(max_length=150)
+    audio: bool | None = None
+    video: bool | None = None
+
+
 class TextIn(In):
     text: str = Field(max_length=20000)
 
@@ -134,6 +140,7 @@ def join_meeting(request: HttpRequest, meeting_id: int, payload: JoinIn | None =
         "rules": result.rules,
         "watermark": result.watermark,
         "read_guidelines": result.read_guidelines,
+        "media": result.media,
     }
 
 
@@ -153,6 +160,13 @@ def admit(request: HttpRequest, meeting_id: int, payload: PersonIn) -> dict[str,
 def remove(request: HttpRequest, meeting_id: int, payload: PersonIn) -> dict[str, Any]:
     actions.check_remove(request.auth, meeting_id, payload.username)
     return actions.serialise_meeting(queries.access_meeting(request.auth, meeting_id), request.auth)
+
+
+@router.post("/{int:meeting_id}/moderate")
+def moderate(request: HttpRequest, meeting_id: int, payload: ModerateIn) -> dict[str, Any]:
+    """The organiser turns a participant's microphone or camera off or on again (SFU meetings)."""
+    invitation = actions.check_moderate(request.auth, meeting_id, payload.username, payload.audio, payload.video)
+    return {"username": invitation.person.username, "audio": payload.audio, "video": payload.video}
 
 
 @router.post("/{int:meeting_id}/halt")

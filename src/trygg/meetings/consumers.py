@@ -18,6 +18,12 @@ Protocol (JSON frames):
   R-MEET-18). A socket also re-reads its join every ``TRYGG_MEETING_RECHECK_SECONDS``, so a lost push to the
   group cannot leave anyone in.
 * The organiser's sockets get ``{"type": "roster"}`` when someone waits, joins or is refused.
+* In a meeting on the SFU (issue 16), peers carry ``sfu_id``, the participant id their join may
+  publish as in Janus, so a client names each video from Trygg's roster, never from what another
+  client claims. ``{"type": "moderated", "audio", "video"}`` tells a participant the teacher turned
+  their microphone or camera off. The organiser's socket makes Janus agree with Trygg at each
+  re-check (``sfu.reconcile``); when the Janus server lost the room (a restart), every socket gets
+  ``{"type": "closed", "reason": "media_restarted"}``.
 """
 
 from __future__ import annotations
@@ -36,13 +42,15 @@ from trygg.meetings.rooms import person_room_group, room_group
 log = logging.getLogger(__name__)
 
 MAX_SIGNAL_BYTES = 64_000
-CLOSE_CODES = {"ended": 4409, "halted": 4410, "removed": 4411, "replaced": 4412, "invalid": 4403}
+CLOSE_CODES = {"ended": 4409, "halted": 4410, "removed": 4411, "replaced": 4412, "media_restarted": 4413,
+               "invalid": 4403}
 
 
 @database_sync_to_async
 def _check_join(raw: Any, meeting_id: int) -> dict[str, Any] | None:
     """Return the join's person, generation and admission, or ``None`` when it is no longer valid."""
     from trygg.meetings.queries import access_join_token
+    from trygg.meetings.sfu import credential_for
 
     found = access_join_token(raw, meeting_id)
     if found is None:
@@ -51,10 +59,22 @@ def _check_join(raw: Any, meeting_id: int) -> dict[str, Any] | None:
     return {
         "person_id": token.person_id,
         "name": token.person.name,
+        "sfu_id": credential_for(token.digest)[0],
         "generation": meeting.generation,
         "admitted": invitation.state(meeting.generation) == "admitted",
         "organiser": meeting.organiser_id == token.person_id,
     }
+
+
+@database_sync_to_async
+def _reconcile_sfu(meeting_id: int) -> str | None:
+    from trygg.meetings.sfu import JanusRefused, JanusUnavailable, reconcile
+
+    try:
+        return reconcile(meeting_id)
+    except (JanusUnavailable, JanusRefused):
+        log.warning("re-checking a meeting's Janus room failed; retrying")
+        return None
 
 
 @database_sync_to_async
@@ -125,12 +145,15 @@ class MeetingConsumer(SignedInSocket):
         if self.admitted:
             return
         self.admitted = True
-        await self.send_json({"type": "admitted", "me": {"id": self.person.pk, "name": self.join["name"]}})
+        await self.send_json({"type": "admitted", "me": self._me()})
         await self.channel_layer.group_send(
             room_group(self.meeting_id),
-            {"type": "meeting.peer_joined", "peer": {"id": self.person.pk, "name": self.join["name"]},
+            {"type": "meeting.peer_joined", "peer": self._me(),
              "channel": self.channel_name},
         )
+
+    def _me(self) -> dict[str, Any]:
+        return {"id": self.person.pk, "name": self.join["name"], "sfu_id": self.join["sfu_id"]}
 
     async def _relay(self, content: dict[str, Any]) -> None:
         to = content.get("to")
@@ -162,6 +185,9 @@ class MeetingConsumer(SignedInSocket):
                 return
             if join["admitted"] and not self.admitted:
                 await self._admitted()
+            if join["organiser"] and await _reconcile_sfu(self.meeting_id) == "restarted":
+                await self.channel_layer.group_send(room_group(self.meeting_id),
+                                                    {"type": "meeting.closed", "reason": "media_restarted"})
 
     async def _closed(self, reason: str) -> None:
         self.admitted = False
@@ -192,7 +218,7 @@ class MeetingConsumer(SignedInSocket):
         await self.send_json({"type": "peer_joined", "peer": peer})
         await self.channel_layer.group_send(
             person_room_group(self.meeting_id, peer["id"]),
-            {"type": "meeting.peer_here", "peer": {"id": self.person.pk, "name": self.join["name"]}},
+            {"type": "meeting.peer_here", "peer": self._me()},
         )
 
     async def meeting_peer_here(self, message: dict[str, Any]) -> None:
@@ -215,3 +241,7 @@ class MeetingConsumer(SignedInSocket):
     async def meeting_chat(self, message: dict[str, Any]) -> None:
         if self.admitted:
             await self.send_json({"type": "chat", "message": message.get("message")})
+
+    async def meeting_moderated(self, message: dict[str, Any]) -> None:
+        if self.admitted:
+            await self.send_json({"type": "moderated", "audio": message.get("audio"), "video": message.get("video")})

@@ -12,6 +12,7 @@ import hashlib
 import secrets
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -243,3 +244,48 @@ class MeetingRequest(models.Model):
 
     def __str__(self) -> str:
         return f"meeting request {self.pk} ({self.status})"
+
+
+class SfuRoom(models.Model):
+    """A meeting's room on a Janus server (issue 16), one per generation: a halt or an end destroys it.
+
+    ``janus_room`` is a random 52-bit number and ``secret`` a random string, both made by Trygg: no
+    room id can be guessed, and only Trygg can manage the room. Nobody records (R-MEET-16).
+    """
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="sfu_rooms")
+    generation = models.PositiveIntegerField()
+    server_url = models.CharField(max_length=300)
+    public_url = models.CharField(max_length=300)
+    janus_room = models.BigIntegerField()
+    secret = models.CharField(max_length=80)
+    created_at = models.DateTimeField(default=timezone.now)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+    # Why it was destroyed: ended, halted, restarted (the Janus server lost it) or unavailable.
+    destroyed_reason = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        # One live room per generation; a room its server lost (restart) is replaced by a new one.
+        constraints = [models.UniqueConstraint(fields=["meeting", "generation"], condition=Q(destroyed_at__isnull=True),
+                                               name="unique_live_sfu_room")]
+
+    def __str__(self) -> str:
+        return f"SFU room of meeting {self.meeting_id} (generation {self.generation})"
+
+
+class SfuGrant(models.Model):
+    """A join's credential that Janus accepts: added to the room's ``allowed`` list on admission,
+    removed on use, removal, halt, end or expiry. The credential itself is derived from the join
+    token's digest with the server's key and never stored."""
+
+    room = models.ForeignKey(SfuRoom, on_delete=models.CASCADE, related_name="grants")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    join_token = models.OneToOneField(JoinToken, on_delete=models.CASCADE, related_name="sfu_grant")
+    participant_id = models.BigIntegerField()
+    granted_at = models.DateTimeField(default=timezone.now)
+    # When Janus first saw the participant: the credential is then taken off the allowed list (one-time).
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"SFU grant {self.pk} for {self.person_id}"

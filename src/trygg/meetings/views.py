@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from trygg.directory.models import Person
 from trygg.directory.queries import list_children
 from trygg.errors import TryggError
-from trygg.meetings import actions, queries, requests
+from trygg.meetings import actions, queries, requests, sfu
 from trygg.meetings.ics import public_url
 from trygg.meetings.models import MeetingKind, RequestAddressee
 from trygg.policy.engine import registry
@@ -198,7 +199,7 @@ def room(request: HttpRequest, meeting_id: int, key: str) -> HttpResponse:
     meeting = queries.access_meeting(person, meeting_id)
     reflection = actions.read_reflection(person, meeting)
     is_organiser = meeting.organiser_id == person.pk
-    return render(request, "meetings/room.html", {
+    response = render(request, "meetings/room.html", {
         "meeting": meeting,
         "key": key,
         "is_organiser": is_organiser,
@@ -206,6 +207,17 @@ def room(request: HttpRequest, meeting_id: int, key: str) -> HttpResponse:
         "guidelines": guidelines() if is_organiser else [],
         "reflection": reflection if is_organiser else None,
     })
+    if meeting.kind != MeetingKind.DEVELOPMENT_TALK:
+        # The room talks to the configured Janus servers (issue 16), and to nothing else.
+        origins = sorted({_origin(s.public_url) for s in sfu.configured_servers()} - {""})
+        if origins:
+            response._csp_update = {"connect-src": origins}  # type: ignore[attr-defined]
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
 # ------------------------------------------------------------------ meeting requests (R-PAR-01)

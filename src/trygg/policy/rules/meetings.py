@@ -96,6 +96,17 @@ def organiser_manages(req: Request, params: Mapping[str, Any]) -> Effect | None:
     return allow() if _is_organiser(req) else deny()
 
 
+@logic("meetings.media_by_size")
+def media_by_size(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """Issue 16: a meeting larger than a talk sends its media through the SFU (Janus); a development
+    talk always stays on the peer-to-peer mesh, so fewer servers touch its media."""
+    if _kind(req) == "development_talk":
+        return None
+    if len(req.context.get("invited_ids") or ()) > int(params.get("sfu_above", 5)):
+        return oblige("media", transport="sfu")
+    return None
+
+
 @logic("meetings.participants_chat")
 def participants_chat(req: Request, params: Mapping[str, Any]) -> Effect | None:
     """Participants of a meeting may write in its chat (where its kind has one)."""

@@ -1,6 +1,8 @@
 // The meeting room: lobby, WebRTC mesh (one RTCPeerConnection per other participant), organiser controls.
 // Signalling goes over /ws/meetings/<id>; the server relays offers, answers and ICE candidates only
 // between admitted participants, and closes every socket itself when the meeting is halted or ended.
+// A meeting above the pack's size uses the SFU instead (sfu.js, issue 16): the join answer's media
+// says which; this page then keeps the lobby, the roster and the controls, and Janus the media.
 // There is no recording code here on purpose (R-MEET-02, R-MEET-16). Text from people is only ever
 // set with textContent.
 import { api } from "../web/trygg.js";
@@ -33,9 +35,15 @@ function start(root) {
   let watermark = myName;
   let finished = false;
   let joinToken = null;
+  let sfuMedia = null;
+  let sfu = null;
+  let organiserId = null;
+  let handUp = false;
+  const sfuNames = new Map();   // Janus participant id -> name, from Trygg's roster (never from Janus)
+  const sfuTiles = new Map();   // Janus participant id -> {tile, stream}
 
   // For the end-to-end test and for support: the connections, so getStats() can be read.
-  window.tryggMeeting = { peers, state: () => root.dataset.state };
+  window.tryggMeeting = { peers, state: () => root.dataset.state, sfu: () => sfu, media: () => sfuMedia };
 
   function setState(state, text) {
     root.dataset.state = state;
@@ -132,6 +140,8 @@ function start(root) {
 
   // ------------------------------------------------------------------ roster and organiser
 
+  const hands = new Set();
+
   async function refreshRoster() {
     let meeting;
     try { meeting = await api(`/api/v1/meetings/${meetingId}`); } catch { return; }
@@ -144,10 +154,17 @@ function start(root) {
       item.append(el("span", "person-name", p.name + (p.id === me ? ` (${t.you})` : "")), " ", el("span", "badge", label));
       if (isOrganiser && p.username && p.id !== me && p.state !== "removed") {
         if (p.state === "waiting") item.append(" ", button(t.admit, "admit", () => act("admit", { username: p.username })));
+        if (sfuMedia && p.state === "admitted") {
+          // The teacher turns a pupil's microphone or camera off in Janus; pupils have no such button.
+          item.append(" ", button(t.muteMic, "mute", () => act("moderate", { username: p.username, audio: false })));
+          item.append(" ", button(t.cameraOffFor, "camera-off", () => act("moderate", { username: p.username, video: false })));
+        }
         item.append(" ", button(t.remove, "remove", () => act("remove", { username: p.username })));
       }
+      if (hands.has(p.id)) item.append(" ", el("span", "badge hand", t.handRaised));
       people.append(item);
     }
+    if (meeting.organiser) organiserId = meeting.organiser.id;
     if (isOrganiser) {
       if (meeting.guidelines_read) guidelinesDone();
       const attempts = meeting.refused_attempts || [];
@@ -247,12 +264,15 @@ function start(root) {
   document.getElementById("leave").addEventListener("click", () => finish("left"));
 
   // The close codes of meetings/consumers.py, for a socket whose "closed" frame never arrived.
-  const CLOSE_REASONS = { 4409: "ended", 4410: "halted", 4411: "removed", 4412: "replaced", 4403: "invalid" };
+  const CLOSE_REASONS = {
+    4409: "ended", 4410: "halted", 4411: "removed", 4412: "replaced", 4413: "mediaRestarted", 4403: "invalid",
+  };
 
   function finish(reason) {
     if (finished) return;
     finished = true;
     for (const id of [...peers.keys()]) closePeer(id);
+    if (sfu) sfu.close();
     if (localStream) for (const track of localStream.getTracks()) track.stop();
     tiles.replaceChildren();
     if (ws) ws.close();
@@ -279,14 +299,28 @@ function start(root) {
       try { frame = JSON.parse(e.data); } catch { return; }
       switch (frame.type) {
         case "lobby": setState("lobby", t.lobby); break;
-        case "admitted": setState("admitted", t.admitted); refreshRoster(); break;
-        case "peer_here": createPeer(frame.peer, true); refreshRoster(); break;
-        case "peer_joined": createPeer(frame.peer, false); refreshRoster(); break;
-        case "peer_left": closePeer(frame.person_id); refreshRoster(); break;
-        case "signal": onSignal(frame.from, frame.data || {}); break;
+        case "admitted": setState("admitted", t.admitted); startSfu(); refreshRoster(); break;
+        case "peer_here":
+          if (sfuMedia) nameFeed(frame.peer); else createPeer(frame.peer, true);
+          refreshRoster();
+          break;
+        case "peer_joined":
+          if (sfuMedia) nameFeed(frame.peer); else createPeer(frame.peer, false);
+          refreshRoster();
+          break;
+        case "peer_left": closePeer(frame.person_id); hands.delete(frame.person_id); refreshRoster(); break;
+        case "signal":
+          if (sfuMedia) onSfuSignal(frame.from, frame.data || {}); else onSignal(frame.from, frame.data || {});
+          break;
         case "roster": refreshRoster(); break;
         case "chat": onChat(frame.message); break;
-        case "closed": finish(frame.reason); break;
+        case "moderated":
+          if (sfu) sfu.applyModeration(frame.audio, frame.video);
+          if (frame.audio === false) setPressed("toggle-mic", false, t.micOff);
+          if (frame.video === false) setPressed("toggle-camera", false, t.cameraOff);
+          status.textContent = t.moderated;
+          break;
+        case "closed": finish(frame.reason === "media_restarted" ? "mediaRestarted" : frame.reason); break;
         default: break;
       }
     });
@@ -296,6 +330,11 @@ function start(root) {
       if (finished) return;
       if (CLOSE_REASONS[event.code]) { finish(CLOSE_REASONS[event.code]); return; }
       for (const id of [...peers.keys()]) closePeer(id);
+      // A new join brings a new one-time credential and Janus lets the old one go, so the SFU
+      // connection starts again with it once Trygg has let this person back in.
+      if (sfu) { sfu.close(); sfu = null; }
+      for (const entry of sfuTiles.values()) entry.tile.remove();
+      sfuTiles.clear();
       setTimeout(() => { if (!finished) join(); }, 1000);
     });
   }
@@ -310,6 +349,10 @@ function start(root) {
       return;
     }
     joinToken = answer.join_token;
+    sfuMedia = answer.media && answer.media.kind === "sfu" ? answer.media : null;
+    if (answer.media && answer.media.warning) showWarning(answer.media.warning);
+    root.dataset.media = sfuMedia ? "sfu" : "mesh";
+    if (sfuMedia) showSfuControls();
     iceServers = answer.ice_servers || [];
     watermark = answer.watermark || "";
     const rules = document.getElementById("rules-list");
@@ -322,6 +365,109 @@ function start(root) {
     }
     connect();
     refreshRoster();
+  }
+
+  // ------------------------------------------------------------------ the SFU (lessons, parent meetings)
+
+  function showWarning(text) {
+    let note = document.getElementById("media-warning");
+    if (!note) {
+      note = el("p", "notice warning");
+      note.id = "media-warning";
+      note.dataset.testid = "media-warning";
+      status.after(note);
+    }
+    note.textContent = text;
+  }
+
+  function setPressed(id, on, label) {
+    const b = document.getElementById(id);
+    if (!b) return;
+    b.setAttribute("aria-pressed", on ? "true" : "false");
+    b.textContent = label;
+  }
+
+  function nameFeed(peer) {
+    if (!peer || peer.sfu_id === undefined) return;
+    sfuNames.set(peer.sfu_id, peer.name || "");
+    const entry = sfuTiles.get(peer.sfu_id);
+    if (entry) entry.tile.querySelector(".tile-label").textContent = peer.name || "";
+  }
+
+  function onSfuSignal(from, data) {
+    // Raised hands travel over Trygg's socket to the organiser, between admitted people only.
+    if (typeof data.hand !== "boolean" || !isOrganiser) return;
+    if (data.hand) hands.add(from); else hands.delete(from);
+    refreshRoster();
+  }
+
+  function showSfuControls() {
+    const raise = document.getElementById("raise-hand");
+    const share = document.getElementById("share-screen");
+    if (raise && !isOrganiser) raise.hidden = false;
+    if (share && isOrganiser) share.hidden = false;
+  }
+
+  async function startSfu() {
+    if (!sfuMedia || sfu || finished) return;
+    const { SfuRoom } = await import("./sfu.js");
+    sfu = new SfuRoom(sfuMedia, {
+      iceServers,
+      localStream,
+      hooks: {
+        onTrack(feed, mid, track) {
+          let entry = sfuTiles.get(feed);
+          if (!entry) {
+            entry = { tile: makeTile(`sfu-${feed}`, sfuNames.get(feed) || "", false), stream: new MediaStream() };
+            entry.tile.dataset.feed = String(feed);
+            sfuTiles.set(feed, entry);
+          }
+          entry.stream.addTrack(track);
+          const video = entry.tile.querySelector("video");
+          if (video.srcObject !== entry.stream) video.srcObject = entry.stream;
+        },
+        onFeedGone(feed) {
+          const entry = sfuTiles.get(feed);
+          if (entry) { entry.tile.remove(); sfuTiles.delete(feed); }
+        },
+        onTalking(feed, talking) {
+          const entry = sfuTiles.get(feed);
+          if (!entry) return;
+          entry.tile.classList.toggle("speaking", talking);
+          // Whoever talks comes first, which on a phone is the only big picture.
+          if (talking) tiles.prepend(entry.tile);
+        },
+        onClosed(reason) { finish(reason === "media_restarted" ? "mediaRestarted" : reason); },
+      },
+    });
+    try {
+      await sfu.start();
+    } catch {
+      status.textContent = t.sfuRefused;
+    }
+  }
+
+  const raiseButton = document.getElementById("raise-hand");
+  if (raiseButton) {
+    raiseButton.addEventListener("click", () => {
+      if (organiserId === null) return;
+      handUp = !handUp;
+      send({ type: "signal", to: organiserId, data: { hand: handUp } });
+      setPressed("raise-hand", handUp, handUp ? t.lowerHand : t.raiseHand);
+    });
+  }
+  const shareButton = document.getElementById("share-screen");
+  if (shareButton) {
+    shareButton.addEventListener("click", async () => {
+      if (!sfu) return;
+      const on = shareButton.getAttribute("aria-pressed") !== "true";
+      try {
+        const sharing = await sfu.shareScreen(on);
+        setPressed("share-screen", sharing, sharing ? t.stopSharing : t.shareScreen);
+      } catch {
+        setPressed("share-screen", false, t.shareScreen);
+      }
+    });
   }
 
   join();
