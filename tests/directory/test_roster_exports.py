@@ -369,3 +369,31 @@ def test_the_command_lists_warnings_at_the_end(tmp_path: Path) -> None:
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert "Warnings (1):\n  classes.csv line 3: grade PK has no Nordic grade" in done.stdout
+
+
+# --- the generated municipality --------------------------------------------------------------
+
+
+def test_a_generated_municipality_imports_in_bulk_and_then_by_delta(tmp_path: Path) -> None:
+    """The generator behind `make bench` (here at a tenth of a school's size): the bulk set imports with
+    one warning per gradeless club, a re-import changes nothing, and the delta adds, moves and deletes."""
+    from tests.directory.roster_generator import Size, write_bulk, write_delta
+
+    size = Size(schools=2, pupils=200, guardians=350)
+    report = check_import_roster(write_bulk(tmp_path / "bulk", size), today=TODAY)
+    assert report.counts["people"].created == 1 + 2 + 2 * 20 * 3 + 200 + 350
+    assert report.counts["enrollments"].created == 200 + 10
+    assert report.counts["guardianships"].created == 350
+    assert len(report.warnings) == 2
+    again = check_import_roster(tmp_path / "bulk", today=TODAY)
+    assert again.total("created") + again.total("updated") + again.total("removed") == 0
+
+    delta = check_import_roster(write_delta(tmp_path / "delta", size, new=5, renamed=5, moved=5, deleted=5),
+                                today=TODAY)
+    assert delta.counts["people"].created == 10
+    assert delta.counts["people"].updated == 5
+    assert delta.counts["people"].removed == 5
+    assert delta.counts["enrollments"].created == 5 + 5
+    assert Person.objects.filter(source_id__startswith="gen-p", is_active=False).count() == 5
+    # 210 before; +5 new pupils, the 5 moved leave one class and join another, the 5 deleted leave
+    assert Enrollment.objects.filter(pupil__source_id__startswith="gen-p").count() == 210 + 5 - 5
