@@ -350,6 +350,8 @@ def test_a_teacher_enrolled_as_a_student_is_reported_and_not_made_a_pupil(tmp_pa
     rows = roster_rows()
     rows["enrollments.csv"].append(enrol("fv-e5", "fv-5a", "fv-t1", "student"))
     rows["enrollments.csv"].append(enrol("fv-e6", "fv-5a", "fv-g1", "teacher"))
+    rows["users.csv"].append(user("fv-aide", "aide", "assistent", "Asta", "Hjelp"))
+    rows["enrollments.csv"].append(enrol("fv-e7", "fv-5a", "fv-aide", "teacher"))
     report = check_import_roster(write(tmp_path, rows), today=TODAY)
     tone = Person.objects.get(username="tone.5a")
     assert "pupil" not in tone.facts.roles
@@ -358,6 +360,8 @@ def test_a_teacher_enrolled_as_a_student_is_reported_and_not_made_a_pupil(tmp_pa
             "as student") in messages(report)
     assert any(w.startswith("enrollments.csv line 7: not imported: user 'fv-g1' is a parent") for w in
                messages(report))
+    assert ("enrollments.csv line 8: not imported: user 'fv-aide' has the role aide in users.csv (line 12), "
+            "which Trygg does not import") in messages(report)
 
 
 def test_the_command_lists_warnings_at_the_end(tmp_path: Path) -> None:

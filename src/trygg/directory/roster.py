@@ -625,6 +625,7 @@ class _Importer:
     def import_enrollments(self) -> None:
         rows = self.roster.enrollments
         users = {r.sourced_id: r for r in self.roster.users if not r.to_be_deleted}
+        skipped = {sid: r for sid, r in users.items() if r.role in SKIPPED_USER_ROLES}
         unknown_classes = sorted({r.get("classSourcedId") for r in rows} - set(self.classes))
         for batch in chunks(unknown_classes):
             self.classes.update(SchoolClass.objects.filter(source_id__in=batch).values_list("source_id", "pk"))
@@ -656,10 +657,13 @@ class _Importer:
                        if class_sid in self.deleted_classes else
                        ("user", user_sid, self.deleted_users.get(user_sid), "users.csv")
                        if user_sid in self.deleted_users else None)
-            if deleted:
-                if not row.to_be_deleted:
+            if deleted or user_sid in skipped:
+                if deleted and not row.to_be_deleted:
                     self.warn(row, f"not imported: {deleted[0]} {deleted[1]!r} is marked tobedeleted "
                                    f"on {deleted[3]} line {deleted[2]}")
+                elif not deleted:
+                    self.warn(row, f"not imported: user {user_sid!r} has the role {skipped[user_sid].role} in "
+                                   f"users.csv (line {skipped[user_sid].line}), which Trygg does not import")
                 tally.skipped += 1
                 self.tick("enrollments.csv")
                 continue
