@@ -17,6 +17,7 @@ from django.conf import settings
 log = logging.getLogger(__name__)
 
 LISTEN_URL_VARIABLE = "TRYGG_LISTEN_URL"
+_warned = False
 
 
 def listen_url(host: str, port: int) -> str:
@@ -49,7 +50,10 @@ def public_url(request: Any = None) -> str:
     listening = str(getattr(settings, "TRYGG_LISTEN_URL", "") or "").rstrip("/")
     if listening:
         return listening
-    log.warning("TRYGG_PUBLIC_URL is not set and no server address is known; links name http://localhost")
+    global _warned
+    if not _warned:
+        _warned = True
+        log.warning("TRYGG_PUBLIC_URL is not set and no server address is known; links name http://localhost")
     return "http://localhost"
 
 
