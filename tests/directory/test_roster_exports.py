@@ -189,10 +189,12 @@ def test_an_unknown_org_type_is_named(tmp_path: Path) -> None:
 # --- tobedeleted ---------------------------------------------------------------------------
 
 
-def test_tobedeleted_rows_remove_what_they_name_and_are_not_checked_beyond_their_id(tmp_path: Path) -> None:
+def test_r_priv_01_tobedeleted_rows_remove_what_they_name_and_are_not_checked_beyond_their_id(
+    tmp_path: Path
+) -> None:
     """A tobedeleted class (with a grade nobody checks) loses its pupils and teachers; a tobedeleted user
-    is deactivated and loses every relation; an enrolment into the deleted class is reported with the
-    line that deleted it, not as 'not in classes.csv'."""
+    is deactivated and loses every relation, so they see nothing any more (R-PRIV-01); an enrolment into
+    the deleted class is reported with the line that deleted it, not as 'not in classes.csv'."""
     rows = roster_rows()
     rows["classes.csv"].append(klass("fv-6a", "6A", "06"))
     rows["enrollments.csv"].append(enrol("fv-e5", "fv-6a", "fv-p2", "student"))
@@ -211,6 +213,7 @@ def test_tobedeleted_rows_remove_what_they_name_and_are_not_checked_beyond_their
     mother = Person.objects.get(username="mor.odin")
     assert not mother.is_active
     assert not Guardianship.objects.filter(guardian=mother).exists()
+    assert mother.facts.child_ids == frozenset() and "guardian" not in mother.facts.roles
     assert report.counts["people"].removed == 1
 
 
@@ -320,9 +323,9 @@ def test_a_1_2_user_without_a_role_is_refused_with_its_line(tmp_path: Path) -> N
 # --- dates and roles -----------------------------------------------------------------------
 
 
-def test_ended_enrolments_are_not_current_and_future_ones_wait(tmp_path: Path) -> None:
-    """An enrolment whose endDate has passed is not imported (and ends one that exists); one whose
-    beginDate is still ahead is not created yet."""
+def test_r_priv_01_ended_enrolments_are_not_current_and_future_ones_wait(tmp_path: Path) -> None:
+    """An enrolment whose endDate has passed is not imported (and ends one that exists: a pupil who left
+    no longer sees the class, R-PRIV-01); one whose beginDate is still ahead is not created yet."""
     rows = roster_rows()
     check_import_roster(write(tmp_path / "first", rows), today=TODAY)
     rows["enrollments.csv"][2].update(endDate="2026-08-15")  # siri left in August
@@ -344,9 +347,10 @@ def test_a_bad_date_is_named(tmp_path: Path) -> None:
     assert (caught.value.line, caught.value.reason) == (2, "endDate '31.12.2026' is not a date (YYYY-MM-DD)")
 
 
-def test_a_teacher_enrolled_as_a_student_is_reported_and_not_made_a_pupil(tmp_path: Path) -> None:
+def test_r_priv_01_a_teacher_enrolled_as_a_student_is_reported_and_not_made_a_pupil(tmp_path: Path) -> None:
     """users.csv says teacher, enrollments.csv says student: the enrolment is not imported and the
-    warning names both lines; a guardian enrolled as a teacher likewise."""
+    warning names both lines; a guardian enrolled as a teacher likewise (she would see the class's
+    pupils, R-PRIV-01)."""
     rows = roster_rows()
     rows["enrollments.csv"].append(enrol("fv-e5", "fv-5a", "fv-t1", "student"))
     rows["enrollments.csv"].append(enrol("fv-e6", "fv-5a", "fv-g1", "teacher"))
