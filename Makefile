@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench coverage browser idp janus clean
+.PHONY: run test lint bench coverage browser idp janus vnu clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,16 @@ idp:
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(IDP_STAMP); \
 	else echo "npm not found: the demo runs without its sign-in provider"; fi
 
+# The W3C Nu HTML checker (vnu-jar from the npm registry; runs on Java) for tests/web/test_valid_html.py.
+VNU_STAMP := tools/vnu/node_modules/.installed-stamp
+$(VNU_STAMP): tools/vnu/package-lock.json
+	cd tools/vnu && npm ci --no-audit --no-fund --loglevel=error
+	touch $(VNU_STAMP)
+
+vnu:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(VNU_STAMP); \
+	else echo "npm not found: the W3C checker is not installed"; fi
+
 # Debian's Chromium for the browser tests (never a downloaded browser build).
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -49,7 +59,7 @@ browser:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 
-test: $(STAMP) browser idp janus lint
+test: $(STAMP) browser idp janus vnu lint
 	$(PY) -m pytest -p no:cacheprovider
 
 coverage: $(STAMP)

@@ -96,8 +96,11 @@ def serve(host: str, port: int, workers: int = 1) -> int:
     import uvicorn
     from django.conf import settings
 
+    from trygg.links import set_listen_url
     from trygg.notifications.worker import start_background_worker
 
+    # Links made outside a request (e-mail notices) name the address this server really listens on.
+    set_listen_url(host, port)
     if workers == 1:
         start_background_worker()
     uvicorn.run(

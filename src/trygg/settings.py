@@ -220,12 +220,39 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Notices by e-mail (README "Notices: e-mail and SMS"). Every setting a municipality's mail relay
+# needs: host, port, STARTTLS or implicit TLS, login, timeout; the file backend's folder.
 EMAIL_BACKEND = os.environ.get("TRYGG_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("TRYGG_FROM_EMAIL", "trygg@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_HOST = os.environ.get("TRYGG_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("TRYGG_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("TRYGG_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("TRYGG_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("TRYGG_EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("TRYGG_EMAIL_USE_SSL")
+EMAIL_SSL_CERTFILE = os.environ.get("TRYGG_EMAIL_SSL_CERTFILE") or None
+EMAIL_SSL_KEYFILE = os.environ.get("TRYGG_EMAIL_SSL_KEYFILE") or None
+EMAIL_TIMEOUT = float(os.environ.get("TRYGG_EMAIL_TIMEOUT", "20"))
+EMAIL_FILE_PATH = os.environ.get("TRYGG_EMAIL_FILE_PATH") or str(DATA_DIR / "mail")
+# The Date header carries the server's offset (+0100), not "-0000" ("zone unknown").
+EMAIL_USE_LOCALTIME = True
+
+# Notices by text message: a backend class, and for the HTTP gateway its address, login and the
+# JSON body its API wants (placeholders {to}, {msisdn}, {text}, {sender}; see README).
 TRYGG_SMS_BACKEND = os.environ.get("TRYGG_SMS_BACKEND", "trygg.notifications.sms.LoggingSmsBackend")
 TRYGG_SMS_GATEWAY_URL = os.environ.get("TRYGG_SMS_GATEWAY_URL", "")
 TRYGG_SMS_GATEWAY_TOKEN = os.environ.get("TRYGG_SMS_GATEWAY_TOKEN", "")
-TRYGG_PUBLIC_URL = os.environ.get("TRYGG_PUBLIC_URL", "http://127.0.0.1:8000")
+TRYGG_SMS_GATEWAY_USER = os.environ.get("TRYGG_SMS_GATEWAY_USER", "")
+TRYGG_SMS_GATEWAY_PASSWORD = os.environ.get("TRYGG_SMS_GATEWAY_PASSWORD", "")
+TRYGG_SMS_GATEWAY_BODY = os.environ.get("TRYGG_SMS_GATEWAY_BODY", '{"to": "{to}", "text": "{text}"}')
+TRYGG_SMS_GATEWAY_TIMEOUT = float(os.environ.get("TRYGG_SMS_GATEWAY_TIMEOUT", "10"))
+TRYGG_SMS_SENDER = os.environ.get("TRYGG_SMS_SENDER", "Trygg")
+
+# Absolute links (trygg.links): the operator's public address if set; else the request's host, or
+# outside a request the address `trygg demo`/`serve` listens on (which it puts in TRYGG_LISTEN_URL).
+TRYGG_PUBLIC_URL = os.environ.get("TRYGG_PUBLIC_URL", "")
+TRYGG_LISTEN_URL = os.environ.get("TRYGG_LISTEN_URL", "")
 
 # WebRTC: STUN/TURN servers handed to meeting participants. JSON list of RTCIceServer dicts.
 TRYGG_ICE_SERVERS = os.environ.get("TRYGG_ICE_SERVERS", "[]")

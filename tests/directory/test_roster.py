@@ -178,8 +178,8 @@ BAD_INPUT = [
                  6, "user 'nobody' is not in users.csv", id="unknown-user-in-last-file"),
     pytest.param("users.csv", lambda r: r["users.csv"][2].update(role="janitor"), 4, "unknown role 'janitor'",
                  id="unknown-role"),
-    pytest.param("classes.csv", lambda r: r["classes.csv"][0].update(grades="KG"), 2, "grade 'KG'",
-                 id="grade-out-of-range"),
+    pytest.param("classes.csv", lambda r: r["classes.csv"][0].update(grades="5th"), 2,
+                 "grade '5th' is not a CEDS grade code", id="grade-not-a-ceds-code"),
     pytest.param("users.csv", lambda r: r["users.csv"][3].update(sourcedId="fv-t1"), 5,
                  "sourcedId 'fv-t1' already used on line 4", id="duplicate-sourced-id"),
     pytest.param("users.csv", lambda r: r["users.csv"][1].update(username="kari.4a"), 3,
@@ -236,7 +236,8 @@ def test_a_ragged_row_a_missing_column_and_bad_encoding_are_refused(tmp_path: Pa
     (tmp_path / "classes.csv").unlink()
     with pytest.raises(RosterError) as caught:
         check_import_roster(tmp_path)
-    assert (caught.value.file, caught.value.reason) == ("classes.csv", "file is missing")
+    assert caught.value.file == "classes.csv"
+    assert caught.value.reason.startswith("file is missing")
     assert not Municipality.objects.filter(source_id="fv-k").exists()
 
 

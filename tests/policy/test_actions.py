@@ -54,7 +54,7 @@ def test_a_change_is_audited_with_who_before_and_after(demo: Municipality, perso
     "change,says",
     [
         ({"overrides": {"amot.pupil-chat-grade": {"min_grade": "seven"}}}, "amot.pupil-chat-grade.min_grade"),
-        ({"overrides": {"amot.pupil-chat-grade": {"min_grade": 0}}}, "below the minimum"),
+        ({"overrides": {"amot.pupil-chat-grade": {"min_grade": -1}}}, "below the minimum"),
         ({"overrides": {"amot.pupil-chat-grade": {"max_grade": 9}}}, "no parameter 'max_grade'"),
         ({"overrides": {"amot.no-such-rule": {"x": 1}}}, "there is no rule 'amot.no-such-rule'"),
         ({"overrides": {"amot.social-notifications-held": {"school_hours": {"mon": ["15:00", "08:00"]}}}},

@@ -21,7 +21,7 @@ class MeOut(Schema):
 class ClassOut(Schema):
     id: int
     name: str
-    grade: int
+    grade: int | None
     school: str
 
 

@@ -1,4 +1,4 @@
-"""``trygg import-roster DIR``: import a OneRoster 1.1 CSV roster into the directory."""
+"""``trygg import-roster DIR``: import a OneRoster 1.1 or 1.2 CSV roster (bulk or delta) into the directory."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from typing import Any, TextIO
 def register(subparsers: Any) -> None:
     importer = subparsers.add_parser(
         "import-roster",
-        help="import a OneRoster 1.1 CSV roster (orgs, users, classes, enrollments); safe to re-run",
+        help="import a OneRoster 1.1 or 1.2 CSV roster, bulk or delta (orgs, users, classes, enrollments, "
+             "roles, manifest); safe to re-run",
     )
     importer.add_argument("directory", type=Path, help="the folder holding orgs.csv, users.csv, classes.csv, "
-                                                        "enrollments.csv (and optionally manifest.csv)")
+                                                        "enrollments.csv (1.2: roles.csv) and optionally manifest.csv")
     importer.add_argument("--country", default="NO", choices=["NO", "DK"],
                           help="country of municipalities the roster creates (default NO)")
     importer.add_argument("--no-progress", action="store_true", help="never draw the progress bar")
@@ -60,6 +61,16 @@ def format_report(report: Any) -> str:
     return "\n".join(lines)
 
 
+def format_warnings(warnings: list[Any], limit: int = 200) -> str:
+    """Return the import's warnings, one a line, after a count; a long list ends with how many more."""
+    if not warnings:
+        return "No warnings."
+    lines = [f"Warnings ({len(warnings)}):"] + [f"  {w}" for w in warnings[:limit]]
+    if len(warnings) > limit:
+        lines.append(f"  ... and {len(warnings) - limit} more")
+    return "\n".join(lines)
+
+
 def cmd_import_roster(args: argparse.Namespace) -> int:
     from trygg.database import prepare_database
     from trygg.directory.roster import RosterError, check_import_roster
@@ -77,6 +88,7 @@ def cmd_import_roster(args: argparse.Namespace) -> int:
     if bar:
         bar.finish()
     print(format_report(report))
+    print(format_warnings(report.warnings))
     print(f"Imported {args.directory}: {report.total('created')} created, {report.total('updated')} updated, "
           f"{report.total('skipped')} skipped, {report.total('removed')} removed.")
     return 0

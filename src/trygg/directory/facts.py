@@ -223,7 +223,8 @@ def _load_chunk(ids: list[int]) -> dict[int, PersonFacts]:
             municipality_id=municipality_id,
             language=language,
             pupil_class_ids=frozenset(row[0] for row in pupil_classes),
-            grade=min((row[1] for row in pupil_classes), default=None),
+            # Classes without a grade (electives, clubs) say nothing about the pupil's grade.
+            grade=min((row[1] for row in pupil_classes if row[1] is not None), default=None),
             contact_class_ids=frozenset(row[0] for row in teaching if row[1] == TeachingKind.CONTACT),
             subject_class_ids=frozenset(row[0] for row in teaching if row[1] == TeachingKind.SUBJECT),
             child_ids=frozenset(kids),

@@ -68,7 +68,11 @@ class School(models.Model):
 class SchoolClass(models.Model):
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="classes")
     name = models.CharField(max_length=100)
-    grade = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(10)])
+    # 0-10: 0 is the Danish 0. klasse (børnehaveklasse); empty for a class without a grade (an
+    # elective, a club, a mixed group), whose pupils count as below every grade limit (R-CHAT-02).
+    grade = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
     school_year = models.CharField(max_length=9, default="2026/27")
     # R-LIST-05: membership of some classes reveals that a pupil receives special education.
     reveals_special_education = models.BooleanField(default=False)
@@ -78,7 +82,10 @@ class SchoolClass(models.Model):
         verbose_name = _("class")
         verbose_name_plural = _("classes")
         constraints = [
-            models.CheckConstraint(condition=models.Q(grade__gte=1, grade__lte=10), name="class_grade_1_10"),
+            models.CheckConstraint(
+                condition=models.Q(grade__isnull=True) | models.Q(grade__gte=0, grade__lte=10),
+                name="class_grade_0_10",
+            ),
         ]
 
     def __str__(self) -> str:

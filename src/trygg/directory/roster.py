@@ -1,43 +1,56 @@
-"""Roster import: municipalities, schools, classes, people and their relations from OneRoster 1.1 CSV.
+"""Roster import: municipalities, schools, classes, people and their relations from OneRoster CSV.
 
-The files are ``orgs.csv``, ``users.csv``, ``classes.csv`` and ``enrollments.csv`` (an optional
-``manifest.csv`` may mark a file as ``delta``). Everything is matched on ``sourcedId``, which lands
-in the models' ``source_id``, so a second import of the same roster updates rows and never doubles
-them. The whole import runs in one transaction: the first malformed row raises ``RosterError``
-naming the file, the line and the reason, and nothing is written.
+Reading and checking the files (1.1 and 1.2, bulk and delta, CEDS grades, dates) lives in
+``roster_files``, the organisations in ``roster_orgs``; this module writes the rest. Everything is
+matched on ``sourcedId``, which lands in the models' ``source_id``, so a second import of the same
+roster updates rows and never doubles them.
+The whole import runs in one transaction: the first bad row raises ``RosterError`` naming the file,
+the line and the reason, and nothing is written. What is imported in a weaker form or left alone
+is a warning (``RosterReport.warnings``), never a reason to refuse the file.
 
-An action module under its own name: ``check_import_roster`` validates everything first, then writes
-in that one transaction and audits what it changed, as an action does. The policy has nothing to
-decide here (only an operator with the command line can run it); facts caches follow on their own
-(``trygg.directory.facts``).
+An action module under its own name: ``check_import_roster`` validates everything first, then
+``do_import_roster`` writes in that one transaction and audits what it changed, as an action does.
+The policy has nothing to decide here (only an operator with the command line can run it); facts
+caches follow on their own (``trygg.directory.facts``).
 
 How OneRoster maps onto the directory:
 
 - orgs: ``district`` (or ``local``) is a municipality; ``school`` is a school whose
-  ``parentSourcedId`` names its municipality. Other org types are skipped.
+  ``parentSourcedId`` names its municipality (when it is empty and the file holds one district,
+  that one). A ``department`` belongs to its school: people and classes placed in a department are
+  placed in its school. ``state`` and ``national`` orgs have no place in Trygg and are skipped with
+  a warning; naming one as a person's only org is an error that says so.
 - users: ``student`` is a pupil (by enrolment); ``teacher`` a teacher (by enrolment, ``primary``
-  ``true`` makes the contact teacher); ``administrator`` of a school is its leader, of a district
-  the municipality admin. ``parent`` and ``guardian`` link to the pupils in ``agentSourcedIds`` with
+  ``true`` makes the contact teacher); ``administrator`` (1.2: also ``principal``,
+  ``siteAdministrator``, ``districtAdministrator``) of a school is its leader, of a district the
+  municipality admin. ``parent`` and ``guardian`` link to the pupils in ``agentSourcedIds`` with
   parental responsibility; ``relative`` links *without* it (OneRoster's way to name an adult related
   to the child who is not its guardian), and so does a parent or guardian whose extension column
   ``metadata.parentalResponsibility`` is ``false`` (a parent who has lost it: such a person must see
-  nothing about the child). ``aide`` and ``proctor`` are skipped. Passwords are never imported:
-  people sign in through the national sign-in or get a password from an administrator.
+  nothing about the child). ``aide``, ``proctor``, ``counselor`` and ``systemAdministrator`` are
+  skipped. Passwords are never imported.
+- An enrolment counts only between its ``beginDate`` and its ``endDate`` (exclusive): one that has
+  ended removes the membership, one that has not begun is not created yet. An enrolment whose role
+  contradicts the person's role in ``users.csv`` (a teacher enrolled as a student) is not imported
+  and is reported.
 - A bulk file is the whole truth for what it lists: a class's enrolments and teachers missing from
   the file are removed, as are a listed guardian's links to pupils not in the file, and a listed
-  administrator's leader/admin roles not in the file. People are never deleted (they own messages and
-  cases); ``status`` ``tobedeleted`` deactivates a user and removes an enrolment. In a ``delta`` file
-  nothing is removed except rows marked ``tobedeleted``.
+  user's leader/admin roles not in the file. In a delta file rows create and update, and only rows
+  marked ``tobedeleted`` remove. A file the manifest marks ``absent`` changes nothing.
+- ``tobedeleted``: a user is deactivated (people are never deleted: they own messages and cases)
+  and loses every enrolment, class, guardianship and leader role; a class loses its pupils and
+  teachers (its row stays, with the conversations that hang on it); an enrolment is removed.
+  Municipalities and schools are never removed by a roster (everything hangs on them): that is a
+  warning, for an administrator to act on.
 - What OneRoster cannot say is left alone on update: the special-education flag of a class,
   protection flags, union and safety representatives, addresses and passwords.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -58,40 +71,29 @@ from trygg.directory.models import (
     TeachingAssignment,
     TeachingKind,
 )
+from trygg.directory.roster_files import (
+    GUARDIAN_USER_ROLES,
+    RESPONSIBILITY_COLUMN,
+    ROLES_FILE,
+    SKIPPED_USER_ROLES,
+    Roster,
+    RosterError,
+    RosterWarning,
+    Row,
+    is_current,
+    parse_bool,
+    read_roster,
+)
+from trygg.directory.roster_orgs import OrgImporter, apply_changes
 from trygg.errors import BadInput
 
-FILES = ("orgs.csv", "users.csv", "classes.csv", "enrollments.csv")
-REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "orgs.csv": ("sourcedId", "name", "type"),
-    "users.csv": ("sourcedId", "orgSourcedIds", "role", "username", "givenName", "familyName"),
-    "classes.csv": ("sourcedId", "title", "grades", "schoolSourcedId"),
-    "enrollments.csv": ("sourcedId", "classSourcedId", "schoolSourcedId", "userSourcedId", "role"),
-}
-MUNICIPALITY_ORG_TYPES = frozenset({"district", "local"})
-GUARDIAN_USER_ROLES = frozenset({"parent", "guardian", "relative"})
-SKIPPED_USER_ROLES = frozenset({"aide", "proctor"})
-KNOWN_USER_ROLES = frozenset({"student", "teacher", "administrator"}) | GUARDIAN_USER_ROLES | SKIPPED_USER_ROLES
-KNOWN_ENROLLMENT_ROLES = frozenset({"student", "teacher", "administrator", "aide", "guardian", "parent", "proctor"})
-RESPONSIBILITY_COLUMN = "metadata.parentalResponsibility"
-TRUE_WORDS = frozenset({"true", "1", "yes"})
-FALSE_WORDS = frozenset({"false", "0", "no"})
+__all__ = ["RosterError", "RosterReport", "RosterWarning", "check_import_roster", "do_import_roster"]
 
 Progress = Callable[[str, int, int], None]
 KINDS = ("municipalities", "schools", "classes", "people", "staff_roles", "guardianships", "enrollments",
          "teaching")
-
-
-class RosterError(BadInput):
-    """A malformed roster: names the file, the line (1 is the header) and the reason."""
-
-    code = "bad_roster"
-
-    def __init__(self, file: str, line: int, reason: str) -> None:
-        self.file = file
-        self.line = line
-        self.reason = reason
-        where = f"{file} line {line}" if line else file
-        super().__init__(f"{where}: {reason}", extra={"file": file, "line": line})
+# Rows per IN (...) list and per bulk insert: well under SQLite's oldest limit of 999 parameters.
+CHUNK = 500
 
 
 @dataclass
@@ -105,9 +107,11 @@ class Tally:
 
 @dataclass
 class RosterReport:
-    """What an import did, per kind of row."""
+    """What an import did, per kind of row, and what it warns about."""
 
     counts: dict[str, Tally] = field(default_factory=lambda: {kind: Tally() for kind in KINDS})
+    warnings: list[RosterWarning] = field(default_factory=list)
+    version: str = "1.1"
 
     def as_dict(self) -> dict[str, dict[str, int]]:
         return {kind: vars(tally).copy() for kind, tally in self.counts.items()}
@@ -116,217 +120,46 @@ class RosterReport:
         return sum(getattr(tally, what) for tally in self.counts.values())
 
 
-@dataclass(frozen=True)
-class Row:
-    """One CSV record with where it came from, so every later error can point at it."""
-
-    file: str
-    line: int
-    values: dict[str, str]
-
-    def get(self, column: str) -> str:
-        return (self.values.get(column) or "").strip()
-
-    def ids(self, column: str) -> list[str]:
-        return [part.strip() for part in self.get(column).split(",") if part.strip()]
-
-    def error(self, reason: str) -> RosterError:
-        return RosterError(self.file, self.line, reason)
-
-    @property
-    def sourced_id(self) -> str:
-        return self.get("sourcedId")
-
-    @property
-    def to_be_deleted(self) -> bool:
-        return self.get("status").lower() == "tobedeleted"
-
-
-@dataclass
-class Roster:
-    orgs: list[Row]
-    users: list[Row]
-    classes: list[Row]
-    enrollments: list[Row]
-    delta: frozenset[str] = frozenset()
-
-    @property
-    def row_count(self) -> int:
-        return len(self.orgs) + len(self.users) + len(self.classes) + len(self.enrollments)
-
-
-# --------------------------------------------------------------------------------------------
-# Reading and validating the files (no database).
-
-
-def _decode(file: str, raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RosterError(file, raw[: exc.start].count(b"\n") + 1, "not valid UTF-8") from exc
-
-
-def read_rows(file: str, text: str, required: Iterable[str]) -> list[Row]:
-    """Parse one CSV file into rows; raise ``RosterError`` for a bad header or a ragged row."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise RosterError(file, 1, f"not valid CSV ({exc})") from exc
-    if not header:
-        raise RosterError(file, 1, "the file is empty (a header row is required)")
-    header = [h.strip() for h in header]
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise RosterError(file, 1, f"missing column(s): {', '.join(missing)}")
-    rows: list[Row] = []
-    seen: dict[str, int] = {}
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise RosterError(file, reader.line_num, f"not valid CSV ({exc})") from exc
-        line = reader.line_num
-        if not record or all(not cell.strip() for cell in record):
-            continue
-        if len(record) != len(header):
-            raise RosterError(file, line, f"expected {len(header)} fields, found {len(record)}")
-        row = Row(file, line, dict(zip(header, record, strict=True)))
-        if not row.sourced_id:
-            raise row.error("sourcedId is empty")
-        if row.sourced_id in seen:
-            raise row.error(f"sourcedId {row.sourced_id!r} already used on line {seen[row.sourced_id]}")
-        seen[row.sourced_id] = line
-        rows.append(row)
-    return rows
-
-
-def _read_manifest(directory: Path) -> frozenset[str]:
-    """Return the files the manifest marks as ``delta``; without a manifest every file is bulk."""
-    path = directory / "manifest.csv"
-    if not path.exists():
-        return frozenset()
-    delta = set()
-    text = _decode("manifest.csv", path.read_bytes())
-    for record in csv.reader(io.StringIO(text, newline="")):
-        if len(record) >= 2 and record[0].strip().startswith("file.") and record[1].strip().lower() == "delta":
-            delta.add(record[0].strip()[len("file."):] + ".csv")
-    return frozenset(delta)
-
-
-def read_roster(directory: Path) -> Roster:
-    """Read and check the four files of a OneRoster 1.1 CSV roster; raise ``RosterError`` if one is bad."""
-    if not directory.is_dir():
-        raise RosterError(str(directory), 0, "not a directory")
-    for file in FILES:
-        if not (directory / file).is_file():
-            raise RosterError(file, 0, "file is missing")
-    parsed = {
-        file: read_rows(file, _decode(file, (directory / file).read_bytes()), REQUIRED_COLUMNS[file])
-        for file in FILES
-    }
-    roster = Roster(parsed["orgs.csv"], parsed["users.csv"], parsed["classes.csv"], parsed["enrollments.csv"],
-                    delta=_read_manifest(directory))
-    _check_values(roster)
-    return roster
-
-
-def parse_grade(row: Row) -> int:
-    """Return the class's grade 1–10 from OneRoster ``grades`` ("04", "4", or a list: the lowest)."""
-    values = row.ids("grades")
-    if not values:
-        raise row.error("grades is empty (a class needs a grade 1–10)")
-    grades = []
-    for value in values:
-        if not value.isdigit():
-            raise row.error(f"grade {value!r} is not a grade 1–10")
-        grades.append(int(value))
-    grade = min(grades)
-    if not 1 <= grade <= 10:
-        raise row.error(f"grade {grade} is outside 1–10")
-    return grade
-
-
-def _bool(row: Row, column: str, default: bool) -> bool:
-    value = row.get(column).lower()
-    if not value:
-        return default
-    if value in TRUE_WORDS:
-        return True
-    if value in FALSE_WORDS:
-        return False
-    raise row.error(f"{column} must be true or false, not {value!r}")
-
-
-def _check_values(roster: Roster) -> None:
-    """Check what can be checked row by row before anything touches the database."""
-    for row in roster.orgs:
-        if not row.get("name"):
-            raise row.error("name is empty")
-        if not row.get("type"):
-            raise row.error("type is empty")
-    usernames: dict[str, int] = {}
-    for row in roster.users:
-        role = row.get("role").lower()
-        if role not in KNOWN_USER_ROLES:
-            raise row.error(f"unknown role {row.get('role')!r}")
-        if role in SKIPPED_USER_ROLES:
-            continue
-        username = row.get("username")
-        if not username:
-            raise row.error("username is empty")
-        if len(username) > 150:
-            raise row.error("username is longer than 150 characters")
-        if username.lower() in usernames:
-            raise row.error(f"username {username!r} already used on line {usernames[username.lower()]}")
-        usernames[username.lower()] = row.line
-        if not (row.get("givenName") or row.get("familyName")):
-            raise row.error("givenName and familyName are both empty")
-        if not row.ids("orgSourcedIds"):
-            raise row.error("orgSourcedIds is empty")
-        _bool(row, "enabledUser", True)
-        _bool(row, RESPONSIBILITY_COLUMN, True)
-    for row in roster.classes:
-        if not row.get("title"):
-            raise row.error("title is empty")
-        parse_grade(row)
-    for row in roster.enrollments:
-        role = row.get("role").lower()
-        if role not in KNOWN_ENROLLMENT_ROLES:
-            raise row.error(f"unknown role {row.get('role')!r}")
-        _bool(row, "primary", False)
-
-
-# --------------------------------------------------------------------------------------------
-# Writing.
+def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def check_import_roster(
-    directory: Path, actor: Person | None = None, *, progress: Progress | None = None, country: str = "NO"
+    directory: Path, actor: Person | None = None, *, progress: Progress | None = None, country: str = "NO",
+    today: date | None = None,
 ) -> RosterReport:
     """Validate the roster in ``directory`` and import it in one transaction; return what changed.
 
     There is no in-app upload: the operator who runs ``trygg import-roster`` on the server already
     holds the database, so no policy rule is asked. ``actor`` is recorded in the audit row when given.
+    ``today`` is the day enrolment dates are measured against (the server's date by default).
     """
     if country not in Country.values:
         raise BadInput(f"unknown country {country!r}")
-    roster = read_roster(Path(directory))
-    return do_import_roster(roster, actor, progress=progress, country=country)
+    today = today or date.today()
+    roster = read_roster(Path(directory), today)
+    return do_import_roster(roster, actor, progress=progress, country=country, today=today)
 
 
 def do_import_roster(
-    roster: Roster, actor: Person | None = None, *, progress: Progress | None = None, country: str = "NO"
+    roster: Roster, actor: Person | None = None, *, progress: Progress | None = None, country: str = "NO",
+    today: date | None = None,
 ) -> RosterReport:
     """Write a checked roster in one transaction; any ``RosterError`` rolls all of it back."""
-    importer = _Importer(roster, progress or (lambda label, done, total: None), country)
+    importer = _Importer(roster, progress or (lambda label, done, total: None), country, today or date.today())
     try:
         with transaction.atomic():
             importer.run()
             do_audit(actor, "directory.roster_imported", None, counts=importer.report.as_dict(),
-                     delta=sorted(roster.delta))
+                     delta=sorted(roster.delta), version=roster.version,
+                     warnings=len(importer.report.warnings))
     except IntegrityError as exc:
         # Row checks catch the clashes they can see; a swap of two usernames inside one roster
         # still trips a unique constraint, and that must read as a roster error, not a crash.
@@ -334,32 +167,33 @@ def do_import_roster(
     return importer.report
 
 
-def _changed(obj: Any, values: dict[str, Any]) -> bool:
-    changed = False
-    for name, value in values.items():
-        if getattr(obj, name) != value:
-            setattr(obj, name, value)
-            changed = True
-    return changed
-
-
-class _Importer:
-    def __init__(self, roster: Roster, progress: Progress, country: str) -> None:
+class _Importer(OrgImporter):
+    def __init__(self, roster: Roster, progress: Progress, country: str, today: date) -> None:
         self.roster = roster
         self.progress = progress
         self.country = country
-        self.report = RosterReport()
+        self.today = today
+        self.report = RosterReport(warnings=list(roster.warnings), version=roster.version)
         self.done = 0
         self.total = roster.row_count
         self.municipalities: dict[str, Municipality] = {}
+        self.municipality_by_pk: dict[int, Municipality] = {}
         self.schools: dict[str, School] = {}
-        self.classes: dict[str, SchoolClass] = {}
-        self.people: dict[str, Person] = {}
+        # department sourcedId -> its school: departments are not stored, their people are the school's
+        self.departments: dict[str, School] = {}
+        self.skipped_orgs: dict[str, tuple[str, int]] = {}
+        self.classes: dict[str, int] = {}
+        self.people: dict[str, int] = {}
+        self.deleted_users: dict[str, int] = {}
+        self.deleted_classes: dict[str, int] = {}
         self.listed_class_ids: set[int] = set()
 
     def tick(self, label: str) -> None:
         self.done += 1
         self.progress(label, self.done, self.total)
+
+    def warn(self, row: Row, message: str) -> None:
+        self.report.warnings.append(row.warning(message))
 
     def run(self) -> None:
         self.import_orgs()
@@ -377,102 +211,30 @@ class _Importer:
         else:
             tally.unchanged += 1
 
-    # orgs ---------------------------------------------------------------------------------
-    def import_orgs(self) -> None:
-        rows = self.roster.orgs
-        wanted = {r.sourced_id for r in rows}
-        self.municipalities = {m.source_id: m for m in Municipality.objects.filter(source_id__in=wanted)}
-        self.schools = {s.source_id: s for s in School.objects.filter(source_id__in=wanted)}
-        schools: list[Row] = []
-        for row in rows:
-            kind = row.get("type").lower()
-            if row.to_be_deleted or kind not in MUNICIPALITY_ORG_TYPES | {"school"}:
-                self.report.counts["municipalities" if kind in MUNICIPALITY_ORG_TYPES else "schools"].skipped += 1
-                self.tick("orgs.csv")
-                continue
-            if kind == "school":
-                schools.append(row)
-                continue
-            if row.sourced_id in self.schools:
-                raise row.error(f"sourcedId {row.sourced_id!r} is a school, not a {kind}")
-            municipality = self.municipalities.get(row.sourced_id)
-            created = municipality is None
-            if created:
-                municipality = Municipality(source_id=row.sourced_id, country=self.country)
-            changed = _changed(municipality, {"name": row.get("name")[:200]})
-            if created or changed:
-                municipality.save()
-            self.municipalities[row.sourced_id] = municipality
-            self._count("municipalities", created, changed)
-            self.tick("orgs.csv")
-        for row in schools:
-            if row.sourced_id in self.municipalities:
-                raise row.error(f"sourcedId {row.sourced_id!r} is a municipality, not a school")
-            municipality = self.municipality_for(row, row.get("parentSourcedId"))
-            school = self.schools.get(row.sourced_id)
-            created = school is None
-            if created:
-                school = School(source_id=row.sourced_id)
-            changed = _changed(school, {"name": row.get("name")[:200], "municipality_id": municipality.pk})
-            if created or changed:
-                school.save()
-            self.schools[row.sourced_id] = school
-            self._count("schools", created, changed)
-            self.tick("orgs.csv")
-
-    def municipality_for(self, row: Row, sourced_id: str) -> Municipality:
-        if not sourced_id:
-            raise row.error("parentSourcedId is empty (a school needs its municipality, a district org)")
-        found = self.municipalities.get(sourced_id) or Municipality.objects.filter(source_id=sourced_id).first()
-        if found is None:
-            raise row.error(f"parentSourcedId {sourced_id!r} is not a district org in orgs.csv or the directory")
-        self.municipalities[sourced_id] = found
-        return found
-
-    def school(self, row: Row, sourced_id: str) -> School:
-        found = self.schools.get(sourced_id)
-        if found is None:
-            found = School.objects.filter(source_id=sourced_id).first()
-            if found is None:
-                raise row.error(f"school {sourced_id!r} is not in orgs.csv or the directory")
-            self.schools[sourced_id] = found
-        return found
-
-    def org_municipality(self, row: Row, sourced_id: str) -> tuple[Municipality, School | None]:
-        """Return the municipality an org belongs to, and the school when the org is one."""
-        if sourced_id in self.municipalities:
-            return self.municipalities[sourced_id], None
-        school = self.schools.get(sourced_id) or School.objects.filter(source_id=sourced_id).first()
-        if school is not None:
-            self.schools[sourced_id] = school
-            return school.municipality, school
-        municipality = Municipality.objects.filter(source_id=sourced_id).first()
-        if municipality is None:
-            raise row.error(f"org {sourced_id!r} is not in orgs.csv or the directory")
-        self.municipalities[sourced_id] = municipality
-        return municipality, None
-
     # users --------------------------------------------------------------------------------
     def import_users(self) -> None:
         rows = self.roster.users
-        existing = {p.source_id: p for p in Person.objects.filter(source_id__in=[r.sourced_id for r in rows])}
-        wanted_names = [r.get("username") for r in rows if r.get("username")]
-        taken = {
-            p.username.lower(): p.source_id
-            for p in Person.objects.filter(username__in=wanted_names).only("username", "source_id")
-        }
+        existing: dict[str, Person] = {}
+        for batch in chunks(r.sourced_id for r in rows):
+            existing.update((p.source_id, p) for p in Person.objects.filter(source_id__in=batch))
+        taken: dict[str, str | None] = {}
+        for batch in chunks(r.get("username") for r in rows if r.get("username")):
+            taken.update((name.lower(), sid) for name, sid in
+                         Person.objects.filter(username__in=batch).values_list("username", "source_id"))
+        new_people: list[tuple[Row, Person]] = []
+        staff_rows: list[tuple[Row, Person]] = []
         for row in rows:
-            role = row.get("role").lower()
+            role = row.role
             person = existing.get(row.sourced_id)
             if role in SKIPPED_USER_ROLES:
                 self.report.counts["people"].skipped += 1
                 self.tick("users.csv")
                 continue
             if row.to_be_deleted:
-                if person is not None and person.is_active:
-                    person.is_active = False
-                    person.save(update_fields=["is_active"])
-                    self.report.counts["people"].updated += 1
+                self.deleted_users[row.sourced_id] = row.line
+                if person is not None and (person.is_active or self._has_relations(person)):
+                    self.remove_person(person)
+                    self.report.counts["people"].removed += 1
                 else:
                     self.report.counts["people"].skipped += 1
                 self.tick("users.csv")
@@ -481,192 +243,314 @@ class _Importer:
             owner = taken.get(username.lower(), row.sourced_id)
             if owner != row.sourced_id:
                 raise row.error(f"username {username!r} belongs to another person in the directory")
-            municipality, _school = self.org_municipality(row, row.ids("orgSourcedIds")[0])
+            if not role and person is None:
+                raise row.error("a new user needs a role in roles.csv")
             name = " ".join(p for p in (row.get("givenName"), row.get("middleName"), row.get("familyName")) if p)
-            values = {
+            values: dict[str, Any] = {
                 "username": username,
                 "name": name[:200],
                 "email": row.get("email")[:254],
                 "phone": (row.get("phone") or row.get("sms"))[:40],
-                "municipality_id": municipality.pk,
-                "is_active": _bool(row, "enabledUser", True),
+                "is_active": parse_bool(row, "enabledUser", True),
             }
+            municipality = self.user_municipality(row) if role else None
+            if municipality is not None:
+                values["municipality_id"] = municipality.pk
             created = person is None
             if created:
                 # OneRoster carries no language; the municipality's country is the best first guess.
-                language = Language.DA if municipality.country == Country.DENMARK else Language.NB
+                language = Language.DA if municipality and municipality.country == Country.DENMARK else Language.NB
                 person = Person(source_id=row.sourced_id, language=language)
                 person.set_unusable_password()
-            changed = _changed(person, values)
-            if role == "administrator" and not person.is_staff:
+            changed = apply_changes(person, values)
+            if row.sourced_id in self.roster.admin_orgs and not person.is_staff:
                 person.is_staff = changed = True
-            if created or changed:
+            if created:
+                new_people.append((row, person))
+            elif changed:
                 person.save()
-            self.people[row.sourced_id] = person
+            if not created:
+                self.people[row.sourced_id] = person.pk
             self._count("people", created, changed)
-            if role == "administrator":
-                self.import_staff_roles(row, person)
+            if role:
+                staff_rows.append((row, person))
             self.tick("users.csv")
+        for batch in chunks(new_people):
+            Person.objects.bulk_create([person for _row, person in batch])
+            for row, person in batch:
+                self.people[row.sourced_id] = person.pk
+        self.import_staff_roles(staff_rows)
 
-    def import_staff_roles(self, row: Row, person: Person) -> None:
-        wanted: set[tuple[str, int | None, int]] = set()
-        for org_id in row.ids("orgSourcedIds"):
-            municipality, school = self.org_municipality(row, org_id)
-            if school is not None:
-                wanted.add((Role.LEADER.value, school.pk, municipality.pk))
-            else:
-                wanted.add((Role.ADMIN.value, None, municipality.pk))
-        have = {
-            (r.kind, r.school_id, r.municipality_id): r
-            for r in StaffRole.objects.filter(person=person, kind__in=[Role.LEADER, Role.ADMIN])
-        }
+    def user_municipality(self, row: Row) -> Municipality:
+        """Return the municipality of the user's first org Trygg places people in."""
+        org_ids = row.ids("orgSourcedIds")
+        for org_id in org_ids:
+            if org_id not in self.skipped_orgs:
+                return self.org(row, org_id)[0]
+        return self.org(row, org_ids[0])[0]  # raises, naming the skipped org
+
+    def _has_relations(self, person: Person) -> bool:
+        return (Enrollment.objects.filter(pupil=person).exists()
+                or TeachingAssignment.objects.filter(teacher=person).exists()
+                or Guardianship.objects.filter(guardian=person).exists()
+                or StaffRole.objects.filter(person=person, kind__in=[Role.LEADER, Role.ADMIN]).exists())
+
+    def remove_person(self, person: Person) -> None:
+        """Deactivate a person the roster deletes and end every relation the roster gave them."""
+        if person.is_active:
+            person.is_active = False
+            person.save(update_fields=["is_active"])
+        self.report.counts["enrollments"].removed += Enrollment.objects.filter(pupil=person).delete()[0]
+        self.report.counts["teaching"].removed += TeachingAssignment.objects.filter(teacher=person).delete()[0]
+        self.report.counts["guardianships"].removed += (
+            Guardianship.objects.filter(guardian=person).delete()[0]
+            + Guardianship.objects.filter(pupil=person).delete()[0]
+        )
+        self.report.counts["staff_roles"].removed += StaffRole.objects.filter(
+            person=person, kind__in=[Role.LEADER, Role.ADMIN]).delete()[0]
+
+    def import_staff_roles(self, rows: list[tuple[Row, Person]]) -> None:
+        """Give administrators their leader/admin roles; in a bulk file, remove the ones it no longer names."""
+        bulk = self.roster.is_bulk("users.csv") and (self.roster.version != "1.2"
+                                                    or not self.roster.is_absent(ROLES_FILE))
+        have: dict[int, dict[tuple[str, int | None, int], StaffRole]] = {}
+        ids = [p.pk for row, p in rows if bulk or row.sourced_id in self.roster.admin_orgs]
+        for batch in chunks(ids):
+            for role in StaffRole.objects.filter(person_id__in=batch, kind__in=[Role.LEADER, Role.ADMIN]):
+                have.setdefault(role.person_id, {})[(role.kind, role.school_id, role.municipality_id)] = role
         tally = self.report.counts["staff_roles"]
-        for key in wanted - set(have):
-            StaffRole.objects.create(person=person, kind=key[0], school_id=key[1], municipality_id=key[2])
-            tally.created += 1
-        tally.unchanged += len(wanted & set(have))
-        if "users.csv" not in self.roster.delta:
-            for key in set(have) - wanted:
-                have[key].delete()
-                tally.removed += 1
+        for row, person in rows:
+            wanted: set[tuple[str, int | None, int]] = set()
+            for org_id in self.roster.admin_orgs.get(row.sourced_id, []):
+                if org_id in self.skipped_orgs:
+                    continue
+                municipality, school = self.org(row, org_id)
+                if school is not None:
+                    wanted.add((Role.LEADER.value, school.pk, municipality.pk))
+                else:
+                    wanted.add((Role.ADMIN.value, None, municipality.pk))
+            mine = have.get(person.pk, {})
+            for key in wanted - set(mine):
+                StaffRole.objects.create(person=person, kind=key[0], school_id=key[1], municipality_id=key[2])
+                tally.created += 1
+            tally.unchanged += len(wanted & set(mine))
+            if bulk:
+                for key in set(mine) - wanted:
+                    mine[key].delete()
+                    tally.removed += 1
 
-    def person(self, row: Row, sourced_id: str) -> Person:
-        return _known(self.people, Person, row, sourced_id, "user", "users.csv")
+    def _prefetch_people(self, sourced_ids: Iterable[str]) -> None:
+        unknown = sorted({sid for sid in sourced_ids if sid and sid not in self.people})
+        for batch in chunks(unknown):
+            self.people.update(Person.objects.filter(source_id__in=batch).values_list("source_id", "pk"))
+
+    def person_id(self, row: Row, sourced_id: str) -> int:
+        found = self.people.get(sourced_id)
+        if found is None:
+            found = Person.objects.filter(source_id=sourced_id).values_list("pk", flat=True).first()
+            if found is None:
+                raise row.error(f"user {sourced_id!r} is not in users.csv or the directory")
+            self.people[sourced_id] = found
+        return found
 
     # guardianships ------------------------------------------------------------------------
     def import_guardianships(self) -> None:
         """Link guardians and pupils named on either side by ``agentSourcedIds``."""
-        by_id = {r.sourced_id: r for r in self.roster.users}
-        roles = {sid: r.get("role").lower() for sid, r in by_id.items()}
+        users = [r for r in self.roster.users if not r.to_be_deleted]
+        by_id = {r.sourced_id: r for r in users}
+        roles = {sid: r.role for sid, r in by_id.items()}
         pairs: dict[tuple[str, str], tuple[Row, bool]] = {}
-        for row in self.roster.users:
-            if row.to_be_deleted:
-                continue
-            role = roles[row.sourced_id]
-            if role in GUARDIAN_USER_ROLES:
-                responsible = role != "relative" and _bool(row, RESPONSIBILITY_COLUMN, True)
+        for row in users:
+            if roles[row.sourced_id] in GUARDIAN_USER_ROLES:
+                responsible = roles[row.sourced_id] != "relative" and parse_bool(row, RESPONSIBILITY_COLUMN, True)
                 for pupil_id in row.ids("agentSourcedIds"):
-                    pairs[(row.sourced_id, pupil_id)] = (row, responsible)
-        for row in self.roster.users:
-            if row.to_be_deleted or roles[row.sourced_id] != "student":
+                    if pupil_id not in self.deleted_users:
+                        pairs[(row.sourced_id, pupil_id)] = (row, responsible)
+        for row in users:
+            if roles[row.sourced_id] != "student":
                 continue
             for agent_id in row.ids("agentSourcedIds"):
                 agent_role = roles.get(agent_id)
                 if agent_role in GUARDIAN_USER_ROLES and (agent_id, row.sourced_id) not in pairs:
                     agent = by_id[agent_id]
-                    responsible = agent_role != "relative" and _bool(agent, RESPONSIBILITY_COLUMN, True)
+                    responsible = agent_role != "relative" and parse_bool(agent, RESPONSIBILITY_COLUMN, True)
                     pairs[(agent_id, row.sourced_id)] = (agent, responsible)
-        tally = self.report.counts["guardianships"]
-        wanted_by_guardian: dict[int, set[int]] = {}
-        for (guardian_id, pupil_id), (row, responsible) in pairs.items():
-            guardian = self.person(row, guardian_id)
-            pupil = self.person(row, pupil_id)
-            if guardian.pk == pupil.pk:
+        self._prefetch_people(pupil for _guardian, pupil in pairs)
+        wanted: dict[tuple[int, int], tuple[Row, bool]] = {}
+        for (guardian_sid, pupil_sid), (row, responsible) in pairs.items():
+            guardian, pupil = self.person_id(row, guardian_sid), self.person_id(row, pupil_sid)
+            if guardian == pupil:
                 raise row.error("a person cannot be their own guardian")
-            wanted_by_guardian.setdefault(guardian.pk, set()).add(pupil.pk)
-            link, created = Guardianship.objects.get_or_create(
-                guardian=guardian, pupil=pupil, defaults={"parental_responsibility": responsible}
-            )
-            changed = not created and link.parental_responsibility != responsible
-            if changed:
-                link.parental_responsibility = responsible
-                link.save(update_fields=["parental_responsibility"])
-            self._count("guardianships", created, changed)
-        if "users.csv" in self.roster.delta:
+            wanted[(guardian, pupil)] = (row, responsible)
+        listed_guardians = [self.people[r.sourced_id] for r in users if roles[r.sourced_id] in GUARDIAN_USER_ROLES]
+        existing: dict[tuple[int, int], tuple[int, bool]] = {}
+        for batch in chunks(sorted(set(listed_guardians) | {g for g, _p in wanted})):
+            for pk, guardian, pupil, responsible in Guardianship.objects.filter(guardian_id__in=batch).values_list(
+                "pk", "guardian_id", "pupil_id", "parental_responsibility"
+            ):
+                existing[(guardian, pupil)] = (pk, responsible)
+        tally = self.report.counts["guardianships"]
+        new: list[Guardianship] = []
+        flips: dict[bool, list[int]] = {True: [], False: []}
+        for key, (_row, responsible) in wanted.items():
+            if key not in existing:
+                new.append(Guardianship(guardian_id=key[0], pupil_id=key[1], parental_responsibility=responsible))
+                tally.created += 1
+            elif existing[key][1] != responsible:
+                flips[responsible].append(existing[key][0])
+                tally.updated += 1
+            else:
+                tally.unchanged += 1
+        for batch in chunks(new):
+            Guardianship.objects.bulk_create(batch)
+        for value, ids in flips.items():
+            for batch in chunks(ids):
+                Guardianship.objects.filter(pk__in=batch).update(parental_responsibility=value)
+        if not self.roster.is_bulk("users.csv"):
             return
-        for row in self.roster.users:
-            if roles[row.sourced_id] in GUARDIAN_USER_ROLES and not row.to_be_deleted:
-                guardian = self.people[row.sourced_id]
-                stale = Guardianship.objects.filter(guardian=guardian).exclude(
-                    pupil_id__in=wanted_by_guardian.get(guardian.pk, set())
-                )
-                tally.removed += stale.delete()[0]
+        listed = set(listed_guardians)
+        stale = [pk for key, (pk, _r) in existing.items() if key[0] in listed and key not in wanted]
+        for batch in chunks(stale):
+            tally.removed += Guardianship.objects.filter(pk__in=batch).delete()[0]
 
     # classes ------------------------------------------------------------------------------
     def import_classes(self) -> None:
         rows = self.roster.classes
-        existing = {c.source_id: c for c in SchoolClass.objects.filter(source_id__in=[r.sourced_id for r in rows])}
+        existing: dict[str, SchoolClass] = {}
+        for batch in chunks(r.sourced_id for r in rows):
+            existing.update((c.source_id, c) for c in SchoolClass.objects.filter(source_id__in=batch))
         for row in rows:
+            school_class = existing.get(row.sourced_id)
             if row.to_be_deleted:
-                self.report.counts["classes"].skipped += 1
+                self.deleted_classes[row.sourced_id] = row.line
+                if school_class is not None:
+                    # The row stays: conversations, meetings and class lists hang on it.
+                    self.report.counts["enrollments"].removed += Enrollment.objects.filter(
+                        school_class=school_class).delete()[0]
+                    self.report.counts["teaching"].removed += TeachingAssignment.objects.filter(
+                        school_class=school_class).delete()[0]
+                    self.report.counts["classes"].removed += 1
+                else:
+                    self.report.counts["classes"].skipped += 1
                 self.tick("classes.csv")
                 continue
             school = self.school(row, row.get("schoolSourcedId"))
-            school_class = existing.get(row.sourced_id)
             created = school_class is None
             if created:
                 school_class = SchoolClass(source_id=row.sourced_id)
-            changed = _changed(
-                school_class, {"name": row.get("title")[:100], "grade": parse_grade(row), "school_id": school.pk}
-            )
+            changed = apply_changes(school_class, {"name": row.get("title")[:100],
+                                              "grade": self.roster.grades[row.sourced_id], "school_id": school.pk})
             if created or changed:
                 school_class.save()
-            self.classes[row.sourced_id] = school_class
+            self.classes[row.sourced_id] = school_class.pk
             self.listed_class_ids.add(school_class.pk)
             self._count("classes", created, changed)
             self.tick("classes.csv")
 
-    def school_class(self, row: Row, sourced_id: str) -> SchoolClass:
-        return _known(self.classes, SchoolClass, row, sourced_id, "class", "classes.csv")
+    def class_id(self, row: Row, sourced_id: str) -> int:
+        found = self.classes.get(sourced_id)
+        if found is None:
+            found = SchoolClass.objects.filter(source_id=sourced_id).values_list("pk", flat=True).first()
+            if found is None:
+                raise row.error(f"class {sourced_id!r} is not in classes.csv or the directory")
+            self.classes[sourced_id] = found
+        return found
 
     # enrollments --------------------------------------------------------------------------
+    def _conflict(self, row: Row, user_sid: str, roles: dict[str, Row]) -> str | None:
+        """Return why an enrolment contradicts the role ``users.csv`` gives the person, if it does."""
+        user = roles.get(user_sid)
+        if user is None or not user.role:
+            return None
+        allowed = {"student": ("student",), "teacher": ("teacher", "administrator")}[row.role]
+        if user.role in allowed:
+            return None
+        return (f"not imported: user {user_sid!r} is a {user.role} in users.csv (line {user.line}) "
+                f"but enrolled as {row.role}")
+
     def import_enrollments(self) -> None:
-        pupils_of: dict[int, set[int]] = {}
-        teachers_of: dict[int, set[int]] = {}
-        for row in self.roster.enrollments:
-            role = row.get("role").lower()
+        rows = self.roster.enrollments
+        users = {r.sourced_id: r for r in self.roster.users if not r.to_be_deleted}
+        skipped = {sid: r for sid, r in users.items() if r.role in SKIPPED_USER_ROLES}
+        unknown_classes = sorted({r.get("classSourcedId") for r in rows} - set(self.classes))
+        for batch in chunks(unknown_classes):
+            self.classes.update(SchoolClass.objects.filter(source_id__in=batch).values_list("source_id", "pk"))
+        self._prefetch_people(r.get("userSourcedId") for r in rows)
+        class_ids = set(self.listed_class_ids) | {self.classes[s] for s in
+                                                  (r.get("classSourcedId") for r in rows) if s in self.classes}
+        pupils: dict[tuple[int, int], int] = {}
+        teachers: dict[tuple[int, int], tuple[int, str]] = {}
+        for batch in chunks(sorted(class_ids)):
+            for pk, person, klass in Enrollment.objects.filter(school_class_id__in=batch).values_list(
+                    "pk", "pupil_id", "school_class_id"):
+                pupils[(person, klass)] = pk
+            for pk, person, klass, kind in TeachingAssignment.objects.filter(school_class_id__in=batch).values_list(
+                    "pk", "teacher_id", "school_class_id", "kind"):
+                teachers[(person, klass)] = (pk, kind)
+        wanted_pupils: set[tuple[int, int]] = set()
+        wanted_teachers: dict[tuple[int, int], str] = {}
+        gone: dict[str, set[int]] = {"enrollments": set(), "teaching": set()}
+        enrolled, teaching = self.report.counts["enrollments"], self.report.counts["teaching"]
+        for row in rows:
+            role = row.role
             if role not in ("student", "teacher"):
-                self.report.counts["enrollments"].skipped += 1
+                enrolled.skipped += 1
                 self.tick("enrollments.csv")
                 continue
-            school_class = self.school_class(row, row.get("classSourcedId"))
-            person = self.person(row, row.get("userSourcedId"))
-            if row.to_be_deleted:
-                model = Enrollment if role == "student" else TeachingAssignment
-                member = {"pupil": person} if role == "student" else {"teacher": person}
-                deleted = model.objects.filter(school_class=school_class, **member).delete()[0]
-                tally = self.report.counts["enrollments" if role == "student" else "teaching"]
-                if deleted:
-                    tally.removed += deleted
+            tally = enrolled if role == "student" else teaching
+            class_sid, user_sid = row.get("classSourcedId"), row.get("userSourcedId")
+            deleted = (("class", class_sid, self.deleted_classes.get(class_sid), "classes.csv")
+                       if class_sid in self.deleted_classes else
+                       ("user", user_sid, self.deleted_users.get(user_sid), "users.csv")
+                       if user_sid in self.deleted_users else None)
+            if deleted or user_sid in skipped:
+                if deleted and not row.to_be_deleted:
+                    self.warn(row, f"not imported: {deleted[0]} {deleted[1]!r} is marked tobedeleted "
+                                   f"on {deleted[3]} line {deleted[2]}")
+                elif not deleted:
+                    self.warn(row, f"not imported: user {user_sid!r} has the role {skipped[user_sid].role} in "
+                                   f"users.csv (line {skipped[user_sid].line}), which Trygg does not import")
+                tally.skipped += 1
+                self.tick("enrollments.csv")
+                continue
+            key = (self.person_id(row, user_sid), self.class_id(row, class_sid))
+            conflict = None if row.to_be_deleted else self._conflict(row, user_sid, users)
+            if conflict:
+                self.warn(row, conflict)
+                tally.skipped += 1
+            elif row.to_be_deleted or not is_current(row, self.today):
+                existing = pupils.get(key) if role == "student" else teachers.get(key, (None, ""))[0]
+                if existing is not None and key not in (wanted_pupils if role == "student" else wanted_teachers):
+                    gone["enrollments" if role == "student" else "teaching"].add(existing)
                 else:
                     tally.skipped += 1
             elif role == "student":
-                pupils_of.setdefault(school_class.pk, set()).add(person.pk)
-                _enrollment, created = Enrollment.objects.get_or_create(pupil=person, school_class=school_class)
-                self._count("enrollments", created, False)
+                if key not in wanted_pupils:
+                    wanted_pupils.add(key)
+                    self._count("enrollments", key not in pupils, False)
             else:
-                teachers_of.setdefault(school_class.pk, set()).add(person.pk)
-                kind = TeachingKind.CONTACT if _bool(row, "primary", False) else TeachingKind.SUBJECT
-                assignment, created = TeachingAssignment.objects.get_or_create(
-                    teacher=person, school_class=school_class, defaults={"kind": kind}
-                )
-                changed = not created and assignment.kind != kind
-                if changed:
-                    assignment.kind = kind
-                    assignment.save(update_fields=["kind"])
-                self._count("teaching", created, changed)
+                kind = TeachingKind.CONTACT if parse_bool(row, "primary", False) else TeachingKind.SUBJECT
+                if key not in wanted_teachers:
+                    wanted_teachers[key] = kind
+                    self._count("teaching", key not in teachers, key in teachers and teachers[key][1] != kind)
             self.tick("enrollments.csv")
-        if "enrollments.csv" in self.roster.delta:
-            return
-        # A bulk file is the whole membership of the classes it lists: whoever it no longer
-        # names has left. Classes only referred to (not listed in classes.csv) keep theirs.
-        for class_id in self.listed_class_ids:
-            gone = Enrollment.objects.filter(school_class_id=class_id).exclude(
-                pupil_id__in=pupils_of.get(class_id, set())
-            )
-            self.report.counts["enrollments"].removed += gone.delete()[0]
-            gone_teachers = TeachingAssignment.objects.filter(school_class_id=class_id).exclude(
-                teacher_id__in=teachers_of.get(class_id, set())
-            )
-            self.report.counts["teaching"].removed += gone_teachers.delete()[0]
-
-
-def _known(cache: dict[str, Any], model: Any, row: Row, sourced_id: str, what: str, file: str) -> Any:
-    """Return the row imported (or already in the directory) with ``sourced_id``; else the row's error."""
-    found = cache.get(sourced_id)
-    if found is None:
-        found = model.objects.filter(source_id=sourced_id).first()
-        if found is None:
-            raise row.error(f"{what} {sourced_id!r} is not in {file} or the directory")
-        cache[sourced_id] = found
-    return found
+        for batch in chunks(k for k in wanted_pupils if k not in pupils):
+            Enrollment.objects.bulk_create([Enrollment(pupil_id=p, school_class_id=c) for p, c in batch])
+        for batch in chunks(k for k in wanted_teachers if k not in teachers):
+            TeachingAssignment.objects.bulk_create(
+                [TeachingAssignment(teacher_id=p, school_class_id=c, kind=wanted_teachers[(p, c)]) for p, c in batch])
+        for kind in (TeachingKind.CONTACT, TeachingKind.SUBJECT):
+            changed = [teachers[k][0] for k, v in wanted_teachers.items() if v == kind and k in teachers
+                       and teachers[k][1] != kind]
+            for batch in chunks(changed):
+                TeachingAssignment.objects.filter(pk__in=batch).update(kind=kind)
+        if self.roster.is_bulk("enrollments.csv"):
+            # A bulk file is the whole membership of the classes it lists: whoever it no longer
+            # names has left. Classes only referred to (not listed in classes.csv) keep theirs.
+            gone["enrollments"] |= {pk for k, pk in pupils.items()
+                                    if k[1] in self.listed_class_ids and k not in wanted_pupils}
+            gone["teaching"] |= {v[0] for k, v in teachers.items()
+                                 if k[1] in self.listed_class_ids and k not in wanted_teachers}
+        for what, model in (("enrollments", Enrollment), ("teaching", TeachingAssignment)):
+            for batch in chunks(sorted(gone[what])):
+                self.report.counts[what].removed += model.objects.filter(pk__in=batch).delete()[0]

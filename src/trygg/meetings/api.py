@@ -14,8 +14,9 @@ from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from trygg.errors import NotFoundOrHidden
+from trygg.links import public_url
 from trygg.meetings import actions, queries, requests
-from trygg.meetings.ics import public_url, render_calendar
+from trygg.meetings.ics import render_calendar
 
 router = Router(tags=["meetings"])
 calendar_router = Router(tags=["meetings"])
@@ -211,8 +212,9 @@ def recording(request: HttpRequest, meeting_id: int) -> dict[str, Any]:
     return {}  # not reached
 
 
-def _ics(entries: list[Any]) -> HttpResponse:
-    response = HttpResponse(render_calendar(entries), content_type="text/calendar; charset=utf-8")
+def _ics(request: HttpRequest, entries: list[Any]) -> HttpResponse:
+    response = HttpResponse(render_calendar(entries, base=public_url(request)),
+                            content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -220,20 +222,20 @@ def _ics(entries: list[Any]) -> HttpResponse:
 @calendar_router.get("/calendar.ics")
 def calendar_ics(request: HttpRequest) -> HttpResponse:
     actions.check_open_calendar(request.auth)
-    return _ics(queries.list_calendar(request.auth))
+    return _ics(request, queries.list_calendar(request.auth))
 
 
 @calendar_router.get("/calendar/feed")
 def calendar_feed(request: HttpRequest) -> dict[str, Any]:
     """Return the person's secret feed address, for calendar apps that subscribe without signing in."""
     feed = actions.check_open_calendar(request.auth)
-    return {"url": f"{public_url()}/api/v1/calendar/feed/{feed.key}.ics"}
+    return {"url": f"{public_url(request)}/api/v1/calendar/feed/{feed.key}.ics"}
 
 
 @calendar_router.post("/calendar/feed/reset")
 def reset_calendar_feed(request: HttpRequest) -> dict[str, Any]:
     feed = actions.check_reset_feed(request.auth)
-    return {"url": f"{public_url()}/api/v1/calendar/feed/{feed.key}.ics"}
+    return {"url": f"{public_url(request)}/api/v1/calendar/feed/{feed.key}.ics"}
 
 
 @calendar_router.get("/calendar/feed/{key}.ics", auth=None)
@@ -242,4 +244,4 @@ def calendar_feed_ics(request: HttpRequest, key: str) -> HttpResponse:
     if feed is None:
         raise NotFoundOrHidden()
     actions.check_open_calendar(feed.person)
-    return _ics(queries.list_calendar(feed.person))
+    return _ics(request, queries.list_calendar(feed.person))

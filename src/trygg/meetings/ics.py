@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+from trygg.links import public_url
 from trygg.meetings.models import CalendarEntry
 
 PRODID = "-//Trygg//Meetings//NB"
@@ -42,16 +43,11 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def public_url() -> str:
-    """Return the address links in the feed start with (``TRYGG_PUBLIC_URL``)."""
-    from django.conf import settings
-
-    return str(getattr(settings, "TRYGG_PUBLIC_URL", "")).rstrip("/")
-
-
-def render_calendar(entries: Iterable[CalendarEntry], name: str = "Trygg") -> str:
-    """Return the VCALENDAR text of ``entries`` (with their meetings loaded)."""
-    base = public_url()
+def render_calendar(entries: Iterable[CalendarEntry], name: str = "Trygg", base: str | None = None) -> str:
+    """Return the VCALENDAR text of ``entries`` (with their meetings loaded); links start with ``base``
+    (``trygg.links.public_url`` of the request), or the public address when it is not given."""
+    if base is None:
+        base = public_url()
     now = _stamp(datetime.now(UTC))
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
              f"X-WR-CALNAME:{escape(name)}"]

@@ -23,8 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from trygg.directory.models import Person
 from trygg.directory.queries import list_children
 from trygg.errors import TryggError
+from trygg.links import public_url
 from trygg.meetings import actions, queries, requests, sfu
-from trygg.meetings.ics import public_url
 from trygg.meetings.models import MeetingKind, RequestAddressee
 from trygg.policy.engine import registry
 
@@ -70,7 +70,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     return render(request, "meetings/list.html", {
         "meetings": meetings,
         "entries": entries,
-        "feed_url": f"{public_url()}/api/v1/calendar/feed/{feed.key}.ics",
+        "feed_url": f"{public_url(request)}/api/v1/calendar/feed/{feed.key}.ics",
         "can_create": bool(facts.taught_class_ids or facts.child_class_ids or facts.led_school_ids),
         "can_ask": bool(facts.child_ids),
         "meeting_requests": queries.list_meeting_requests(person),

@@ -11,19 +11,22 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trygg.audit.actions import do_audit
 from trygg.directory.models import Person, SchoolClass
 from trygg.errors import BadInput, NotFoundOrHidden
+from trygg.links import absolute
 from trygg.notifications.models import Channel, ClassQuietHours, Notice, NoticePreference
-from trygg.notifications.sms import SmsError, get_sms_backend
+from trygg.notifications.sms import get_sms_backend
 from trygg.notifications.texts import notice_text
 from trygg.policy.engine import check, decide
 from trygg.policy.packs_schema import validate_schedule
@@ -151,6 +154,24 @@ def _already_read(notice: Notice) -> bool:
     return _has_read(notice.person_id, notice.conversation_id)
 
 
+def _deliberate(notice: Notice, person: Person | None, now: datetime, conversations: Mapping[int, Any],
+                quiet: Mapping[int, Any]) -> bool:
+    """Settle what happens to a claimed notice; return True when it is ready to go out now."""
+    if person is None or not person.is_active or _already_read(notice):
+        Notice.objects.filter(pk=notice.pk).update(sent_at=now)
+        return False
+    conversation, context = _deliver_context(notice, person, now, conversations, quiet)
+    decision = decide("notification.deliver", person, conversation, context)
+    if not decision.allowed:
+        Notice.objects.filter(pk=notice.pk).update(sent_at=now, failed=True)
+        return False
+    holds = [ob.data["until"] for ob in decision.obligations_of("hold") if ob.data.get("until")]
+    if holds:
+        Notice.objects.filter(pk=notice.pk).update(due_at=max(holds), held=True, claimed_at=None)
+        return False
+    return True
+
+
 def deliver_due(now: datetime | None = None, limit: int = 200) -> int:
     """Deliver due notices (one message per person and channel); return how many were sent."""
     now = now or timezone.now()
@@ -162,20 +183,12 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> int:
     quiet = dict(ClassQuietHours.objects.values_list("school_class_id", "schedule"))
     ready: dict[tuple[int, str], list[Notice]] = defaultdict(list)
     for notice in notices:
-        person = people.get(notice.person_id)
-        if person is None or not person.is_active or _already_read(notice):
-            Notice.objects.filter(pk=notice.pk).update(sent_at=now)
-            continue
-        conversation, context = _deliver_context(notice, person, now, conversations, quiet)
-        decision = decide("notification.deliver", person, conversation, context)
-        if not decision.allowed:
-            Notice.objects.filter(pk=notice.pk).update(sent_at=now, failed=True)
-            continue
-        holds = [ob.data["until"] for ob in decision.obligations_of("hold") if ob.data.get("until")]
-        if holds:
-            Notice.objects.filter(pk=notice.pk).update(due_at=max(holds), held=True, claimed_at=None)
-            continue
-        ready[(notice.person_id, notice.channel)].append(notice)
+        try:
+            if _deliberate(notice, people.get(notice.person_id), now, conversations, quiet):
+                ready[(notice.person_id, notice.channel)].append(notice)
+        except Exception as exc:  # noqa: BLE001 - one notice's trouble must not leave the batch claimed
+            log.warning("notice %s could not be prepared (%s); retrying later", notice.pk, type(exc).__name__)
+            _retry_later([notice], now)
     sent = 0
     for (person_id, channel), group in ready.items():
         person = people[person_id]
@@ -184,25 +197,47 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> int:
         subject, body = notice_text(person.language, [n.kind for n in group], max(conversations_n, 1), digest)
         ids = [n.pk for n in group]
         try:
-            _send(person, channel, subject, body)
-        except (SmsError, OSError) as exc:
+            _send(person, channel, subject, body, now)
+        except Exception as exc:  # noqa: BLE001 - any backend failure (a relay down, a misconfigured
+            # backend's TypeError, a gateway's answer) is retried; none may leave the notice claimed.
             log.warning("notice delivery on %s failed (%s); retrying later", channel, type(exc).__name__)
-            for n in group:
-                failed = n.attempts + 1 >= MAX_ATTEMPTS
-                Notice.objects.filter(pk=n.pk).update(
-                    claimed_at=None, attempts=n.attempts + 1, failed=failed,
-                    due_at=now + timedelta(minutes=2 ** n.attempts),
-                )
+            _retry_later(group, now)
             continue
         Notice.objects.filter(id__in=ids).update(sent_at=now)
         sent += 1
     return sent
 
 
-def _send(person: Person, channel: str, subject: str, body: str) -> None:
+def _retry_later(notices: Iterable[Notice], now: datetime) -> None:
+    """Release the notices for another try after a backoff of 1, 2, 4, 8… minutes; after
+    ``MAX_ATTEMPTS`` tries, mark them failed (released too, so nothing stays claimed)."""
+    for n in notices:
+        attempts = n.attempts + 1
+        Notice.objects.filter(pk=n.pk).update(
+            claimed_at=None, attempts=attempts, failed=attempts >= MAX_ATTEMPTS,
+            due_at=now + timedelta(minutes=2 ** n.attempts),
+        )
+
+
+def notice_email(person: Person, subject: str, body: str, now: datetime) -> EmailMessage:
+    """Return the e-mail of a notice: marked automatic (RFC 3834, so auto-replies stay away), with a
+    one-click link to the person's notice settings as List-Unsubscribe, and a Date in local time."""
+    settings_link = absolute(reverse("messaging:notices"))
+    return EmailMessage(
+        subject, body, settings.DEFAULT_FROM_EMAIL, [person.email],
+        headers={
+            "Auto-Submitted": "auto-generated",
+            "X-Auto-Response-Suppress": "All",
+            "List-Unsubscribe": f"<{settings_link}>",
+            "Date": format_datetime(timezone.localtime(now)),
+        },
+    )
+
+
+def _send(person: Person, channel: str, subject: str, body: str, now: datetime) -> None:
     if channel == Channel.EMAIL:
         if person.email:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [person.email], fail_silently=False)
+            notice_email(person, subject, body, now).send(fail_silently=False)
     elif channel == Channel.SMS and person.phone:
         get_sms_backend().send(person.phone, body)
 

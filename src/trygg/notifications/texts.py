@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from trygg.links import absolute
 
 
 def notice_text(language: str, kinds: list[str], conversations: int, digest: bool) -> tuple[str, str]:
     """Return (subject, body) for a person's ready notices, in their language."""
     with translation.override(language or "nb"):
-        link = settings.TRYGG_PUBLIC_URL.rstrip("/") + "/messages/"
+        link = absolute("/messages/")
         if "new_message" in kinds:
             what = ngettext(
                 "You have new messages in %(n)d conversation in Trygg.",
@@ -20,15 +21,15 @@ def notice_text(language: str, kinds: list[str], conversations: int, digest: boo
             ) % {"n": conversations}
         elif kinds and set(kinds) <= {"classlist_reminder"}:
             # R-LIST-03: the same words to every guardian of the class, naming nobody.
-            link = settings.TRYGG_PUBLIC_URL.rstrip("/") + "/classes/"
+            link = absolute("/classes/")
             what = _("The school asks you to look at the class contact list and choose what you want to share.")
         elif kinds and set(kinds) <= {"case_new", "case_follow_up"}:
             # A new case or a follow-up that is due (R-CASE-12, R-CASE-17): neutral words, the case list.
-            link = settings.TRYGG_PUBLIC_URL.rstrip("/") + "/cases/handling/"
+            link = absolute("/cases/handling/")
             what = _("Something new is waiting for you in Trygg.")
         elif kinds and set(kinds) <= {"meeting_request", "meeting_request_answered"}:
             # R-PAR-01: a request for a meeting, or its answer; the topic never leaves Trygg.
-            link = settings.TRYGG_PUBLIC_URL.rstrip("/") + "/meetings/"
+            link = absolute("/meetings/")
             what = _("Something new is waiting for you in Trygg.")
         else:
             what = _("Something new is waiting for you in Trygg.")

@@ -29,6 +29,7 @@ from trygg.audit.actions import do_audit
 from trygg.directory.actions import client_address
 from trygg.directory.models import ApiToken, Person
 from trygg.errors import BadInput, Forbidden, NotSignedIn, TooManyRequests
+from trygg.links import absolute
 from trygg.policy.engine import check
 from trygg.signin import oidc
 from trygg.signin.identity import link_code_digest, new_link_code, subject_digest
@@ -81,7 +82,8 @@ class Outcome:
 
 
 def redirect_uri(request: HttpRequest, provider: OidcProvider) -> str:
-    return request.build_absolute_uri(f"/signin/oidc/{provider.pk}/callback/")
+    # TRYGG_PUBLIC_URL when set: behind a proxy the request's host may not be what the provider knows.
+    return absolute(f"/signin/oidc/{provider.pk}/callback/", request)
 
 
 def new_pending(provider: OidcProvider, *, purpose: str = PendingSignIn.Purpose.SIGN_IN,
@@ -414,7 +416,7 @@ def do_sign_out(request: HttpRequest) -> str | None:
     if provider is None:
         return None
     return oidc.end_session_url(provider, id_token=id_token,
-                                post_logout_redirect_uri=request.build_absolute_uri("/login/"))
+                                post_logout_redirect_uri=absolute("/login/", request))
 
 
 def do_revoke_token(person: Person, token: ApiToken) -> None:

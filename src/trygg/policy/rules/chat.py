@@ -136,7 +136,8 @@ def pupil_chat_grade(req: Request, params: Mapping[str, Any]) -> Effect | None:
     """R-CHAT-02: below ``min_grade``, pupils chat with adults only (not with other pupils).
 
     School-owned conversations (staff-run groups, class channels) are the school's teaching tool
-    and are not pupil–pupil chat.
+    and are not pupil–pupil chat. A pupil without a grade (only in classes without one) counts as
+    below the limit: not knowing a child's age must not open pupil–pupil chat.
     """
     if _kind(req) not in PEER_KINDS or _school_owned(req):
         return None
@@ -144,7 +145,7 @@ def pupil_chat_grade(req: Request, params: Mapping[str, Any]) -> Effect | None:
     pupils = [m for m in _members(req) if _is_pupil_only(m)]
     if len(pupils) < 2:
         return None
-    if any(m.grade is not None and m.grade < min_grade for m in pupils):
+    if any(m.grade is None or m.grade < min_grade for m in pupils):
         return deny(min_grade=min_grade)
     return None
 

@@ -42,7 +42,8 @@ function setUp(root) {
     const meta = el("p", "message-meta");
     meta.append(el("span", "sender", message.sender.name), " ");
     const time = el("time", "", new Date(message.created_at).toLocaleString([], { day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit" }));
-    time.dateTime = message.created_at;
+    // HTML allows at most three digits of a second's fraction; the API sends six.
+    time.dateTime = String(message.created_at).replace(/(\.\d{3})\d+/, "$1");
     meta.append(time);
     if (message.edited_at) meta.append(" ", el("span", "edited", `(${t.edited})`));
     if (message.private_to) meta.append(" ", el("span", "private-label", t.private));
