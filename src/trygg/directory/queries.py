@@ -263,16 +263,15 @@ def display_name(viewer: Person | PersonFacts, person: Person | None) -> str:
     return anonymous_word(person.pk) if hidden_from(viewer, [person.pk]) else person.name
 
 
-def person_ref(viewer: Person | PersonFacts, person: Person | None, hidden: set[int] | None = None) -> dict[str, Any] | None:
+def person_ref(viewer: Person | PersonFacts, person: Person | None) -> dict[str, Any] | None:
     """Return ``{id, username, name}`` of a person as ``viewer`` may see them.
 
     A protected person is ``{id: None, username: None, name: "a pupil"}`` for others: nothing
-    that would let them be looked up. ``hidden`` (from ``hidden_from``) saves the question when
-    many people are serialised at once.
+    that would let them be looked up.
     """
     if person is None:
         return None
-    if (person.pk in hidden) if hidden is not None else bool(hidden_from(viewer, [person.pk])):
+    if hidden_from(viewer, [person.pk]):
         return {"id": None, "username": None, "name": anonymous_word(person.pk)}
     return {"id": person.pk, "username": person.username, "name": person.name}
 

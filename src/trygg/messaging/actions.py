@@ -6,18 +6,20 @@ Audit records hold ids only, never message text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from trygg.audit.actions import do_audit
 from trygg.directory.facts import facts_for
 from trygg.directory.models import Enrollment, Person, SchoolClass, TeachingAssignment
+from trygg.directory.queries import audiences
 from trygg.errors import BadInput, NotFoundOrHidden, PolicyDenied, TooLarge, WrongState
 from trygg.events.log import emit_event
 from trygg.events.models import Event
@@ -43,6 +45,41 @@ MAX_GROUP_MEMBERS = 200
 def max_body_chars() -> int:
     """Return the longest message text accepted (``TRYGG_MESSAGE_MAX_CHARS``)."""
     return int(settings.TRYGG_MESSAGE_MAX_CHARS)
+
+
+# ---------------------------------------------------------------------------------- events
+
+
+def emit_about(
+    event_type: str,
+    recipient_ids: Iterable[int],
+    subject_ids: Iterable[int],
+    build: Callable[[frozenset[int]], dict[str, Any]],
+    owner_id: int | None = None,
+) -> Event | None:
+    """Emit an event whose payload names ``subject_ids``, once per audience (R-LIST-05).
+
+    Those who may see every subject get one payload; other families get one where a protected
+    person is "a pupil" or "a guardian" in their language (``directory.queries.audiences``).
+    ``build(hidden)`` makes the payload. Returns the event of ``owner_id``'s audience (the sender
+    keeps it for repeated sends), else the first.
+    """
+    found: Event | None = None
+    for audience in audiences(recipient_ids, subject_ids):
+        with translation.override(audience.language) if audience.language else nullcontext():
+            payload = build(audience.hidden)
+        event = emit_event(event_type, audience.ids, payload)
+        if found is None or owner_id in audience.ids:
+            found = event
+    return found
+
+
+def emit_only_to_seers(event_type: str, recipient_ids: Iterable[int], person: Person, payload: dict[str, Any]) -> None:
+    """Emit an event about ``person`` to the recipients who may see them; others hear nothing (R-LIST-05)."""
+    seers = [rid for audience in audiences(recipient_ids, [person.pk]) if person.pk not in audience.hidden
+             for rid in audience.ids]
+    if seers:
+        emit_event(event_type, seers, payload)
 
 
 # ---------------------------------------------------------------------------------- conversations
@@ -144,10 +181,12 @@ def do_create_conversation(
             ]
         )
         do_audit(actor, "conversation.created", conversation, kind=kind, member_ids=[p.pk for p in everyone])
-        emit_event(
+        emit_about(
             et.CONVERSATION_CREATED,
             [p.pk for p in everyone],
-            {"conversation_id": conversation.pk, "conversation": serialise_conversation(conversation)},
+            [actor.pk] if actor is not None else [],
+            lambda hidden: {"conversation_id": conversation.pk,
+                            "conversation": serialise_conversation(conversation, hidden)},
         )
     return conversation
 
@@ -221,9 +260,10 @@ def do_add_member(actor: Person | None, conversation: Conversation, person: Pers
         membership, _created = Membership.objects.get_or_create(conversation=conversation, person=person)
         do_audit(actor, "conversation.member_added", conversation, person_id=person.pk)
         recipients = member_ids(conversation)
-        emit_event(
+        emit_only_to_seers(
             et.MEMBER_ADDED,
             recipients,
+            person,
             {"conversation_id": conversation.pk, "person_id": person.pk, "username": person.username,
              "by": actor.pk if actor else None},
         )
@@ -251,9 +291,10 @@ def do_remove_member(actor: Person | None, conversation: Conversation, person: P
         recipients = member_ids(conversation)
         Membership.objects.filter(conversation=conversation, person=person).delete()
         do_audit(actor, "conversation.member_removed", conversation, person_id=person.pk)
-        emit_event(
+        emit_only_to_seers(
             et.MEMBER_REMOVED,
             recipients,
+            person,
             {"conversation_id": conversation.pk, "person_id": person.pk, "username": person.username,
              "by": actor.pk if actor else None},
         )
@@ -395,13 +436,23 @@ def do_send(
         from trygg.notifications.actions import queue_message_notices
 
         queue_message_notices(conversation, [pid for pid in recipients if pid != actor.pk])
-        event = emit_event(
-            et.MESSAGE_NEW, recipients, {"conversation_id": conversation.pk, "message": serialise_message(message)}
+        event = emit_about(
+            et.MESSAGE_NEW, recipients, [actor.pk],
+            lambda hidden: {"conversation_id": conversation.pk, "message": serialise_message(message, hidden)},
+            owner_id=actor.pk,
         )
         # The frame's own id is the event id; the message keeps it for repeated sends.
         message.event_id = event.pk
         Message.objects.filter(pk=message.pk).update(event_id=event.pk)
     return message
+
+
+def emit_message_edited(message: Message) -> None:
+    """Tell every reader of the message it changed, the sender named as each may see them."""
+    emit_about(
+        et.MESSAGE_EDITED, recipients_of(message), [message.sender_id],
+        lambda hidden: {"conversation_id": message.conversation_id, "message": serialise_message(message, hidden)},
+    )
 
 
 def recipients_of(message: Message) -> list[int]:
@@ -426,11 +477,7 @@ def do_edit(actor: Person, message: Message, text: str) -> Message:
         message.edited_at = timezone.now()
         message.save(update_fields=["body", "edited_at"])
         do_audit(actor, "message.edited", message)
-        emit_event(
-            et.MESSAGE_EDITED,
-            recipients_of(message),
-            {"conversation_id": message.conversation_id, "message": serialise_message(message)},
-        )
+        emit_message_edited(message)
     return message
 
 
@@ -561,11 +608,7 @@ def check_set_discussion(actor: Person, message_id: int, open_: bool) -> Message
         message.discussion_open = bool(open_)
         message.save(update_fields=["discussion_open"])
         do_audit(actor, "message.discussion_changed", message, open=bool(open_))
-        emit_event(
-            et.MESSAGE_EDITED,
-            recipients_of(message),
-            {"conversation_id": message.conversation_id, "message": serialise_message(message)},
-        )
+        emit_message_edited(message)
     return message
 
 
