@@ -37,6 +37,7 @@ from trygg.messaging.models import (
 from trygg.messaging.queries import access_conversation, access_message, member_ids
 from trygg.messaging.serialise import nudges_of, serialise_conversation, serialise_message
 from trygg.policy.engine import Decision, check, decide
+from trygg.policy.rules.chat import is_work_chat
 
 MAX_TXN_CHARS = 64
 MAX_GROUP_MEMBERS = 200
@@ -111,6 +112,7 @@ def preview_conversation(
     people = _resolve_members(actor, member_usernames)
     facts = facts_for([actor.pk, *(p.pk for p in people)])
     members = [facts[actor.pk], *(facts[p.pk] for p in people)]
+    school_owned = bool(school_owned) or is_work_chat(kind, members)
     return decide("conversation.create", actor, None, create_context(kind, members, school_owned))
 
 
@@ -130,16 +132,23 @@ def check_create_conversation(
         raise BadInput(_("A direct conversation has exactly one other person."), code="bad_members")
     facts = facts_for([actor.pk, *(p.pk for p in people)])
     members = [facts[actor.pk], *(facts[p.pk] for p in people)]
-    decision = check("conversation.create", actor, None, create_context(kind, members, bool(school_owned)))
+    # R-CHAT-04: a staff member's direct chat with a pupil or guardian of their school is work,
+    # whoever starts it and whatever box is ticked; a pupil's or guardian's group stays social.
+    work = is_work_chat(kind, members)
+    school_owned = bool(school_owned) or work
+    decision = check("conversation.create", actor, None, create_context(kind, members, school_owned))
     if kind == ConversationKind.DIRECT:
         key = ":".join(str(i) for i in sorted((actor.pk, people[0].pk)))
         existing = Conversation.objects.filter(direct_key=key).first()
         if existing is not None:
+            if work and not existing.school_owned:
+                # Made social before work chats were the school's: the school takes it over.
+                do_take_over(actor, existing)
             return CreateResult(existing, False, decision, nudges_of(decision))
     else:
         key = None
     conversation = do_create_conversation(
-        actor, kind, title, people, school_owned=bool(school_owned), direct_key=key
+        actor, kind, title, people, school_owned=school_owned, direct_key=key
     )
     return CreateResult(conversation, True, decision, nudges_of(decision))
 
@@ -188,6 +197,15 @@ def do_create_conversation(
             lambda hidden: {"conversation_id": conversation.pk,
                             "conversation": serialise_conversation(conversation, hidden)},
         )
+    return conversation
+
+
+def do_take_over(actor: Person, conversation: Conversation) -> Conversation:
+    """Mark a direct chat between staff and a family as the school's (R-CHAT-04); its page shows it."""
+    with transaction.atomic():
+        conversation.school_owned = True
+        conversation.save(update_fields=["school_owned"])
+        do_audit(actor, "conversation.school_owned", conversation)
     return conversation
 
 
