@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from trygg.meetings.models import CalendarEntry
+from trygg.directory.models import Person
+from trygg.directory.queries import anonymous_word, hidden_from
+from trygg.meetings.models import CalendarEntry, Meeting
 
 PRODID = "-//Trygg//Meetings//NB"
 
@@ -49,8 +51,16 @@ def public_url() -> str:
     return str(getattr(settings, "TRYGG_PUBLIC_URL", "")).rstrip("/")
 
 
-def render_calendar(entries: Iterable[CalendarEntry], name: str = "Trygg") -> str:
-    """Return the VCALENDAR text of ``entries`` (with their meetings loaded)."""
+def _organiser(meeting: Meeting, viewer: Person | None) -> str:
+    if viewer is not None and hidden_from(viewer, [meeting.organiser_id]):
+        # Neither the name nor the person's id: "a guardian" (R-LIST-05).
+        return f'ORGANIZER;CN="{anonymous_word(meeting.organiser_id)}":urn:trygg:person:hidden'
+    return 'ORGANIZER;CN="{}":urn:trygg:person:{}'.format(meeting.organiser.name.replace('"', ""), meeting.organiser_id)
+
+
+def render_calendar(entries: Iterable[CalendarEntry], name: str = "Trygg", viewer: Person | None = None) -> str:
+    """Return the VCALENDAR text of ``entries`` (with their meetings loaded), the organiser named as
+    ``viewer`` (the calendar's owner) may see them (R-LIST-05)."""
     base = public_url()
     now = _stamp(datetime.now(UTC))
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
@@ -69,8 +79,7 @@ def render_calendar(entries: Iterable[CalendarEntry], name: str = "Trygg") -> st
             f"DTEND:{_stamp(end)}",
             f"SUMMARY:{escape(meeting.title)}",
             f"DESCRIPTION:{escape(description)}",
-            'ORGANIZER;CN="{}":urn:trygg:person:{}'.format(meeting.organiser.name.replace('"', ""),
-                                                          meeting.organiser_id),
+            _organiser(meeting, viewer),
             "STATUS:" + ("CANCELLED" if meeting.ended else "CONFIRMED"),
         ]
         if link:
