@@ -87,7 +87,8 @@ def serialise_message(message: Message, hidden: Collection[int] = ()) -> dict[st
         "conversation_id": message.conversation_id,
         "sender": person_ref(message.sender, hidden),
         "body": "" if deleted else message.body,
-        "client_txn_id": message.client_txn_id,
+        # The sender's own idempotency key; a hidden sender's could be recognised by others.
+        "client_txn_id": "" if message.sender_id in hidden else message.client_txn_id,
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": deleted,
