@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from trygg.audit.actions import do_audit
 from trygg.directory.facts import facts_for
 from trygg.directory.models import Enrollment, Person, SchoolClass, TeachingAssignment
-from trygg.directory.queries import audiences
+from trygg.directory.queries import Audience, audiences
 from trygg.errors import BadInput, NotFoundOrHidden, PolicyDenied, TooLarge, WrongState
 from trygg.events.log import emit_event
 from trygg.events.models import Event
@@ -57,16 +57,17 @@ def emit_about(
     subject_ids: Iterable[int],
     build: Callable[[frozenset[int]], dict[str, Any]],
     owner_id: int | None = None,
+    groups: list[Audience] | None = None,
 ) -> Event | None:
     """Emit an event whose payload names ``subject_ids``, once per audience (R-LIST-05).
 
     Those who may see every subject get one payload; other families get one where a protected
     person is "a pupil" or "a guardian" in their language (``directory.queries.audiences``).
     ``build(hidden)`` makes the payload. Returns the event of ``owner_id``'s audience (the sender
-    keeps it for repeated sends), else the first.
+    keeps it for repeated sends), else the first. ``groups`` are the audiences if already known.
     """
     found: Event | None = None
-    for audience in audiences(recipient_ids, subject_ids):
+    for audience in groups if groups is not None else audiences(recipient_ids, subject_ids):
         with translation.override(audience.language) if audience.language else nullcontext():
             payload = build(audience.hidden)
         event = emit_event(event_type, audience.ids, payload)
@@ -433,6 +434,8 @@ def do_send(
             # Replies to an announcement go to its author only, unless the author opened it.
             private_to = reply_to.sender
     recipients = list(member_id_list) if private_to is None else sorted({actor.pk, private_to.pk})
+    # Before the transaction: who may see the sender is read (and cached) from committed rows.
+    groups = audiences(recipients, [actor.pk])
     now = timezone.now()
     with transaction.atomic():
         message = Message.objects.create(
@@ -457,7 +460,7 @@ def do_send(
         event = emit_about(
             et.MESSAGE_NEW, recipients, [actor.pk],
             lambda hidden: {"conversation_id": conversation.pk, "message": serialise_message(message, hidden)},
-            owner_id=actor.pk,
+            owner_id=actor.pk, groups=groups,
         )
         # The frame's own id is the event id; the message keeps it for repeated sends.
         message.event_id = event.pk
