@@ -321,3 +321,47 @@ def test_r_list_05_protection_per_guardian_hides_only_that_guardian(
     assert not person_visible_to(person("mor.emma"), far_emma)
     assert person_visible_to(person("emma.4a"), far_emma) and person_visible_to(person("kari.4a"), far_emma)
     assert person_visible_to(person("verge.noah"), person("emma.4a"))
+
+
+def test_r_safe_01_r_list_05_nudges_do_not_name_or_count_a_hidden_classmate(
+    person: Callable[[str], Person], api_client: Callable[[str], Client]
+) -> None:
+    """The "talk with, not about" nudge (R-SAFE-01) fires on classmates outside the chat: never on
+    one hidden from the writer, so writing "Jonas" tells sara nothing once Jonas's address is secret."""
+    from trygg.directory.models import Enrollment
+
+    classmate = (Person.objects.filter(enrollments__school_class__name="9B")
+                 .exclude(username__in=["sara.9b", "jonas.9b", "ali.9b"]).order_by("username").first())
+    conversation = chat.check_create_conversation(person("sara.9b"), "direct", "", [classmate.username]).conversation
+    client = api_client("sara.9b")
+
+    def nudged() -> set[str]:
+        response = client.post(f"/api/v1/conversations/{conversation.pk}/messages/preview",
+                               data=json.dumps({"body": "Jonas er teit"}), content_type="application/json")
+        assert response.status_code == 200
+        return {n["rule"] for n in response.json()["nudges"]}
+
+    assert "amot.talk-with-not-about" in nudged()
+    Protection.objects.create(pupil=person("jonas.9b"), secret_address=True)
+    assert "amot.talk-with-not-about" not in nudged()
+    assert Enrollment.objects.filter(pupil__username="jonas.9b").exists()
+
+
+def test_r_soc_01_r_list_05_left_out_counts_only_classmates_the_creator_can_see(
+    person: Callable[[str], Person], api_client: Callable[[str], Client]
+) -> None:
+    """R-SOC-01's "someone in the class is left out" nudge must not count ali.9b or a secret-address
+    pupil: sara cannot see or add them, and the count would tell her they exist."""
+    everyone_else = list(Person.objects.filter(enrollments__school_class__name="9B")
+                         .exclude(username__in=["sara.9b", "jonas.9b", "ali.9b"]).values_list("username", flat=True))
+    client = api_client("sara.9b")
+
+    def nudged() -> set[str]:
+        response = client.post("/api/v1/conversations/preview", data=json.dumps(
+            {"kind": "group", "member_usernames": everyone_else}), content_type="application/json")
+        assert response.status_code == 200
+        return {n["rule"] for n in response.json()["nudges"]}
+
+    assert "amot.left-out-noticed" in nudged()  # jonas is visible to sara, and left out
+    Protection.objects.create(pupil=person("jonas.9b"), secret_address=True)
+    assert "amot.left-out-noticed" not in nudged()

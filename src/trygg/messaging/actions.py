@@ -371,7 +371,8 @@ def preview_send(actor: Person, conversation_id: int, body: str, reply_to_id: in
     ids = member_ids(conversation)
     facts = facts_for(ids)
     return decide("message.send", facts.get(actor.pk, actor), conversation,
-                  send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None))
+                  send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None,
+                               facts.get(actor.pk)))
 
 
 def check_send(
@@ -392,7 +393,8 @@ def check_send(
     # The cached facts, not ``actor.facts``: that would read six tables on every send.
     decision = check(
         "message.send", facts.get(actor.pk, actor), conversation,
-        send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None),
+        send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None,
+                     facts.get(actor.pk)),
     )
     try:
         message = do_send(actor, conversation, text, txn, ids, reply_to)
