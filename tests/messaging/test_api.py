@@ -188,7 +188,8 @@ def test_r_safe_01_talking_about_classmate_outside_conversation_nudges(chat, api
     sara = Enrollment.objects.filter(pupil__username="sara.9b").first()
     classmate = (
         Enrollment.objects.filter(school_class=sara.school_class)
-        .exclude(pupil__username__in=["sara.9b", "jonas.9b"]).select_related("pupil").first().pupil
+        # Not ali.9b: his identity is confidential, so sara cannot be told anything about him (R-LIST-05).
+        .exclude(pupil__username__in=["sara.9b", "jonas.9b", "ali.9b"]).select_related("pupil").first().pupil
     )
     first = classmate.name.split(" ")[0]
     preview = post(client, f"/api/v1/conversations/{conversation_id}/messages/preview",
