@@ -417,7 +417,7 @@ def _log_refused_join(actor: Person, meeting: Meeting, decision: Decision) -> No
         JoinAttempt.objects.create(meeting=meeting, person=actor, rule=rule)
         do_audit(actor, "meeting.join_refused", meeting, rule=rule)
         emit_event(ev.MEETING_JOIN_REFUSED, [meeting.organiser_id],
-                   {"meeting_id": meeting.pk, "person": person_ref(actor), "rule": rule or None})
+                   {"meeting_id": meeting.pk, "person": person_ref(actor, meeting.organiser), "rule": rule or None})
     after_commit(person_room_group(meeting.pk, meeting.organiser_id), {"type": "meeting.roster"})
 
 
