@@ -118,6 +118,9 @@ def scene(person: Callable[[str], Person]) -> dict[str, Any]:
     lesson = meetings.check_create_meeting(ola, "lesson", when, "Undervisning", "Velkommen.", class_id=nine_b.pk)
     parent_meeting = meetings.check_create_meeting(ola, "parent_meeting", when, "Foreldremøte", "Velkommen.",
                                                    class_id=nine_b.pk)
+    # A class gathering arranged by a protected guardian: the organiser is "a guardian" to others.
+    gathering = meetings.check_create_meeting(person("mor.ali"), "class_gathering", when, "Klassefest",
+                                              "Velkommen.", class_id=nine_b.pk)
     # Every guardian shares every field on the class list; the school's flags decide what shows.
     for guardian, pupil in (("mor.sara", "sara.9b"), ("mor.ali", "ali.9b"), ("far.jonas", "jonas.9b")):
         for field in FIELDS:
@@ -125,7 +128,7 @@ def scene(person: Callable[[str], Person]) -> dict[str, Any]:
     return {
         "nine_b": nine_b, "four_a": four_a, "group": group, "parents": parents, "alis": alis,
         "class_channel": class_channel, "guardians_channel": guardians_channel,
-        "lesson": lesson, "parent_meeting": parent_meeting,
+        "lesson": lesson, "parent_meeting": parent_meeting, "gathering": gathering,
     }
 
 
@@ -309,10 +312,17 @@ def test_r_list_05_a_guardians_view_of_a_childs_chats_and_a_shared_chat(
 def test_r_list_05_meetings_show_no_placeholder_for_a_protected_pupil(
     scene: dict[str, Any], api_client: Callable[[str], Client]
 ) -> None:
-    """The lesson's participants for a 9B pupil: everyone else by name, the protected absent, no "—"."""
+    """The lesson's participants for a 9B pupil: everyone else by name, the protected absent, no "—";
+    a gathering mor.ali arranged is "arranged by a guardian", in the API, the page and the calendar."""
     participants = _api(api_client("sara.9b"), f"/api/v1/meetings/{scene['lesson'].pk}").json()["participants"]
     assert all(p["username"] and p["name"] != "—" for p in participants)
     assert not {p["username"] for p in participants} & {"ali.9b", "jonas.9b"}
+    gathering = _api(api_client("mor.sara"), f"/api/v1/meetings/{scene['gathering'].pk}").json()
+    assert gathering["organiser"]["id"] is None and gathering["organiser"]["name"] in WORDS
+    assert any(word in gathering["owner"] for word in WORDS)
+    assert "Maryam Karimi" in _json_text(_api(api_client("ali.9b"), f"/api/v1/meetings/{scene['gathering'].pk}"))
+    ics = _api(api_client("mor.sara"), "/api/v1/calendar.ics").content.decode()
+    assert "Klassefest" in ics and "urn:trygg:person:hidden" in ics
 
 
 def test_r_list_05_protection_per_guardian_hides_only_that_guardian(
