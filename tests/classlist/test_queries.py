@@ -82,16 +82,34 @@ def test_r_list_05_confidential_fields_are_left_out_by_the_database_query(person
     assert {f for p, f in shown if p == "sara.9b"} == set(FIELDS)
 
 
-def test_r_list_05_a_secret_address_hides_the_pupils_name_too(person: Callable[[str], Person]) -> None:
-    """When the school marks jonas.9b's address secret, his name and the address go; the phone stays."""
+def test_r_list_05_a_secret_address_hides_the_pupil_and_the_guardians_details(
+    person: Callable[[str], Person],
+) -> None:
+    """When the school marks jonas.9b's address secret, his whole row goes: his name, and his
+    guardian's name, e-mail and phone, which would tell who he is (issue 11, item 5)."""
     far_jonas, jonas = person("far.jonas"), person("jonas.9b")
     for field in FIELDS:
         Consent.objects.create(guardian=far_jonas, pupil=jonas, field=field)
-    Protection.objects.create(pupil=jonas, secret_address=True)
     nine_b = SchoolClass.objects.get(name="9B")
-    assert {c.field for c in shown_consents(nine_b)} == {"guardian_name", "email", "phone"}
-    Protection.objects.filter(pupil=jonas).update(secret_phone=True)
-    assert {c.field for c in shown_consents(nine_b)} == {"guardian_name", "email"}
+    assert {c.field for c in shown_consents(nine_b) if c.pupil_id == jonas.pk} == set(FIELDS)
+    Protection.objects.create(pupil=jonas, secret_phone=True)
+    assert {c.field for c in shown_consents(nine_b) if c.pupil_id == jonas.pk} == set(FIELDS) - {"phone"}
+    Protection.objects.filter(pupil=jonas).update(secret_address=True)
+    assert not [c for c in shown_consents(nine_b) if c.pupil_id == jonas.pk]
+
+
+def test_r_list_05_a_guardians_own_secret_number_hides_only_that_guardians_phone(
+    person: Callable[[str], Person],
+) -> None:
+    """Protection per guardian: far.jonas's secret number leaves his name and Jonas's name on the list."""
+    far_jonas, jonas = person("far.jonas"), person("jonas.9b")
+    for field in FIELDS:
+        Consent.objects.create(guardian=far_jonas, pupil=jonas, field=field)
+    Protection.objects.create(pupil=far_jonas, secret_phone=True)
+    nine_b = SchoolClass.objects.get(name="9B")
+    assert {c.field for c in shown_consents(nine_b) if c.pupil_id == jonas.pk} == set(FIELDS) - {"phone"}
+    Protection.objects.filter(pupil=far_jonas).update(secret_address=True)
+    assert {c.field for c in shown_consents(nine_b) if c.pupil_id == jonas.pk} == {"student_name"}
 
 
 def test_r_list_02_a_municipality_can_offer_fewer_fields(api_client: Callable, classes: dict[str, int],

@@ -265,3 +265,23 @@ def test_r_priv_01_the_municipality_admin_sees_nothing_of_another_municipality(
                         {"school": school.pk, "name": "8Z", "grade": 8, "school_year": "2026/27"})
     assert moved.status_code == 200
     assert not SchoolClass.objects.filter(name="8Z").exists()
+
+
+def test_r_list_05_the_leader_sets_a_guardians_own_flags_on_the_persons_page(person: Callable[[str], Person]) -> None:
+    """Protection per guardian (issue 11, item 5): far.emma's secret number is set on his own page,
+    through the action with its policy check and audit record, like a pupil's; a teacher cannot."""
+    rektor = person("rektor")
+    client = admin_client(rektor)
+    far_emma = person("far.emma")
+    url = f"/admin/directory/person/{far_emma.pk}/change/"
+    data = form_data(client.get(url))
+    data[f"protection-0-{FLAG_FIELD}"] = "on"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert protection("far.emma").secret_phone
+    assert AuditRecord.objects.filter(action="directory.protection_changed", actor=rektor,
+                                      target_id=str(far_emma.pk)).exists()
+    listed = step_up(admin_client(rektor)).get("/admin/directory/protection/add/").content.decode()
+    assert f'value="{person("mor.emma").pk}"' in listed
+    teacher = step_up(admin_client(as_teacher_with_person_rights(person)))
+    assert FLAG_FIELD not in teacher.get(url).content.decode()

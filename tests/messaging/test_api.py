@@ -188,7 +188,8 @@ def test_r_safe_01_talking_about_classmate_outside_conversation_nudges(chat, api
     sara = Enrollment.objects.filter(pupil__username="sara.9b").first()
     classmate = (
         Enrollment.objects.filter(school_class=sara.school_class)
-        .exclude(pupil__username__in=["sara.9b", "jonas.9b"]).select_related("pupil").first().pupil
+        # Not ali.9b: his identity is confidential, so sara cannot be told anything about him (R-LIST-05).
+        .exclude(pupil__username__in=["sara.9b", "jonas.9b", "ali.9b"]).select_related("pupil").first().pupil
     )
     first = classmate.name.split(" ")[0]
     preview = post(client, f"/api/v1/conversations/{conversation_id}/messages/preview",
@@ -207,8 +208,11 @@ def test_r_soc_01_group_leaving_out_few_classmates_is_noticed(api_client) -> Non
         .values_list("pupil__username", flat=True).order_by("pupil__username")
     )
     client = api_client("sara.9b")
+    # Leave out a classmate sara can see: ali.9b is hidden from her, so leaving him out is not noticed
+    # (a count of him would tell her he exists, R-LIST-05).
+    visible = [u for u in usernames if u != "ali.9b"]
     left_out = post(client, "/api/v1/conversations/preview",
-                    {"kind": "group", "member_usernames": usernames[1:]}).json()
+                    {"kind": "group", "member_usernames": [u for u in usernames if u != visible[0]]}).json()
     assert any(n["requirement"] == "R-SOC-01" for n in left_out["nudges"])
     everyone = post(client, "/api/v1/conversations/preview", {"kind": "group", "member_usernames": usernames}).json()
     assert not any(n["requirement"] == "R-SOC-01" for n in everyone["nudges"])

@@ -58,7 +58,8 @@ def check_set_consent(
         "classlist.set_consent",
         actor,
         school_class,
-        {"pupil_id": pupil.pk, "fields": wanted, "protection": queries.protection_of(pupil)},
+        {"pupil_id": pupil.pk, "fields": wanted, "protection": queries.protection_of(pupil),
+         "guardian_protection": queries.protection_of(actor)},
     )
     return do_set_consent(actor, school_class, pupil, set(wanted), decision, via=via)
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from trygg.audit.actions import do_audit
 from trygg.classlist.models import Consent, ConsentChange, Reminder
 from trygg.directory.models import Enrollment, Guardianship, Person, Protection, SchoolClass, TeachingKind
+from trygg.directory.queries import protected_people
 from trygg.errors import NotFoundOrHidden, PolicyDenied, TooManyRequests
 from trygg.policy.engine import Decision, check, decide, policy_for, registry
 from trygg.policy.queries import language_of
@@ -106,7 +107,8 @@ def access_export_class(viewer: Person, class_id: int) -> SchoolClass:
 
 
 def confidential_q() -> Q:
-    """Return the condition of a consent row whose field is confidential for its pupil (R-LIST-05)."""
+    """Return the condition of a consent row whose field is confidential for its pupil, or for its
+    guardian by the guardian's own flags (R-LIST-05)."""
     condition = Q()
     for name, flags in LOCKED_BY.items():
         flagged = Q()
@@ -114,6 +116,9 @@ def confidential_q() -> Q:
             flagged |= Q(**{flag: True})
         protected = Protection.objects.filter(flagged, pupil_id=OuterRef("pupil_id"))
         condition |= Q(field=name) & Q(Exists(protected))
+        if name in GUARDIAN_FIELDS:
+            own = Protection.objects.filter(flagged, pupil_id=OuterRef("guardian_id"))
+            condition |= Q(field=name) & Q(Exists(own))
     return condition
 
 
@@ -127,9 +132,14 @@ def shown_consents(school_class: SchoolClass, fields: Sequence[str] = FIELDS) ->
     responsible = Guardianship.objects.filter(
         guardian_id=OuterRef("guardian_id"), pupil_id=OuterRef("pupil_id"), parental_responsibility=True
     )
+    # The list is a public record: whoever reads it, a protected person is absent from it, and so are
+    # the details of a guardian of a protected pupil on a brother's or sister's row (R-LIST-05).
+    protected = protected_people()
     return (
         Consent.objects.filter(Exists(enrolled), Exists(responsible), field__in=list(fields))
         .exclude(confidential_q())
+        .exclude(pupil_id__in=[pid for pid, why in protected.items() if why.own])
+        .exclude(guardian_id__in=list(protected), field__in=GUARDIAN_FIELDS)
         .select_related("guardian", "pupil")
     )
 
@@ -319,8 +329,10 @@ def list_consent_history(guardian: Person, pupil: Person) -> list[ConsentChange]
     return list(ConsentChange.objects.filter(guardian=guardian, pupil=pupil).order_by("-at", "-id"))
 
 
-def locked_for(pupil: Person, school_class: SchoolClass) -> frozenset[str]:
-    return locked_fields(protection_of(pupil), school_class.reveals_special_education)
+def locked_for(pupil: Person, school_class: SchoolClass, guardian: Person | None = None) -> frozenset[str]:
+    """Return the fields that cannot be shown about ``pupil`` by ``guardian`` (R-LIST-05)."""
+    return locked_fields(protection_of(pupil), school_class.reveals_special_education,
+                         protection_of(guardian) if guardian is not None else None)
 
 
 def export_own(viewer: Person) -> dict[str, Any]:

@@ -132,8 +132,8 @@ def consent(request: HttpRequest, class_id: int) -> HttpResponse:
     forms = []
     for child in children:
         state = queries.consents_of(viewer, child)
-        protection = queries.protection_of(child)
-        locked = queries.locked_for(child, school_class)
+        protection = {**queries.protection_of(viewer), **{k: v for k, v in queries.protection_of(child).items() if v}}
+        locked = queries.locked_for(child, school_class, viewer)
         forms.append({
             "child": child,
             "fields": [{"name": f, "label": FIELD_LABELS[f], "on": state[f] and f not in locked,

@@ -166,7 +166,7 @@ class SchoolClassAdmin(DirectoryAdmin):
 
 
 class ProtectionInline(admin.StackedInline):
-    """The pupil's protection flags, on the person's page, for leaders and administrators only."""
+    """A pupil's or guardian's protection flags, on the person's page, for leaders and administrators only."""
 
     model = Protection
     fk_name = "pupil"
@@ -177,8 +177,8 @@ class ProtectionInline(admin.StackedInline):
     extra = 1
 
     def _allowed(self, request: HttpRequest, obj: Person | None) -> bool:
-        # Flags belong to pupils (R-LIST-05); the class list reads them from the pupil's record.
-        if obj is None or obj.pk is None or "pupil" not in obj.facts.roles:
+        # Flags belong to pupils and guardians (R-LIST-05): one parent's secret number is theirs.
+        if obj is None or obj.pk is None or not obj.facts.roles & {"pupil", "guardian"}:
             return False
         return can_set_protection(request.user, obj)
 
@@ -296,7 +296,8 @@ class PersonAdmin(DirectoryAdmin):
             return True
         # A leader may save a pupil's page, but only its protection flags: every other field is
         # read-only for them (get_readonly_fields).
-        return obj is not None and "pupil" in obj.facts.roles and can_set_protection(request.user, obj)
+        return (obj is not None and bool(obj.facts.roles & {"pupil", "guardian"})
+                and can_set_protection(request.user, obj))
 
     def _edits_people(self, request: HttpRequest) -> bool:
         return is_municipality_admin(request) or self._perm(request, "change")
@@ -363,7 +364,7 @@ class StaffRoleAdmin(DirectoryAdmin):
 
 @admin.register(Protection)
 class ProtectionAdmin(admin.ModelAdmin):
-    """Every pupil's protection flags the viewer may set, in one list."""
+    """Every pupil's and guardian's protection flags the viewer may set, in one list."""
 
     list_display = ["pupil", *PROTECTION_FIELDS, "updated_by", "updated_at"]
     list_filter = list(PROTECTION_FIELDS)

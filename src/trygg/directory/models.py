@@ -237,9 +237,17 @@ class StaffRole(models.Model):
 
 
 class Protection(models.Model):
-    """Protection flags on a pupil, set only by school leaders and municipality admins (R-LIST-05)."""
+    """Protection flags on a pupil or a guardian, set only by school leaders and municipality admins
+    (R-LIST-05).
 
-    pupil = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="protection")
+    On a guardian they protect that guardian alone (one parent's secret number or address); on a
+    pupil a secret address or strictly confidential identity also hides the pupil's guardians from
+    other families (``trygg.directory.queries.hidden_from``). The field keeps its old name
+    ``pupil`` so every reader of pupils' flags stays as it was.
+    """
+
+    pupil = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="protection",
+                                 verbose_name=_("pupil or guardian"))
     secret_phone = models.BooleanField(_("secret phone number"), default=False)
     secret_address = models.BooleanField(_("secret address"), default=False)
     address_reveals_circumstances = models.BooleanField(

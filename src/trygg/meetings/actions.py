@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from trygg.audit.actions import do_audit
 from trygg.directory.facts import facts_for
 from trygg.directory.models import Enrollment, Guardianship, Person, SchoolClass, TeachingAssignment
+from trygg.directory.queries import anonymous_word, audiences, display_name
+from trygg.directory.queries import person_ref as visible_ref
 from trygg.errors import BadInput, NotFoundOrHidden, PolicyDenied, TooLarge, WrongState
 from trygg.events.log import emit_event
 from trygg.meetings import events as ev
@@ -74,9 +77,12 @@ def _lang() -> str:
     return (get_language() or "nb")[:2]
 
 
-def person_ref(person: Person | None) -> dict[str, Any] | None:
+def person_ref(person: Person | None, viewer: Person | None = None) -> dict[str, Any] | None:
+    """Return ``{id, username, name}``; with a ``viewer``, as they may see the person (R-LIST-05)."""
     if person is None:
         return None
+    if viewer is not None:
+        return visible_ref(viewer, person)
     return {"id": person.pk, "username": person.username, "name": person.name}
 
 
@@ -100,10 +106,10 @@ def serialise_meeting(meeting: Meeting, viewer: Person) -> dict[str, Any]:
         "invitation_text": meeting.invitation_text,
         "school_owned": meeting.school_owned,
         "owner": _("The school") if meeting.school_owned else _("Arranged by %(name)s") % {
-            "name": meeting.organiser.name},
-        "organiser": person_ref(meeting.organiser),
+            "name": display_name(viewer, meeting.organiser)},
+        "organiser": person_ref(meeting.organiser, viewer),
         "class_id": meeting.school_class_id,
-        "pupil": person_ref(meeting.pupil),
+        "pupil": person_ref(meeting.pupil, viewer),
         "generation": meeting.generation,
         "guidelines_read": meeting.guidelines_read_at is not None,
         "my_role": invitation.role if invitation else None,
@@ -112,7 +118,7 @@ def serialise_meeting(meeting: Meeting, viewer: Person) -> dict[str, Any]:
     if is_organiser:
         body["agenda"] = meeting.agenda
         body["refused_attempts"] = [
-            {"person": person_ref(a.person), "at": a.at.isoformat(), "rule": a.rule or None}
+            {"person": person_ref(a.person, viewer), "at": a.at.isoformat(), "rule": a.rule or None}
             for a in queries.list_refused_attempts(meeting)
         ]
     return body
@@ -426,7 +432,7 @@ def _log_refused_join(actor: Person, meeting: Meeting, decision: Decision) -> No
         JoinAttempt.objects.create(meeting=meeting, person=actor, rule=rule)
         do_audit(actor, "meeting.join_refused", meeting, rule=rule)
         emit_event(ev.MEETING_JOIN_REFUSED, [meeting.organiser_id],
-                   {"meeting_id": meeting.pk, "person": person_ref(actor), "rule": rule or None})
+                   {"meeting_id": meeting.pk, "person": person_ref(actor, meeting.organiser), "rule": rule or None})
     after_commit(person_room_group(meeting.pk, meeting.organiser_id), {"type": "meeting.roster"})
 
 
@@ -742,14 +748,23 @@ def check_meeting_chat(actor: Person, meeting_id: int, body: str) -> MeetingMess
     with transaction.atomic():
         message = MeetingMessage.objects.create(meeting=meeting, sender=actor, body=body)
         do_audit(actor, "meeting.chat", meeting, message=message.pk)
-        payload = {"meeting_id": meeting.pk, "message": serialise_chat(message)}
-        emit_event(ev.MEETING_CHAT, sorted(context["invited_ids"]), payload)
-    after_commit(room_group(meeting.pk), {"type": "meeting.chat", "message": payload["message"]})
+        # One payload per audience: other families see a protected sender as "a pupil" (R-LIST-05).
+        for audience in audiences(sorted(context["invited_ids"]), [actor.pk]):
+            with translation.override(audience.language) if audience.language else nullcontext():
+                payload = {"meeting_id": meeting.pk, "message": serialise_chat(message, audience.hidden)}
+            emit_event(ev.MEETING_CHAT, audience.ids, payload)
+    # The room's sockets show the sender as each may see them (``consumers.MeetingConsumer``).
+    after_commit(room_group(meeting.pk), {"type": "meeting.chat", "message": serialise_chat(message)})
     return message
 
 
-def serialise_chat(message: MeetingMessage) -> dict[str, Any]:
-    return {"id": message.pk, "sender": person_ref(message.sender), "body": message.body,
+def serialise_chat(message: MeetingMessage, hidden: Collection[int] = ()) -> dict[str, Any]:
+    """Return a meeting chat message; a sender in ``hidden`` is "a pupil" or "a guardian"."""
+    sender = (
+        {"id": None, "username": None, "name": anonymous_word(message.sender_id)}
+        if message.sender_id in hidden else person_ref(message.sender)
+    )
+    return {"id": message.pk, "sender": sender, "body": message.body,
             "created_at": message.created_at.isoformat()}
 
 

@@ -212,8 +212,8 @@ def recording(request: HttpRequest, meeting_id: int) -> dict[str, Any]:
     return {}  # not reached
 
 
-def _ics(request: HttpRequest, entries: list[Any]) -> HttpResponse:
-    response = HttpResponse(render_calendar(entries, base=public_url(request)),
+def _ics(request: HttpRequest, entries: list[Any], viewer: Any) -> HttpResponse:
+    response = HttpResponse(render_calendar(entries, base=public_url(request), viewer=viewer),
                             content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     return response
@@ -222,7 +222,7 @@ def _ics(request: HttpRequest, entries: list[Any]) -> HttpResponse:
 @calendar_router.get("/calendar.ics")
 def calendar_ics(request: HttpRequest) -> HttpResponse:
     actions.check_open_calendar(request.auth)
-    return _ics(request, queries.list_calendar(request.auth))
+    return _ics(request, queries.list_calendar(request.auth), request.auth)
 
 
 @calendar_router.get("/calendar/feed")
@@ -244,4 +244,4 @@ def calendar_feed_ics(request: HttpRequest, key: str) -> HttpResponse:
     if feed is None:
         raise NotFoundOrHidden()
     actions.check_open_calendar(feed.person)
-    return _ics(request, queries.list_calendar(feed.person))
+    return _ics(request, queries.list_calendar(feed.person), feed.person)

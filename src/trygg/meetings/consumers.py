@@ -56,10 +56,20 @@ def _check_join(raw: Any, meeting_id: int) -> dict[str, Any] | None:
     if found is None:
         return None
     token, meeting, invitation = found
+    from django.utils import translation
+
+    from trygg.directory.queries import anonymous_word, hidden_from
+
+    # Who of the invited this person may not see (R-LIST-05): their tiles and chat lines show
+    # "a pupil" or "a guardian", in this person's language.
+    hidden = hidden_from(token.person, meeting.invitations.values_list("person_id", flat=True))
+    with translation.override(token.person.language):
+        hidden_names = {pid: anonymous_word(pid) for pid in hidden}
     return {
         "person_id": token.person_id,
         "name": token.person.name,
         "sfu_id": credential_for(token.digest)[0],
+        "hidden_names": hidden_names,
         "generation": meeting.generation,
         "admitted": invitation.state(meeting.generation) == "admitted",
         "organiser": meeting.organiser_id == token.person_id,
@@ -211,11 +221,19 @@ class MeetingConsumer(SignedInSocket):
         elif join["admitted"]:
             await self._admitted()
 
+    def _as_seen(self, peer: Any) -> Any:
+        """Return a peer (or a chat sender) as this person may see them: a protected person's name is
+        "a pupil" or "a guardian" for other families (R-LIST-05)."""
+        hidden = (self.join or {}).get("hidden_names", {})
+        if isinstance(peer, dict) and peer.get("id") in hidden:
+            return {**peer, "name": hidden[peer["id"]], **({"username": None} if "username" in peer else {})}
+        return peer
+
     async def meeting_peer_joined(self, message: dict[str, Any]) -> None:
         peer = message.get("peer") or {}
         if not self.admitted or peer.get("id") == self.person.pk:
             return
-        await self.send_json({"type": "peer_joined", "peer": peer})
+        await self.send_json({"type": "peer_joined", "peer": self._as_seen(peer)})
         await self.channel_layer.group_send(
             person_room_group(self.meeting_id, peer["id"]),
             {"type": "meeting.peer_here", "peer": self._me()},
@@ -223,7 +241,7 @@ class MeetingConsumer(SignedInSocket):
 
     async def meeting_peer_here(self, message: dict[str, Any]) -> None:
         if self.admitted:
-            await self.send_json({"type": "peer_here", "peer": message.get("peer")})
+            await self.send_json({"type": "peer_here", "peer": self._as_seen(message.get("peer"))})
 
     async def meeting_peer_left(self, message: dict[str, Any]) -> None:
         if self.admitted and message.get("person_id") != self.person.pk:
@@ -240,7 +258,11 @@ class MeetingConsumer(SignedInSocket):
 
     async def meeting_chat(self, message: dict[str, Any]) -> None:
         if self.admitted:
-            await self.send_json({"type": "chat", "message": message.get("message")})
+            chat = message.get("message") or {}
+            sender = chat.get("sender") if isinstance(chat, dict) else None
+            if isinstance(sender, dict) and sender.get("id") in (self.join or {}).get("hidden_names", {}):
+                chat = {**chat, "sender": {**self._as_seen(sender), "id": None}}
+            await self.send_json({"type": "chat", "message": chat})
 
     async def meeting_moderated(self, message: dict[str, Any]) -> None:
         if self.admitted:

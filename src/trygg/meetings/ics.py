@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+from trygg.directory.models import Person
+from trygg.directory.queries import anonymous_word, hidden_from
 from trygg.links import public_url
-from trygg.meetings.models import CalendarEntry
+from trygg.meetings.models import CalendarEntry, Meeting
 
 PRODID = "-//Trygg//Meetings//NB"
 
@@ -43,9 +45,18 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def render_calendar(entries: Iterable[CalendarEntry], name: str = "Trygg", base: str | None = None) -> str:
+def _organiser(meeting: Meeting, viewer: Person | None) -> str:
+    if viewer is not None and hidden_from(viewer, [meeting.organiser_id]):
+        # Neither the name nor the person's id: "a guardian" (R-LIST-05).
+        return f'ORGANIZER;CN="{anonymous_word(meeting.organiser_id)}":urn:trygg:person:hidden'
+    return 'ORGANIZER;CN="{}":urn:trygg:person:{}'.format(meeting.organiser.name.replace('"', ""), meeting.organiser_id)
+
+
+def render_calendar(entries: Iterable[CalendarEntry], name: str = "Trygg", base: str | None = None,
+                    viewer: Person | None = None) -> str:
     """Return the VCALENDAR text of ``entries`` (with their meetings loaded); links start with ``base``
-    (``trygg.links.public_url`` of the request), or the public address when it is not given."""
+    (``trygg.links.public_url`` of the request), or the public address when it is not given; the
+    organiser is named as ``viewer`` (the calendar's owner) may see them (R-LIST-05)."""
     if base is None:
         base = public_url()
     now = _stamp(datetime.now(UTC))
@@ -65,8 +76,7 @@ def render_calendar(entries: Iterable[CalendarEntry], name: str = "Trygg", base:
             f"DTEND:{_stamp(end)}",
             f"SUMMARY:{escape(meeting.title)}",
             f"DESCRIPTION:{escape(description)}",
-            'ORGANIZER;CN="{}":urn:trygg:person:{}'.format(meeting.organiser.name.replace('"', ""),
-                                                          meeting.organiser_id),
+            _organiser(meeting, viewer),
             "STATUS:" + ("CANCELLED" if meeting.ended else "CONFIRMED"),
         ]
         if link:

@@ -15,12 +15,12 @@ from trygg.directory.models import (
     Enrollment,
     Guardianship,
     Person,
-    Protection,
     SchoolClass,
     StaffRole,
     TeachingAssignment,
     TeachingKind,
 )
+from trygg.directory.queries import hidden_from, visible_people
 from trygg.errors import NotFoundOrHidden
 from trygg.meetings.models import (
     CalendarEntry,
@@ -49,7 +49,7 @@ def list_meeting_choices(viewer: Person) -> dict[str, list[Any]]:
     class_ids = facts.taught_class_ids | facts.child_class_ids
     return {
         "classes": list(SchoolClass.objects.filter(id__in=class_ids).order_by("grade", "name")),
-        "pupils": list(
+        "pupils": visible_people(viewer,
             Person.objects.filter(enrollments__school_class_id__in=facts.contact_class_ids).order_by("name").distinct()
         ),
         "subject_teachers": list(
@@ -79,30 +79,23 @@ def invitation_of(meeting: Meeting, person: Person) -> Invitation | None:
 def list_participants(meeting: Meeting, viewer: Person) -> list[dict[str, Any]]:
     """Return who is invited and where they are (invited, waiting, admitted, removed).
 
-    A pupil whose identity is strictly confidential (R-LIST-05) is shown by name to staff only.
+    A protected pupil or guardian (R-LIST-05) is absent for other families, with no placeholder
+    row: ``directory.queries.hidden_from`` decides, as for every list of people.
     """
     invitations = list(meeting.invitations.select_related("person").order_by("id"))
-    hidden = set(
-        Protection.objects.filter(
-            pupil_id__in=[i.person_id for i in invitations], confidential_identity=True
-        ).values_list("pupil_id", flat=True)
-    )
-    staff = viewer.facts.is_staff_member
-    result = []
-    for invitation in invitations:
-        person = invitation.person
-        anonymous = person.pk in hidden and not staff and person.pk != viewer.pk
-        result.append(
-            {
-                "id": None if anonymous else person.pk,
-                "username": None if anonymous else person.username,
-                "name": "—" if anonymous else person.name,
-                "role": invitation.role,
-                "role_label": str(InviteRole(invitation.role).label),
-                "state": invitation.state(meeting.generation),
-            }
-        )
-    return result
+    hidden = hidden_from(viewer, [i.person_id for i in invitations])
+    return [
+        {
+            "id": invitation.person.pk,
+            "username": invitation.person.username,
+            "name": invitation.person.name,
+            "role": invitation.role,
+            "role_label": str(InviteRole(invitation.role).label),
+            "state": invitation.state(meeting.generation),
+        }
+        for invitation in invitations
+        if invitation.person_id not in hidden
+    ]
 
 
 def list_refused_attempts(meeting: Meeting, limit: int = 50) -> list[JoinAttempt]:

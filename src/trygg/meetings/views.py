@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trygg.directory.models import Person
-from trygg.directory.queries import list_children
+from trygg.directory.queries import display_name, list_children
 from trygg.errors import TryggError
 from trygg.links import public_url
 from trygg.meetings import actions, queries, requests, sfu
@@ -158,6 +158,7 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "is_pupil": meeting.pupil_id == person.pk,
         "reflection": reflection,
         "is_talk": meeting.kind == MeetingKind.DEVELOPMENT_TALK,
+        "organiser_name": display_name(person, meeting.organiser),
     })
 
 

@@ -6,18 +6,20 @@ Audit records hold ids only, never message text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from trygg.audit.actions import do_audit
 from trygg.directory.facts import facts_for
 from trygg.directory.models import Enrollment, Person, SchoolClass, TeachingAssignment
+from trygg.directory.queries import Audience, audiences
 from trygg.errors import BadInput, NotFoundOrHidden, PolicyDenied, TooLarge, WrongState
 from trygg.events.log import emit_event
 from trygg.events.models import Event
@@ -35,6 +37,7 @@ from trygg.messaging.models import (
 from trygg.messaging.queries import access_conversation, access_message, member_ids
 from trygg.messaging.serialise import nudges_of, serialise_conversation, serialise_message
 from trygg.policy.engine import Decision, check, decide
+from trygg.policy.rules.chat import is_work_chat
 
 MAX_TXN_CHARS = 64
 MAX_GROUP_MEMBERS = 200
@@ -43,6 +46,42 @@ MAX_GROUP_MEMBERS = 200
 def max_body_chars() -> int:
     """Return the longest message text accepted (``TRYGG_MESSAGE_MAX_CHARS``)."""
     return int(settings.TRYGG_MESSAGE_MAX_CHARS)
+
+
+# ---------------------------------------------------------------------------------- events
+
+
+def emit_about(
+    event_type: str,
+    recipient_ids: Iterable[int],
+    subject_ids: Iterable[int],
+    build: Callable[[frozenset[int]], dict[str, Any]],
+    owner_id: int | None = None,
+    groups: list[Audience] | None = None,
+) -> Event | None:
+    """Emit an event whose payload names ``subject_ids``, once per audience (R-LIST-05).
+
+    Those who may see every subject get one payload; other families get one where a protected
+    person is "a pupil" or "a guardian" in their language (``directory.queries.audiences``).
+    ``build(hidden)`` makes the payload. Returns the event of ``owner_id``'s audience (the sender
+    keeps it for repeated sends), else the first. ``groups`` are the audiences if already known.
+    """
+    found: Event | None = None
+    for audience in groups if groups is not None else audiences(recipient_ids, subject_ids):
+        with translation.override(audience.language) if audience.language else nullcontext():
+            payload = build(audience.hidden)
+        event = emit_event(event_type, audience.ids, payload)
+        if found is None or owner_id in audience.ids:
+            found = event
+    return found
+
+
+def emit_only_to_seers(event_type: str, recipient_ids: Iterable[int], person: Person, payload: dict[str, Any]) -> None:
+    """Emit an event about ``person`` to the recipients who may see them; others hear nothing (R-LIST-05)."""
+    seers = [rid for audience in audiences(recipient_ids, [person.pk]) if person.pk not in audience.hidden
+             for rid in audience.ids]
+    if seers:
+        emit_event(event_type, seers, payload)
 
 
 # ---------------------------------------------------------------------------------- conversations
@@ -74,6 +113,7 @@ def preview_conversation(
     people = _resolve_members(actor, member_usernames)
     facts = facts_for([actor.pk, *(p.pk for p in people)])
     members = [facts[actor.pk], *(facts[p.pk] for p in people)]
+    school_owned = bool(school_owned) or is_work_chat(kind, members)
     return decide("conversation.create", actor, None, create_context(kind, members, school_owned))
 
 
@@ -93,16 +133,23 @@ def check_create_conversation(
         raise BadInput(_("A direct conversation has exactly one other person."), code="bad_members")
     facts = facts_for([actor.pk, *(p.pk for p in people)])
     members = [facts[actor.pk], *(facts[p.pk] for p in people)]
-    decision = check("conversation.create", actor, None, create_context(kind, members, bool(school_owned)))
+    # R-CHAT-04: a staff member's direct chat with a pupil or guardian of their school is work,
+    # whoever starts it and whatever box is ticked; a pupil's or guardian's group stays social.
+    work = is_work_chat(kind, members)
+    school_owned = bool(school_owned) or work
+    decision = check("conversation.create", actor, None, create_context(kind, members, school_owned))
     if kind == ConversationKind.DIRECT:
         key = ":".join(str(i) for i in sorted((actor.pk, people[0].pk)))
         existing = Conversation.objects.filter(direct_key=key).first()
         if existing is not None:
+            if work and not existing.school_owned:
+                # Made social before work chats were the school's: the school takes it over.
+                do_take_over(actor, existing)
             return CreateResult(existing, False, decision, nudges_of(decision))
     else:
         key = None
     conversation = do_create_conversation(
-        actor, kind, title, people, school_owned=bool(school_owned), direct_key=key
+        actor, kind, title, people, school_owned=school_owned, direct_key=key
     )
     return CreateResult(conversation, True, decision, nudges_of(decision))
 
@@ -144,11 +191,22 @@ def do_create_conversation(
             ]
         )
         do_audit(actor, "conversation.created", conversation, kind=kind, member_ids=[p.pk for p in everyone])
-        emit_event(
+        emit_about(
             et.CONVERSATION_CREATED,
             [p.pk for p in everyone],
-            {"conversation_id": conversation.pk, "conversation": serialise_conversation(conversation)},
+            [actor.pk] if actor is not None else [],
+            lambda hidden: {"conversation_id": conversation.pk,
+                            "conversation": serialise_conversation(conversation, hidden)},
         )
+    return conversation
+
+
+def do_take_over(actor: Person, conversation: Conversation) -> Conversation:
+    """Mark a direct chat between staff and a family as the school's (R-CHAT-04); its page shows it."""
+    with transaction.atomic():
+        conversation.school_owned = True
+        conversation.save(update_fields=["school_owned"])
+        do_audit(actor, "conversation.school_owned", conversation)
     return conversation
 
 
@@ -221,9 +279,10 @@ def do_add_member(actor: Person | None, conversation: Conversation, person: Pers
         membership, _created = Membership.objects.get_or_create(conversation=conversation, person=person)
         do_audit(actor, "conversation.member_added", conversation, person_id=person.pk)
         recipients = member_ids(conversation)
-        emit_event(
+        emit_only_to_seers(
             et.MEMBER_ADDED,
             recipients,
+            person,
             {"conversation_id": conversation.pk, "person_id": person.pk, "username": person.username,
              "by": actor.pk if actor else None},
         )
@@ -251,9 +310,10 @@ def do_remove_member(actor: Person | None, conversation: Conversation, person: P
         recipients = member_ids(conversation)
         Membership.objects.filter(conversation=conversation, person=person).delete()
         do_audit(actor, "conversation.member_removed", conversation, person_id=person.pk)
-        emit_event(
+        emit_only_to_seers(
             et.MEMBER_REMOVED,
             recipients,
+            person,
             {"conversation_id": conversation.pk, "person_id": person.pk, "username": person.username,
              "by": actor.pk if actor else None},
         )
@@ -311,7 +371,8 @@ def preview_send(actor: Person, conversation_id: int, body: str, reply_to_id: in
     ids = member_ids(conversation)
     facts = facts_for(ids)
     return decide("message.send", facts.get(actor.pk, actor), conversation,
-                  send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None))
+                  send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None,
+                               facts.get(actor.pk)))
 
 
 def check_send(
@@ -336,7 +397,8 @@ def check_send(
     # The cached facts, not ``actor.facts``: that would read six tables on every send.
     decision = check(
         "message.send", facts.get(actor.pk, actor), conversation,
-        send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None),
+        send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None,
+                     facts.get(actor.pk)),
     )
     try:
         message = do_send(actor, conversation, text, txn, ids, reply_to, sensitive=bool(sensitive))
@@ -379,6 +441,8 @@ def do_send(
             # Replies to an announcement go to its author only, unless the author opened it.
             private_to = reply_to.sender
     recipients = list(member_id_list) if private_to is None else sorted({actor.pk, private_to.pk})
+    # Before the transaction: who may see the sender is read (and cached) from committed rows.
+    groups = audiences(recipients, [actor.pk])
     now = timezone.now()
     with transaction.atomic():
         message = Message.objects.create(
@@ -401,13 +465,23 @@ def do_send(
         from trygg.notifications.actions import queue_message_notices
 
         queue_message_notices(conversation, [pid for pid in recipients if pid != actor.pk])
-        event = emit_event(
-            et.MESSAGE_NEW, recipients, {"conversation_id": conversation.pk, "message": serialise_message(message)}
+        event = emit_about(
+            et.MESSAGE_NEW, recipients, [actor.pk],
+            lambda hidden: {"conversation_id": conversation.pk, "message": serialise_message(message, hidden)},
+            owner_id=actor.pk, groups=groups,
         )
         # The frame's own id is the event id; the message keeps it for repeated sends.
         message.event_id = event.pk
         Message.objects.filter(pk=message.pk).update(event_id=event.pk)
     return message
+
+
+def emit_message_edited(message: Message) -> None:
+    """Tell every reader of the message it changed, the sender named as each may see them."""
+    emit_about(
+        et.MESSAGE_EDITED, recipients_of(message), [message.sender_id],
+        lambda hidden: {"conversation_id": message.conversation_id, "message": serialise_message(message, hidden)},
+    )
 
 
 def recipients_of(message: Message) -> list[int]:
@@ -432,11 +506,7 @@ def do_edit(actor: Person, message: Message, text: str) -> Message:
         message.edited_at = timezone.now()
         message.save(update_fields=["body", "edited_at"])
         do_audit(actor, "message.edited", message)
-        emit_event(
-            et.MESSAGE_EDITED,
-            recipients_of(message),
-            {"conversation_id": message.conversation_id, "message": serialise_message(message)},
-        )
+        emit_message_edited(message)
     return message
 
 
@@ -567,11 +637,7 @@ def check_set_discussion(actor: Person, message_id: int, open_: bool) -> Message
         message.discussion_open = bool(open_)
         message.save(update_fields=["discussion_open"])
         do_audit(actor, "message.discussion_changed", message, open=bool(open_))
-        emit_event(
-            et.MESSAGE_EDITED,
-            recipients_of(message),
-            {"conversation_id": message.conversation_id, "message": serialise_message(message)},
-        )
+        emit_message_edited(message)
     return message
 
 

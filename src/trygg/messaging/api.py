@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
+from trygg.directory.queries import hidden_from
 from trygg.errors import BadInput, NotFoundOrHidden
 from trygg.messaging import actions, attachments, media, queries, serialise
 from trygg.policy.engine import Decision
@@ -85,9 +86,11 @@ def decision_out(decision: Decision) -> dict[str, Any]:
 
 @router.get("/conversations")
 def list_conversations(request: HttpRequest) -> list[dict[str, Any]]:
+    conversations = queries.list_conversations(request.auth)
+    hidden = hidden_from(request.auth, {c.created_by_id for c in conversations if c.created_by_id})
     return [
-        serialise.serialise_conversation(c, unread=c.unread, last_read_message_id=c.last_read or 0)
-        for c in queries.list_conversations(request.auth)
+        serialise.serialise_conversation(c, hidden, unread=c.unread, last_read_message_id=c.last_read or 0)
+        for c in conversations
     ]
 
 
@@ -96,7 +99,7 @@ def create_conversation(request: HttpRequest, payload: ConversationIn) -> Status
     result = actions.check_create_conversation(
         request.auth, payload.kind, payload.title, payload.member_usernames, payload.school_owned
     )
-    body = serialise.serialise_conversation(result.conversation, nudges=result.nudges)
+    body = serialise.serialise_conversation(result.conversation, nudges=result.nudges)  # the creator is the caller
     return Status(201 if result.created else 200, body)
 
 
@@ -110,16 +113,19 @@ def preview_conversation(request: HttpRequest, payload: ConversationIn) -> dict[
 @router.get("/conversations/{conversation_id}")
 def get_conversation(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     conversation = queries.access_conversation(request.auth, conversation_id)
-    members = queries.list_members(conversation)
+    members = queries.list_members(conversation, request.auth)
     return serialise.serialise_conversation(
-        conversation, members=[serialise.person_ref(p) for p in members]
+        conversation, serialise.hidden_in(request.auth, conversation),
+        members=[serialise.person_ref(p) for p in members],
     )
 
 
 @router.get("/conversations/{conversation_id}/messages")
 def list_messages(request: HttpRequest, conversation_id: int, q: Query[MessagesQuery]) -> list[dict[str, Any]]:
     conversation = queries.access_conversation(request.auth, conversation_id)
-    return [serialise.serialise_message(m) for m in queries.list_messages(request.auth, conversation, q.after, q.limit)]
+    found = queries.list_messages(request.auth, conversation, q.after, q.limit)
+    hidden = hidden_from(request.auth, {m.sender_id for m in found})
+    return [serialise.serialise_message(m, hidden) for m in found]
 
 
 @router.post("/conversations/{conversation_id}/messages", response={200: dict, 201: dict})
@@ -162,7 +168,7 @@ def share_with_guardian(request: HttpRequest, conversation_id: int, payload: Sha
 
 @router.patch("/messages/{message_id}")
 def edit_message(request: HttpRequest, message_id: int, payload: EditIn) -> dict[str, Any]:
-    return serialise.serialise_message(actions.check_edit(request.auth, message_id, payload.body))
+    return serialise.serialise_message(actions.check_edit(request.auth, message_id, payload.body))  # own message
 
 
 @router.get("/messages/{message_id}/text")
@@ -176,12 +182,13 @@ def read_sensitive_text(request: HttpRequest, message_id: int) -> dict[str, Any]
 
 @router.delete("/messages/{message_id}")
 def delete_message(request: HttpRequest, message_id: int) -> dict[str, Any]:
-    return serialise.serialise_message(actions.check_delete(request.auth, message_id))
+    message = actions.check_delete(request.auth, message_id)
+    return serialise.serialise_message(message, hidden_from(request.auth, [message.sender_id]))
 
 
 @router.post("/messages/{message_id}/discussion")
 def set_discussion(request: HttpRequest, message_id: int, payload: DiscussionIn) -> dict[str, Any]:
-    return serialise.serialise_message(actions.check_set_discussion(request.auth, message_id, payload.open))
+    return serialise.serialise_message(actions.check_set_discussion(request.auth, message_id, payload.open))  # own
 
 
 @router.get("/children/{child_id}/conversations")
@@ -195,9 +202,11 @@ def shared_messages(request: HttpRequest, conversation_id: int) -> dict[str, Any
     """A conversation a child chose to share with the viewer (R-CHAT-03)."""
     conversation, child = queries.access_shared_conversation(request.auth, conversation_id)
     messages = queries.list_messages(child, conversation)
+    # The guardian reads as themselves: other families' protected children stay hidden (R-LIST-05).
+    hidden = serialise.hidden_in(request.auth, conversation, [m.sender for m in messages])
     return {
-        "conversation": serialise.serialise_conversation(conversation),
-        "messages": [serialise.serialise_message(m) for m in messages],
+        "conversation": serialise.serialise_conversation(conversation, hidden),
+        "messages": [serialise.serialise_message(m, hidden) for m in messages],
     }
 
 

@@ -33,7 +33,7 @@ from trygg.errors import BadInput, NotFoundOrHidden, TooLarge, WrongState
 from trygg.events.log import emit_event
 from trygg.messaging import events as et
 from trygg.messaging import media
-from trygg.messaging.actions import delete_attachment_file, do_send, recipients_of
+from trygg.messaging.actions import delete_attachment_file, do_send, emit_message_edited
 from trygg.messaging.models import Attachment, AttachmentPermission, Conversation, Message
 from trygg.messaging.queries import (
     access_attachment,
@@ -42,7 +42,7 @@ from trygg.messaging.queries import (
     list_contacts,
     member_ids,
 )
-from trygg.messaging.serialise import serialise_attachment, serialise_message
+from trygg.messaging.serialise import serialise_attachment
 from trygg.policy.engine import Decision, check, params_for
 
 log = logging.getLogger(__name__)
@@ -446,8 +446,7 @@ def purge_used_pupil_media(now: Any = None) -> int:
                              municipality_id=municipality_id)
                 if message is not None:
                     message.attachment = attachment
-                    emit_event(et.MESSAGE_EDITED, recipients_of(message),
-                               {"conversation_id": message.conversation_id, "message": serialise_message(message)})
+                    emit_message_edited(message)
                 else:
                     _emit_updated(attachment)
             deleted += 1

@@ -12,6 +12,7 @@ from typing import Any
 
 from trygg.directory.facts import facts_for
 from trygg.directory.models import Enrollment, Person, PersonFacts
+from trygg.directory.queries import hidden_from
 from trygg.messaging.models import Conversation
 
 
@@ -29,8 +30,12 @@ def class_pupils(class_ids: Iterable[int]) -> dict[int, set[int]]:
     return result
 
 
-def names_context(members: Sequence[PersonFacts], kind: str) -> dict[str, Any]:
-    """Names the nudges need (R-STAFF-05, R-SAFE-01): the pupils in it, and classmates outside it."""
+def names_context(members: Sequence[PersonFacts], kind: str, writer: PersonFacts | None = None) -> dict[str, Any]:
+    """Names the nudges need (R-STAFF-05, R-SAFE-01): the pupils in it, and classmates outside it.
+
+    Classmates hidden from the ``writer`` (R-LIST-05) are left out: a nudge naming them would tell
+    the writer they exist.
+    """
     pupil_ids = [m.id for m in members if "pupil" in m.roles]
     class_ids = {cid for m in members for cid in m.pupil_class_ids}
     names: dict[str, Any] = {"pupil_names": {}, "outside_names": ()}
@@ -41,14 +46,20 @@ def names_context(members: Sequence[PersonFacts], kind: str) -> dict[str, Any]:
         for pupils in class_pupils(class_ids).values():
             outside |= pupils
         outside -= {m.id for m in members}
+        if writer is not None:
+            outside -= hidden_from(writer, outside)
     people = {p.pk: first_name(p) for p in Person.objects.filter(id__in=set(pupil_ids) | outside).only("id", "name")}
     names["pupil_names"] = {pid: people.get(pid, "") for pid in pupil_ids}
     names["outside_names"] = tuple(sorted({people[pid] for pid in outside if people.get(pid)}))
     return names
 
 
-def send_context(conversation: Conversation, members: Sequence[PersonFacts], body: str, reply: bool) -> dict[str, Any]:
-    """Return what ``message.send`` rules need: the members, the text, the kind and the names."""
+def send_context(
+    conversation: Conversation, members: Sequence[PersonFacts], body: str, reply: bool,
+    writer: PersonFacts | None = None,
+) -> dict[str, Any]:
+    """Return what ``message.send`` rules need: the members, the text, the kind and the names
+    (as the ``writer`` may know them)."""
     context: dict[str, Any] = {
         "members": tuple(members),
         "body": body,
@@ -56,20 +67,26 @@ def send_context(conversation: Conversation, members: Sequence[PersonFacts], bod
         "school_owned": conversation.school_owned,
         "reply": reply,
     }
-    context.update(names_context(members, conversation.kind))
+    context.update(names_context(members, conversation.kind, writer))
     return context
 
 
 def create_context(kind: str, members: Sequence[PersonFacts], school_owned: bool) -> dict[str, Any]:
-    """Return what ``conversation.create`` rules need: the members and their classes' pupils (R-SOC-01)."""
+    """Return what ``conversation.create`` rules need: the members (the creator first) and their
+    classes' pupils (R-SOC-01), without those hidden from the creator (R-LIST-05): "someone is left
+    out" must not count a classmate the creator cannot see."""
     class_ids = {cid for m in members for cid in m.pupil_class_ids}
+    pupils_of = class_pupils(class_ids)
+    if members:
+        hidden = hidden_from(members[0], {pid for ids in pupils_of.values() for pid in ids})
+        pupils_of = {cid: ids - hidden for cid, ids in pupils_of.items()}
     context: dict[str, Any] = {
         "kind": kind,
         "members": tuple(members),
         "school_owned": school_owned,
         "class_id": None,
         "class_grade": None,
-        "class_pupil_ids": {cid: frozenset(ids) for cid, ids in class_pupils(class_ids).items()},
+        "class_pupil_ids": {cid: frozenset(ids) for cid, ids in pupils_of.items()},
     }
     return context
 

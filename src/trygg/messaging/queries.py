@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 
 from trygg.directory.facts import facts_for
 from trygg.directory.models import Person
+from trygg.directory.queries import visible_people
 from trygg.errors import NotFoundOrHidden
 from trygg.messaging.models import (
     Attachment,
@@ -78,9 +79,14 @@ def member_ids(conversation: Conversation) -> list[int]:
     return list(Membership.objects.filter(conversation=conversation).values_list("person_id", flat=True))
 
 
-def list_members(conversation: Conversation) -> list[Person]:
-    """Return the members (callers have already checked that the viewer may see the conversation)."""
-    return list(Person.objects.filter(memberships__conversation=conversation).order_by("name"))
+def list_members(conversation: Conversation, viewer: Person | None = None) -> list[Person]:
+    """Return the members (callers have already checked that the viewer may see the conversation).
+
+    With a ``viewer``, only the members they may see: a protected pupil or guardian is absent for
+    other families, with no placeholder (R-LIST-05). Without one, everyone (for staff tools).
+    """
+    members = list(Person.objects.filter(memberships__conversation=conversation).order_by("name"))
+    return members if viewer is None else visible_people(viewer, members)
 
 
 def membership_of(viewer: Person, conversation: Conversation) -> Membership:
@@ -161,7 +167,7 @@ def list_child_conversations(viewer: Person, child_id: int) -> list[dict[str, An
                 "kind": conv.kind,
                 "title": conv.title,
                 "school_owned": conv.school_owned,
-                "members": [p.name for p in list_members(conv)],
+                "members": [p.name for p in list_members(conv, viewer)],
                 "shared": ConversationShare.objects.filter(conversation=conv, guardian=viewer, pupil=child).exists(),
             }
         )
@@ -188,9 +194,9 @@ def list_contacts(viewer: Person) -> list[Person]:
     and pupils, the guardians of pupils they teach, their children, and other guardians of their
     children's classes. Whether a chat is allowed is the policy's question, asked on create.
 
-    Pupils with a strictly confidential identity are listed for staff only (R-LIST-05).
+    Protected pupils and guardians are listed for staff and their own family only (R-LIST-05).
     """
-    from trygg.directory.models import Enrollment, Guardianship, Protection, TeachingAssignment
+    from trygg.directory.models import Enrollment, Guardianship, TeachingAssignment
 
     facts = viewer.facts
     class_ids = facts.pupil_class_ids | facts.child_class_ids | facts.taught_class_ids
@@ -214,10 +220,8 @@ def list_contacts(viewer: Person) -> list[Person]:
                 "teacher_id", flat=True
             )
         )
-    if not facts.is_staff_member:
-        ids -= set(Protection.objects.filter(confidential_identity=True).values_list("pupil_id", flat=True))
     ids.discard(viewer.pk)
-    return list(Person.objects.filter(id__in=ids, is_active=True).order_by("name"))
+    return visible_people(viewer, Person.objects.filter(id__in=ids, is_active=True).order_by("name"))
 
 
 # ---------------------------------------------------------------------------------- attachments
@@ -329,4 +333,4 @@ def list_pictured_choices(viewer: Person, conversation: Conversation) -> list[Pe
     """Return whom the viewer can name as being in a photo: the conversation's members and the
     people the viewer can find in the directory (themselves included)."""
     ids = set(member_ids(conversation)) | {p.pk for p in list_contacts(viewer)}
-    return list(Person.objects.filter(id__in=ids, is_active=True).order_by("name"))
+    return visible_people(viewer, Person.objects.filter(id__in=ids, is_active=True).order_by("name"))

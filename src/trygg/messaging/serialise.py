@@ -2,9 +2,11 @@
 
 Who sees what:
 
-* A conversation and a message are serialised the same for every member: callers have already
-  scoped the read (``queries``), and a private reply only reaches its two people
-  (``actions.recipients_of``). A deleted message has neither text nor attachment.
+* A conversation and a message are serialised the same for every member, except the people
+  hidden from the reader (``directory.queries.hidden_from``: a protected pupil or guardian is
+  "a pupil" or "a guardian" to other families, R-LIST-05): callers have already scoped the read
+  (``queries``), and a private reply only reaches its two people (``actions.recipients_of``).
+  A deleted message has neither text nor attachment.
 * An attachment's reference (``attachment_ref``) is what every reader of its message sees: the
   file, never who is in it. ``serialise_attachment`` adds the people in it, for the sender and
   staff in full, and for someone answering for one person only the entries they answer for.
@@ -16,41 +18,63 @@ Who sees what:
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from trygg.directory.models import Person
+from trygg.directory.queries import anonymous_word, hidden_from
 from trygg.messaging.models import Attachment, AttachmentPermission, Conversation, Message
 from trygg.messaging.queries import member_ids
 from trygg.policy.engine import Decision
 from trygg.policy.queries import obligation_notes
 
 
-def person_ref(person: Person | None) -> dict[str, Any] | None:
+def person_ref(person: Person | None, hidden: Collection[int] = ()) -> dict[str, Any] | None:
+    """Return ``{id, username, name}``; a person in ``hidden`` (``directory.queries.hidden_from``)
+    is "a pupil" or "a guardian" with neither id nor username (R-LIST-05)."""
     if person is None:
         return None
+    if person.pk in hidden:
+        return {"id": None, "username": None, "name": anonymous_word(person.pk)}
     return {"id": person.pk, "username": person.username, "name": person.name}
 
 
-def ownership_label(conversation: Conversation) -> str:
+def name_of(person: Person | None, hidden: Collection[int] = ()) -> str:
+    """Return the person's name, or "a pupil"/"a guardian" where they are hidden from the reader."""
+    if person is None:
+        return ""
+    return anonymous_word(person.pk) if person.pk in hidden else person.name
+
+
+def hidden_in(viewer: Person, conversation: Conversation, people: Iterable[Person | None] = ()) -> set[int]:
+    """Return who among the conversation's creator and ``people`` the viewer may not see."""
+    ids = {p.pk for p in people if p is not None}
+    if conversation.created_by_id:
+        ids.add(conversation.created_by_id)
+    return hidden_from(viewer, ids)
+
+
+def ownership_label(conversation: Conversation, hidden: Collection[int] = ()) -> str:
     """R-CHAT-04: who made the conversation and whether the school owns it, in words."""
-    creator = conversation.created_by.name if conversation.created_by else _("the school")
+    creator = name_of(conversation.created_by, hidden) if conversation.created_by else _("the school")
     if conversation.school_owned:
         return _("School conversation, created by %(name)s. The school is responsible for it.") % {"name": creator}
     return _("Social conversation, created by %(name)s. Not the school's responsibility.") % {"name": creator}
 
 
-def serialise_conversation(conversation: Conversation, **extra: Any) -> dict[str, Any]:
+def serialise_conversation(conversation: Conversation, hidden: Collection[int] = (), **extra: Any) -> dict[str, Any]:
+    """Return a conversation; people in ``hidden`` are shown as "a pupil" or "a guardian"."""
     return {
         "id": conversation.pk,
         "kind": conversation.kind,
         "title": conversation.title,
-        "created_by": person_ref(conversation.created_by),
+        "created_by": person_ref(conversation.created_by, hidden),
         "school_owned": conversation.school_owned,
         "social": conversation.social,
-        "ownership": ownership_label(conversation),
+        "ownership": ownership_label(conversation, hidden),
         "class_id": conversation.school_class_id,
         "created_at": conversation.created_at.isoformat(),
         "last_message_at": conversation.last_message_at.isoformat() if conversation.last_message_at else None,
@@ -58,15 +82,17 @@ def serialise_conversation(conversation: Conversation, **extra: Any) -> dict[str
     }
 
 
-def serialise_message(message: Message) -> dict[str, Any]:
+def serialise_message(message: Message, hidden: Collection[int] = ()) -> dict[str, Any]:
+    """Return a message; a sender in ``hidden`` is "a pupil" or "a guardian" (R-LIST-05)."""
     deleted = message.deleted_at is not None
     return {
         "id": message.pk,
         "conversation_id": message.conversation_id,
-        "sender": person_ref(message.sender),
+        "sender": person_ref(message.sender, hidden),
         "body": "" if deleted or message.sensitive else message.body,
         "sensitive": message.sensitive,
-        "client_txn_id": message.client_txn_id,
+        # The sender's own idempotency key; a hidden sender's could be recognised by others.
+        "client_txn_id": "" if message.sender_id in hidden else message.client_txn_id,
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": deleted,
@@ -126,10 +152,14 @@ def serialise_attachment(attachment: Attachment, viewer: Person) -> dict[str, An
     """
     permissions = list(attachment.permissions.select_related("person").prefetch_related("deciders"))
     full = viewer.pk == attachment.uploader_id or viewer.facts.is_staff_member
+    # A protected person is never named to other families, not even to the sender (R-LIST-05).
+    hidden = hidden_from(viewer, [attachment.uploader_id, *(p.person_id for p in permissions)])
     pictured = []
     for permission in permissions:
         decider_ids = {p.pk for p in permission.deciders.all()}
         if not full and viewer.pk not in decider_ids and viewer.pk != permission.person_id:
+            continue
+        if permission.person_id in hidden and viewer.pk not in decider_ids:
             continue
         pictured.append(
             {
@@ -152,7 +182,8 @@ def serialise_attachment(attachment: Attachment, viewer: Person) -> dict[str, An
     return {
         **attachment_ref(attachment),
         "conversation_id": attachment.conversation_id,
-        "uploader": {"id": attachment.uploader_id, "name": attachment.uploader.name},
+        "uploader": {"id": None if attachment.uploader_id in hidden else attachment.uploader_id,
+                     "name": name_of(attachment.uploader, hidden)},
         "status": attachment.status,
         "caption": attachment.caption,
         "nobody_identifiable": attachment.nobody_identifiable,

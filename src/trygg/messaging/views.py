@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trygg.directory.models import Person
-from trygg.directory.queries import list_children, list_guardians
+from trygg.directory.queries import hidden_from, list_children, list_guardians
 from trygg.errors import NotFoundOrHidden, TryggError
 from trygg.events.log import latest_event_id
 from trygg.messaging import actions, attachments, media, queries, serialise
@@ -25,11 +25,24 @@ from trygg.policy.packs_schema import WEEKDAYS
 from trygg.signin.stepup import require_step_up
 
 
+def _label_people(viewer: Person, conversation: Conversation, chat_messages: list) -> set[int]:
+    """Put on each message the sender's name as the viewer may see it (R-LIST-05); return who is hidden."""
+    hidden = serialise.hidden_in(viewer, conversation, [m.sender for m in chat_messages])
+    for m in chat_messages:
+        m.sender_label = serialise.name_of(m.sender, hidden)
+        m.sender_shown_id = None if m.sender_id in hidden else m.sender_id
+    return hidden
+
+
 def _list_context(request: HttpRequest, **extra: object) -> dict[str, object]:
     person = request.user
     facts = person.facts
+    conversations = queries.list_conversations(person)
+    hidden = hidden_from(person, {c.created_by_id for c in conversations if c.created_by_id})
+    for c in conversations:
+        c.creator_label = serialise.name_of(c.created_by, hidden)
     return {
-        "conversations": queries.list_conversations(person),
+        "conversations": conversations,
         "contacts": queries.list_contacts(person),
         "is_staff_member": facts.is_staff_member,
         "children": list_children(person),
@@ -70,7 +83,8 @@ def conversation_view(request: HttpRequest, conversation_id: int) -> HttpRespons
     person = request.user
     conversation = queries.access_conversation(person, conversation_id)
     chat_messages = queries.list_messages(person, conversation)
-    members = queries.list_members(conversation)
+    members = queries.list_members(conversation, person)
+    hidden = _label_people(person, conversation, chat_messages)
     if chat_messages:
         actions.check_mark_read(person, conversation.pk, chat_messages[-1].pk)
     guardians = []
@@ -81,7 +95,7 @@ def conversation_view(request: HttpRequest, conversation_id: int) -> HttpRespons
         "messaging/conversation.html",
         {
             "conversation": conversation,
-            "ownership": serialise.ownership_label(conversation),
+            "ownership": serialise.ownership_label(conversation, hidden),
             "chat_messages": chat_messages,
             "members": members,
             "is_channel": conversation.kind in (ConversationKind.CLASS, ConversationKind.GUARDIANS),
@@ -240,15 +254,18 @@ def remove_member_view(request: HttpRequest, conversation_id: int) -> HttpRespon
 def shared_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """A conversation a child chose to show the viewer (R-CHAT-03): read-only."""
     conversation, child = queries.access_shared_conversation(request.user, conversation_id)
+    chat_messages = queries.list_messages(child, conversation)
+    # The guardian reads as themselves: other families' protected children stay hidden (R-LIST-05).
+    hidden = _label_people(request.user, conversation, chat_messages)
     return render(
         request,
         "messaging/shared.html",
         {
             "conversation": conversation,
             "child": child,
-            "ownership": serialise.ownership_label(conversation),
-            "chat_messages": queries.list_messages(child, conversation),
-            "members": queries.list_members(conversation),
+            "ownership": serialise.ownership_label(conversation, hidden),
+            "chat_messages": chat_messages,
+            "members": queries.list_members(conversation, request.user),
         },
     )
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from trygg.audit.models import AuditRecord
 from trygg.directory.models import Enrollment, Guardianship, Person, Protection, StaffRole, TeachingAssignment
+from trygg.directory.queries import display_name
 from trygg.messaging.models import Membership, Message
 from trygg.notifications.models import Notice, NoticePreference
 
@@ -52,11 +53,11 @@ def _directory(viewer: Person) -> dict[str, Any]:
             for t in TeachingAssignment.objects.filter(teacher=viewer).select_related("school_class")
         ],
         "children": [
-            {"name": g.pupil.name, "parental_responsibility": g.parental_responsibility}
+            {"name": display_name(viewer, g.pupil), "parental_responsibility": g.parental_responsibility}
             for g in Guardianship.objects.filter(guardian=viewer).select_related("pupil")
         ],
         "guardians": [
-            {"name": g.guardian.name, "parental_responsibility": g.parental_responsibility}
+            {"name": display_name(viewer, g.guardian), "parental_responsibility": g.parental_responsibility}
             for g in Guardianship.objects.filter(pupil=viewer).select_related("guardian")
         ],
         "staff_roles": [
@@ -84,7 +85,7 @@ def _messaging(viewer: Person) -> dict[str, Any]:
                 "kind": m.conversation.kind,
                 "title": m.conversation.title,
                 "school_owned": m.conversation.school_owned,
-                "created_by": m.conversation.created_by.name if m.conversation.created_by else None,
+                "created_by": display_name(viewer, m.conversation.created_by) or None,
                 "joined": _when(m.joined_at),
                 "last_read_at": _when(m.last_read_at),
             }
@@ -129,7 +130,7 @@ def _audit(viewer: Person) -> dict[str, Any]:
         ],
         # Who looked at or changed a record about the viewer (R-PRIV-02 made visible to the person).
         "about_you": [
-            {"at": _when(r.at), "action": r.action, "by": r.actor.name if r.actor else None}
+            {"at": _when(r.at), "action": r.action, "by": display_name(viewer, r.actor) or None}
             for r in AuditRecord.objects.filter(target_type=person_type, target_id=str(viewer.pk))
             .select_related("actor")
             .order_by("id")

@@ -51,6 +51,22 @@ def _mentions(text: str, names: Iterable[str]) -> list[str]:
     return sorted({n for n in names if n and f" {n.lower()} " in padded})
 
 
+def is_work_chat(kind: str, members: Iterable[Any]) -> bool:
+    """R-CHAT-04: a direct chat between a staff member and a pupil or guardian of their school is
+    work, so the school owns it, whoever started it (no tick box needed).
+
+    ``members`` are the two people's ``PersonFacts``.
+    """
+    people = tuple(members)
+    if kind != "direct" or len(people) != 2:
+        return False
+    staff = [m for m in people if m.is_staff_member]
+    families = [m for m in people if not m.is_staff_member and m.roles & {"pupil", "guardian"}]
+    if len(staff) != 1 or len(families) != 1:
+        return False
+    return bool(staff[0].school_ids & families[0].school_ids)
+
+
 def _kind(req: Request) -> str:
     kind = req.context.get("kind")
     if kind is None and req.target is not None:
@@ -126,7 +142,7 @@ def school_conversations(req: Request, params: Mapping[str, Any]) -> Effect | No
     """R-CHAT-01: only staff start school conversations; the rest are social, and labelled so."""
     if req.action != "conversation.create":
         return None
-    if _school_owned(req) and not req.actor.is_staff_member:
+    if _school_owned(req) and not req.actor.is_staff_member and not is_work_chat(_kind(req), _members(req)):
         return deny()
     return oblige("label", None, social=not _school_owned(req))
 
@@ -152,10 +168,11 @@ def pupil_chat_grade(req: Request, params: Mapping[str, Any]) -> Effect | None:
 
 @logic("chat.creator_and_owner_shown")
 def creator_and_owner_shown(req: Request, params: Mapping[str, Any]) -> Effect | None:
-    """R-CHAT-04: a group made by a pupil or guardian cannot carry the school's mark."""
+    """R-CHAT-04: a group made by a pupil or guardian cannot carry the school's mark, even with staff
+    in it; a direct chat with a staff member of their school is the school's (``is_work_chat``)."""
     if req.action != "conversation.create" or _kind(req) not in PEER_KINDS:
         return None
-    if _school_owned(req) and not req.actor.is_staff_member:
+    if _school_owned(req) and not req.actor.is_staff_member and not is_work_chat(_kind(req), _members(req)):
         return deny()
     return oblige("label", None, created_by=req.actor.id, school_owned=_school_owned(req))
 

@@ -7,6 +7,7 @@ Target of every ``classlist.*`` action is the ``SchoolClass`` (``id``, ``school_
 - ``fields``: the fields a guardian turns on (``classlist.set_consent``);
 - ``protection``: the pupil's protection flags as a mapping of flag name to bool
   (``secret_phone``, ``secret_address``, ``address_reveals_circumstances``, ``confidential_identity``);
+- ``guardian_protection``: the acting guardian's own flags, same shape (``classlist.set_consent``);
 - ``municipality_id``: the class's municipality (``classlist.export`` by an administrator);
 - ``requester``: who asked for access (``classlist.export``);
 - ``last_reminder_at`` and ``now``: aware datetimes (``classlist.remind``).
@@ -26,24 +27,35 @@ from trygg.policy.engine import Effect, Request, allow, deny, logic, oblige
 FIELDS = ("student_name", "guardian_name", "email", "phone", "address")
 
 # R-LIST-05: field -> the protection flags that make it confidential. A strictly confidential
-# identity hides everything about the pupil, because any of the guardian's details would reveal
-# that the pupil is in the class; a secret address hides the pupil's name too ("I de tilfellene
-# der adressen er hemmelig, vil også elevens navn være underlagt taushetsplikt").
+# identity or a secret address hides everything about the pupil: the pupil's name is confidential
+# too ("I de tilfellene der adressen er hemmelig, vil også elevens navn være underlagt
+# taushetsplikt"), and any of the guardian's details (name, e-mail, phone) would tell who the pupil
+# is, so the pupil is absent from the list. The same flags on a guardian hide that guardian's
+# own details (``guardian_protection``), never the child's name.
 LOCKED_BY: Mapping[str, tuple[str, ...]] = {
     "student_name": ("secret_address", "confidential_identity"),
-    "guardian_name": ("confidential_identity",),
-    "email": ("confidential_identity",),
-    "phone": ("secret_phone", "confidential_identity"),
+    "guardian_name": ("secret_address", "confidential_identity"),
+    "email": ("secret_address", "confidential_identity"),
+    "phone": ("secret_phone", "secret_address", "confidential_identity"),
     "address": ("secret_address", "address_reveals_circumstances", "confidential_identity"),
 }
+GUARDIAN_FIELDS = ("guardian_name", "email", "phone", "address")
 
 
-def locked_fields(protection: Mapping[str, bool] | None, special_education: bool = False) -> frozenset[str]:
-    """Return the fields that can never be shown for a pupil with these flags, in a class like this."""
+def locked_fields(
+    protection: Mapping[str, bool] | None,
+    special_education: bool = False,
+    guardian_protection: Mapping[str, bool] | None = None,
+) -> frozenset[str]:
+    """Return the fields that can never be shown for a pupil with these flags, in a class like this,
+    by a guardian with ``guardian_protection`` (their own flags: one parent's secret number)."""
     if special_education:
         return frozenset(FIELDS)
     flags = protection or {}
-    return frozenset(f for f, by in LOCKED_BY.items() if any(flags.get(flag) for flag in by))
+    locked = {f for f, by in LOCKED_BY.items() if any(flags.get(flag) for flag in by)}
+    own = guardian_protection or {}
+    locked |= {f for f in GUARDIAN_FIELDS if any(own.get(flag) for flag in LOCKED_BY[f])}
+    return frozenset(locked)
 
 
 def _class_id(req: Request) -> Any:
@@ -119,7 +131,8 @@ def confidential_never_shown(req: Request, params: Mapping[str, Any]) -> Effect 
         # Views and exports leave confidential fields out in the database (classlist.queries).
         return oblige("redact", None)
     wanted = set(req.context.get("fields") or ())
-    if wanted & locked_fields(req.context.get("protection")):
+    if wanted & locked_fields(req.context.get("protection"),
+                              guardian_protection=req.context.get("guardian_protection")):
         return deny()
     return None
 
