@@ -87,8 +87,11 @@ async def bench(server: LiveServer, raws: list[str]) -> dict[str, float]:
     async def one(raw: str) -> None:
         opened = asyncio.Event()
         async with limiter:
-            tasks.append(asyncio.create_task(hold(netloc, raw, opened, waited, stop)))
-            await opened.wait()
+            task = asyncio.create_task(hold(netloc, raw, opened, waited, stop))
+            tasks.append(task)
+            await asyncio.wait([task, asyncio.ensure_future(opened.wait())], return_when=asyncio.FIRST_COMPLETED)
+            if task.done():
+                task.result()  # a socket that could not sign in stops the bench with its reason
 
     await asyncio.gather(*(one(raws[i // PER_PERSON]) for i in range(SOCKETS)))
     open_seconds = time.perf_counter() - begin

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("directory", "0003_apitoken_sign_in_strength"),
+        ("directory", "0004_roster_grades_0_10"),
     ]
 
     operations = [
