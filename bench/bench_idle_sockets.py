@@ -38,7 +38,7 @@ m = Municipality.objects.first()
 people = Person.objects.bulk_create(
     [Person(username=f'bench.idle.{i}', name=f'Bench {i}', municipality=m) for i in range({people})])
 for p in Person.objects.filter(username__startswith='bench.idle.'):
-    print(ApiToken.issue(p)[1])
+    print('TOKEN', ApiToken.issue(p)[1])
 """
 
 
@@ -48,7 +48,7 @@ def tokens(env: dict[str, str], people: int) -> list[str]:
                          env=env, cwd=REPO, capture_output=True, text=True)
     if out.returncode:
         raise RuntimeError(out.stderr[-3000:])
-    return out.stdout.split()
+    return [line.split()[1] for line in out.stdout.splitlines() if line.startswith('TOKEN ')]
 
 
 def rss_kib(pid: int) -> int:
