@@ -34,7 +34,15 @@ from trygg.cases.models import (
     Status,
     TimelineEvent,
 )
-from trygg.cases.queries import access_case, confirmer_ids, handler_ids, harmed_confirmed, is_valid_id, viewer_ids
+from trygg.cases.queries import (
+    access_case,
+    confirmer_ids,
+    handler_ids,
+    harmed_confirmed,
+    is_valid_id,
+    reported_ids,
+    viewer_ids,
+)
 from trygg.directory.models import Guardianship, Person, PersonFacts, StaffRole, TeachingAssignment
 from trygg.errors import BadInput, NotFoundOrHidden, PolicyDenied, TooLarge, WrongState
 from trygg.events.log import emit_event
@@ -208,16 +216,34 @@ def _participants_for(
     seen: set[tuple[int, str]] = set()
     unique = []
     for row in rows:
+        # The reported person is in the case only as such: a contact teacher or representative
+        # who is reported does not handle it (R-STAFF-02, conflict of interest).
+        if offender is not None and row[0] == offender.pk and row[1] != Participant.Role.REPORTED \
+                and category != "teacher_concern":
+            continue
         if row not in seen:
             seen.add(row)
             unique.append(row)
     return unique
 
 
-def _assigned_leader(school_id: int) -> int | None:
+def _assigned_leader(school_id: int, municipality_id: int, decision: Decision, offender: Person | None) -> int | None:
+    """Return who drives the case: the school's leader, or, when the report is against a leader of
+    the school, the municipality's case handler (the admin where there is none), never the
+    reported person."""
+    excluded = [offender.pk] if offender is not None else []
+    if decision.obligations_of("route_to_municipality"):
+        for kind in (StaffRole.Kind.CASE_HANDLER, StaffRole.Kind.ADMIN):
+            pid = (
+                StaffRole.objects.filter(kind=kind, municipality_id=municipality_id, school__isnull=True)
+                .exclude(person_id__in=excluded).order_by("id").values_list("person_id", flat=True).first()
+            )
+            if pid is not None:
+                return pid
+        return None
     return (
-        StaffRole.objects.filter(kind="leader", school_id=school_id).order_by("id").values_list("person_id", flat=True)
-        .first()
+        StaffRole.objects.filter(kind="leader", school_id=school_id).exclude(person_id__in=excluded)
+        .order_by("id").values_list("person_id", flat=True).first()
     )
 
 
@@ -302,7 +328,8 @@ def do_report(
     with transaction.atomic():
         case = Case.objects.create(
             category=category, description=description, school=school, municipality_id=school.municipality_id,
-            reporter=actor, assigned_leader_id=_assigned_leader(school_id),
+            reporter=actor,
+            assigned_leader_id=_assigned_leader(school_id, school.municipality_id, decision, offender),
             message_id=message.pk if message else None, created_at=now,
             respond_by=now + timedelta(hours=hours) if hours else None,
             follow_up_days=days or None, next_follow_up_at=now + timedelta(days=days) if days else None,
@@ -392,7 +419,8 @@ def check_add_evidence(actor: Person, case_id: int, uploads: Sequence[Upload]) -
 
 
 def _work_context(case: Case, **extra: Any) -> dict[str, Any]:
-    return {"handler_ids": handler_ids(case), "school_id": case.school_id, **extra}
+    return {"handler_ids": handler_ids(case), "reported_ids": reported_ids(case), "school_id": case.school_id,
+            **extra}
 
 
 def check_transition(actor: Person, case_id: int, to: Any) -> Case:

@@ -73,6 +73,13 @@ def serialise_case(viewer: Person, case: Case, lang: str = "en") -> dict[str, An
         "my_roles": roles,
         "victim_confirmed": harmed_confirmed(case),
         "confirmations": confirmations,
+        # The representatives in the case, offered to the reporter as support (R-CASE-04).
+        "support": [
+            {"person": person_ref(p.person), "role": p.role}
+            for p in case.participants.filter(
+                role__in=[Participant.Role.UNION_REP, Participant.Role.SAFETY_REP]
+            ).select_related("person").order_by("role", "person__name")
+        ],
         "timeline": [
             {"type": t.type, "at": t.at.isoformat(), "data": t.data if full else {
                 k: v for k, v in t.data.items() if k in ("before", "after")}}

@@ -65,7 +65,12 @@ def may_report(req: Request, params: Mapping[str, Any]) -> Effect | None:
 
 @logic("cases.participants_view")
 def participants_view(req: Request, params: Mapping[str, Any]) -> Effect | None:
-    """Only the case's participants see it; a municipality admin too where the setting says so."""
+    """Only the case's participants see it; a municipality admin too where the setting says so.
+
+    The reported person never sees it, whatever other role they have (R-STAFF-02): 404 as for
+    anyone outside the case."""
+    if req.actor.id in set(req.context.get("reported_ids") or ()):
+        return deny()
     if req.actor.id in set(req.context.get("viewer_ids") or ()):
         return allow()
     municipality_id = req.context.get("municipality_id")
@@ -78,6 +83,8 @@ def participants_view(req: Request, params: Mapping[str, Any]) -> Effect | None:
 def leader_drives(req: Request, params: Mapping[str, Any]) -> Effect | None:
     """The assigned leader moves the case through its workflow and closes it."""
     case = req.target
+    if req.actor.id in set(req.context.get("reported_ids") or ()):
+        return deny()
     return allow() if getattr(case, "assigned_leader_id", None) == req.actor.id else deny()
 
 
@@ -174,3 +181,25 @@ def regular_contact(req: Request, params: Mapping[str, Any]) -> Effect | None:
 def closed_when_victim_says(req: Request, params: Mapping[str, Any]) -> Effect | None:
     """R-CASE-20: a case is closed only when the harmed person (or a harmed pupil's guardian) agrees."""
     return None if req.context.get("victim_confirmed") else deny()
+
+
+@logic("cases.no_conflict_of_interest")
+def no_conflict_of_interest(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-STAFF-02: a report against a leader of the school goes to the municipality's case handler,
+    since the school's leadership cannot handle a case against itself."""
+    offender = req.context.get("offender")
+    school_id = req.context.get("school_id")
+    if offender is not None and school_id is not None and school_id in offender.led_school_ids:
+        return oblige("route_to_municipality", None)
+    return None
+
+
+@logic("cases.representatives_support")
+def representatives_support(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-CASE-04, R-CASE-14: when the reported person is staff, the union and safety representatives
+    are in the case as support for the one who reported (they never handle a case against themselves)."""
+    offender = req.context.get("offender")
+    if offender is None or not offender.is_staff_member or req.context.get("category") == CONCERN:
+        return None
+    roles = list(params.get("roles") or ())
+    return oblige("participants", None, roles=roles, support=True) if roles else None
