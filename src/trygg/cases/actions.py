@@ -57,6 +57,19 @@ MAX_NOTE_CHARS = 2000
 CATEGORY_RULE = "dk_policy.harassment-categories"
 # Rules whose denial means "this cannot happen in the case's current state": answered with 409.
 STATE_REQUIREMENTS = frozenset({"R-CASE-20"})
+STATE_RULES = frozenset({
+    "core_cases.checklist-before-closing", "dk_policy.threats-not-closed-before-police", "core_cases.reopen-period",
+})
+MAX_REASON_CHARS = 500
+
+
+def _is_state_refusal(decision: Decision) -> bool:
+    fired = decision.denied_by
+    if fired is None:
+        return False
+    if fired.rule.id == "core_cases.harmed-reopens":
+        return False
+    return fired.rule.id in STATE_RULES or bool(set(fired.rule.requirements) & STATE_REQUIREMENTS)
 
 
 def max_upload_bytes() -> int:
@@ -439,13 +452,28 @@ def check_transition(actor: Person, case_id: int, to: Any) -> Case:
     if to != Status.CLOSED and target != current + 1:
         raise WrongState(_("A case moves one step at a time."), code="bad_transition")
     if to == Status.CLOSED:
-        decision = decide("case.close", actor.facts, case,
-                          _work_context(case, to=to, victim_confirmed=harmed_confirmed(case)))
+        from trygg.cases.serialise import step_label
+
+        steps = list(case.steps.all())
+        open_steps = [s for s in steps if not s.is_settled]
+        decision = decide("case.close", actor.facts, case, _work_context(
+            case, to=to, victim_confirmed=harmed_confirmed(case), category=case.category,
+            open_steps=tuple(s.key for s in open_steps),
+            steps_not_done=tuple(s.key for s in steps if not s.is_settled or s.not_applicable),
+        ))
         if not decision.allowed:
-            fired = decision.denied_by
-            state = bool(fired and set(fired.rule.requirements) & STATE_REQUIREMENTS)
-            raise PolicyDenied(decision, status=409 if state else 403)
+            error = PolicyDenied(decision, status=409 if _is_state_refusal(decision) else 403)
+            # The refusal names the steps still open, so the leader knows what is left.
+            error.extra = {**error.extra, "open_steps": [
+                {"id": s.pk, "key": s.key, "label": str(step_label(s, _lang_of(actor)))} for s in open_steps]}
+            raise error
     return do_transition(actor, case, Status(to))
+
+
+def _lang_of(person: Person) -> str:
+    from django.utils.translation import get_language
+
+    return (get_language() or person.facts.language or "nb")[:2]
 
 
 def do_transition(actor: Person, case: Case, to: Status) -> Case:
@@ -465,30 +493,45 @@ def do_transition(actor: Person, case: Case, to: Status) -> Case:
 
 
 def check_set_step(
-    actor: Person, case_id: int, step_id: int, done: bool, reference: Any = "", note: Any = ""
+    actor: Person, case_id: int, step_id: int, done: bool, reference: Any = "", note: Any = "",
+    not_applicable: bool = False, reason: Any = "",
 ) -> ChecklistStep:
-    """Mark a checklist step done (who and when) or not done; a step may carry a reference."""
+    """Mark a checklist step done (who and when), not applicable (with a reason), or open again;
+    a step may carry a reference. A step the guidelines require (the police report of a threat,
+    R-CASE-10) cannot be marked not applicable."""
     case = access_case(actor, case_id, audit=False)
-    check("case.work", actor.facts, case, _work_context(case))
+    step = ChecklistStep.objects.filter(case=case, pk=step_id).first() if is_valid_id(step_id) else None
+    check("case.work", actor.facts, case, _work_context(
+        case, category=case.category, mark_not_applicable=step.key if step and not_applicable else None))
     if case.is_closed:
         raise WrongState(_("The case is closed."), code="case_closed")
-    step = ChecklistStep.objects.filter(case=case, pk=step_id).first() if is_valid_id(step_id) else None
     if step is None:
         raise NotFoundOrHidden()
     if not isinstance(reference, str) or len(reference) > 200:
         raise BadInput(_("The reference may be at most 200 characters."), code="bad_reference")
     if not isinstance(note, str) or len(note) > MAX_NOTE_CHARS:
         raise BadInput(_("The note may be at most %(n)d characters.") % {"n": MAX_NOTE_CHARS}, code="bad_note")
+    if not isinstance(reason, str) or len(reason) > MAX_REASON_CHARS:
+        raise BadInput(_("The reason may be at most %(n)d characters.") % {"n": MAX_REASON_CHARS}, code="bad_reason")
+    if not_applicable and not reason.strip():
+        raise BadInput(_("Say why the step does not apply to this case."), code="reason_required",
+                       requirement="R-CASE-12")
+    settled = done or not_applicable
+    if not_applicable:
+        type_ = TimelineEvent.Type.STEP_NOT_APPLICABLE
+    else:
+        type_ = TimelineEvent.Type.STEP_DONE if done else TimelineEvent.Type.STEP_REOPENED
     with transaction.atomic():
-        step.done_at = timezone.now() if done else None
-        step.done_by = actor if done else None
+        step.done_at = timezone.now() if settled else None
+        step.done_by = actor if settled else None
         step.reference = reference.strip()
         step.note = note.strip()
-        step.save(update_fields=["done_at", "done_by", "reference", "note"])
-        _timeline(case, TimelineEvent.Type.STEP_DONE if done else TimelineEvent.Type.STEP_REOPENED, actor,
-                  step=step.key, rule=step.rule_id, reference=step.reference)
-        do_audit(actor, "case.step_done" if done else "case.step_reopened", case, step=step.key)
-        _emit(case, TimelineEvent.Type.STEP_DONE if done else TimelineEvent.Type.STEP_REOPENED)
+        step.not_applicable_reason = reason.strip() if not_applicable else ""
+        step.save(update_fields=["done_at", "done_by", "reference", "note", "not_applicable_reason"])
+        _timeline(case, type_, actor, step=step.key, rule=step.rule_id, reference=step.reference,
+                  **({"reason": step.not_applicable_reason} if not_applicable else {}))
+        do_audit(actor, f"case.{type_}", case, step=step.key)
+        _emit(case, type_)
     return step
 
 
@@ -552,6 +595,41 @@ def check_confirm(actor: Person, case_id: int, confirmed: bool) -> Case:
     return case
 
 
+def check_reopen(actor: Person, case_id: int) -> Case:
+    """Reopen a closed case when the harmed person (or a harmed pupil's guardian) says it is not
+    over, within the pack's period (R-CASE-20); after it, 409."""
+    case = access_case(actor, case_id, audit=False)
+    now = timezone.now()
+    decision = decide("case.reopen", actor.facts, case, {
+        "confirmer_ids": confirmer_ids(case), "school_id": case.school_id, "closed_at": case.closed_at, "now": now,
+    })
+    if not decision.allowed:
+        raise PolicyDenied(decision, status=409 if _is_state_refusal(decision) else 403)
+    if not case.is_closed:
+        raise WrongState(_("The case is open."), code="case_open")
+    return do_reopen(actor, case, now)
+
+
+def do_reopen(actor: Person, case: Case, now: datetime) -> Case:
+    from trygg.notifications.actions import queue_notice
+
+    with transaction.atomic():
+        before = case.closed_at
+        case.status = Status.FOLLOW_UP
+        case.closed_at = None
+        case.next_follow_up_at = now + timedelta(days=case.follow_up_days) if case.follow_up_days else None
+        case.save(update_fields=["status", "closed_at", "next_follow_up_at"])
+        # The harmed side said it is not over: their agreement to close no longer holds.
+        case.participants.filter(role=Participant.Role.HARMED).update(confirmed_at=None, confirmed_by=None)
+        _timeline(case, TimelineEvent.Type.REOPENED, actor, shown=True, before=Status.CLOSED.value,
+                  after=Status.FOLLOW_UP.value, closed_at=before.isoformat() if before else None)
+        do_audit(actor, "case.reopened", case)
+        for pid in sorted(handler_ids(case)):
+            queue_notice(pid, "case_new", now=now)
+        _emit(case, TimelineEvent.Type.REOPENED)
+    return case
+
+
 def record_export(actor: Person, case: Case, what: str) -> None:
     """Record that someone took the case file out of Trygg (a printable page or the ZIP)."""
     with transaction.atomic():
@@ -596,6 +674,6 @@ def remind_follow_ups(now: datetime | None = None) -> int:
 
 __all__ = [
     "HANDLING_ROLES", "VIEWING_ROLES", "Upload", "available_categories", "check_add_evidence", "check_confirm",
-    "check_log_contact", "check_report", "check_set_follow_up", "check_set_step", "check_transition",
+    "check_log_contact", "check_reopen", "check_report", "check_set_follow_up", "check_set_step", "check_transition",
     "check_upload", "record_export", "remind_follow_ups", "snapshot_of",
 ]

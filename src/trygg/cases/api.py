@@ -44,9 +44,12 @@ class ConfirmIn(In):
 
 
 class StepIn(In):
-    done: bool
+    done: bool = False
     reference: str = ""
     note: str = ""
+    # A step that does not apply is settled with a reason instead (R-CASE-12).
+    not_applicable: bool = False
+    reason: str = ""
 
 
 class ContactIn(In):
@@ -135,10 +138,19 @@ def victim_confirmation(request: HttpRequest, case_id: int, payload: ConfirmIn |
     return serialise_case(request.auth, case, _lang())
 
 
+@router.post("/cases/{case_id}/reopen")
+def reopen(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    """The harmed side says a closed case is not over (R-CASE-20): 200, or 409 after the period."""
+    _case_file_door(request, case_id)
+    case = actions.check_reopen(request.auth, case_id)
+    return serialise_case(request.auth, case, _lang())
+
+
 @router.post("/cases/{case_id}/steps/{step_id}")
 def set_step(request: HttpRequest, case_id: int, step_id: int, payload: StepIn) -> dict[str, Any]:
     _case_file_door(request, case_id)
-    actions.check_set_step(request.auth, case_id, step_id, payload.done, payload.reference, payload.note)
+    actions.check_set_step(request.auth, case_id, step_id, payload.done, payload.reference, payload.note,
+                           payload.not_applicable, payload.reason)
     case = queries.access_case(request.auth, case_id, audit=False)
     return serialise_case(request.auth, case, _lang())
 

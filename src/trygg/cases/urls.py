@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:case_id>/sent/", views.sent_view, name="sent"),
     path("<int:case_id>/transition/", views.transition_view, name="transition"),
     path("<int:case_id>/confirm/", views.confirm_view, name="confirm"),
+    path("<int:case_id>/reopen/", views.reopen_view, name="reopen"),
     path("<int:case_id>/steps/<int:step_id>/", views.step_view, name="step"),
     path("<int:case_id>/contact/", views.contact_view, name="contact"),
     path("<int:case_id>/follow-up/", views.follow_up_view, name="follow_up"),

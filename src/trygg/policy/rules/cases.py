@@ -203,3 +203,41 @@ def representatives_support(req: Request, params: Mapping[str, Any]) -> Effect |
         return None
     roles = list(params.get("roles") or ())
     return oblige("participants", None, roles=roles, support=True) if roles else None
+
+
+@logic("cases.steps_settled")
+def steps_settled(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-CASE-12, R-CASE-10: a case closes only when each checklist step is done or marked as not
+    applicable with a reason."""
+    return deny() if req.context.get("open_steps") else None
+
+
+@logic("cases.steps_required_to_close")
+def steps_required_to_close(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-CASE-10: in the listed categories, the listed steps (the police report) must really be
+    done: they cannot be marked as not applicable, and the case cannot close while they are open."""
+    if req.context.get("category") not in set(params.get("categories") or ()):
+        return None
+    required = set(params.get("steps") or ())
+    if req.action == "case.work":
+        return deny() if req.context.get("mark_not_applicable") in required else None
+    if required & set(req.context.get("steps_not_done") or ()):
+        return deny()
+    return None
+
+
+@logic("cases.harmed_reopens")
+def harmed_reopens(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-CASE-20: the harmed person (or a harmed pupil's guardian) can say a closed case is not over."""
+    return allow() if req.actor.id in set(req.context.get("confirmer_ids") or ()) else deny()
+
+
+@logic("cases.reopen_within")
+def reopen_within(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-CASE-20: a closed case can be reopened within ``reopen_days`` of closing."""
+    from datetime import timedelta
+
+    closed_at, now = req.context.get("closed_at"), req.context.get("now")
+    if closed_at is None or now is None:
+        return None
+    return deny() if now > closed_at + timedelta(days=int(params.get("reopen_days") or 0)) else None
