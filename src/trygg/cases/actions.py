@@ -30,6 +30,7 @@ from trygg.cases.models import (
     Category,
     ChecklistStep,
     EvidenceItem,
+    FamilyMessage,
     Participant,
     Status,
     TimelineEvent,
@@ -37,9 +38,11 @@ from trygg.cases.models import (
 from trygg.cases.queries import (
     access_case,
     confirmer_ids,
+    family_context,
     handler_ids,
     harmed_confirmed,
     is_valid_id,
+    other_family_ids,
     reported_ids,
     viewer_ids,
 )
@@ -220,6 +223,13 @@ def _participants_for(
         if kind in wanted:
             for pid in StaffRole.objects.filter(kind=kind, school_id=school_id).values_list("person_id", flat=True):
                 rows.append((pid, role))
+    if "harmed_class_teacher" in wanted:
+        # R-PAR-03: the class teacher of each harmed child the reporting guardian is responsible for.
+        child_ids = [p.pk for p in harmed if p.pk in reporter.facts.child_ids]
+        for pid in TeachingAssignment.objects.filter(
+            school_class__enrollments__pupil_id__in=child_ids, kind="contact"
+        ).values_list("teacher_id", flat=True):
+            rows.append((pid, Participant.Role.TEACHER))
     if "contact_teacher" in wanted:
         class_ids = set(reporter.facts.pupil_class_ids)
         for pid in TeachingAssignment.objects.filter(school_class_id__in=class_ids, kind="contact").values_list(
@@ -630,6 +640,68 @@ def do_reopen(actor: Person, case: Case, now: datetime) -> Case:
     return case
 
 
+# ---------------------------------------------------------------------------------- the other family
+
+
+def check_propose_family_message(actor: Person, case_id: int, body: Any) -> FamilyMessage:
+    """Write to the other child's guardians (R-PAR-03); the case's leader approves it before it goes,
+    and the writer never learns their contact details."""
+    case = access_case(actor, case_id, audit=False)
+    check("case.message_other_family", actor.facts, case, family_context(case))
+    if case.is_closed:
+        raise WrongState(_("The case is closed."), code="case_closed")
+    if not isinstance(body, str) or not body.strip() or len(body) > MAX_NOTE_CHARS:
+        raise BadInput(_("Write the message (at most %(n)d characters).") % {"n": MAX_NOTE_CHARS}, code="bad_body")
+    from trygg.notifications.actions import queue_notice
+
+    now = timezone.now()
+    with transaction.atomic():
+        row = FamilyMessage.objects.create(case=case, sender=actor, body=body.strip(), created_at=now)
+        _timeline(case, TimelineEvent.Type.FAMILY_MESSAGE_PROPOSED, actor, message=row.pk)
+        do_audit(actor, "case.family_message_proposed", case, message=row.pk)
+        if case.assigned_leader_id:
+            queue_notice(case.assigned_leader_id, "case_new", now=now)
+        _emit(case, TimelineEvent.Type.FAMILY_MESSAGE_PROPOSED)
+    return row
+
+
+def check_decide_family_message(actor: Person, case_id: int, message_id: Any, approve: bool) -> FamilyMessage:
+    """Approve (deliver) or refuse a waiting message to the other family; only the case's leader."""
+    case = access_case(actor, case_id, audit=False)
+    check("case.approve_message", actor.facts, case, _work_context(case))
+    row = FamilyMessage.objects.filter(case=case, pk=message_id).first() if is_valid_id(message_id) else None
+    if row is None:
+        raise NotFoundOrHidden()
+    if row.state != FamilyMessage.State.PENDING:
+        raise WrongState(_("The message has already been decided."), code="already_decided")
+    return do_decide_family_message(actor, case, row, approve)
+
+
+def do_decide_family_message(actor: Person, case: Case, row: FamilyMessage, approve: bool) -> FamilyMessage:
+    from trygg.messaging.actions import check_create_conversation, check_send
+    from trygg.messaging.models import ConversationKind
+
+    with transaction.atomic():
+        if approve:
+            others = list(Person.objects.filter(pk__in=other_family_ids(case)).values_list("username", flat=True))
+            # A school-owned group the leader is in: the families meet in Trygg, not in each
+            # other's phone books, and an adult from the school sees what is written. The
+            # messaging guards run as for any group and any send.
+            created = check_create_conversation(
+                actor, ConversationKind.GROUP, _("Message from another parent, approved by the school"),
+                [row.sender.username, *others], school_owned=True,
+            )
+            check_send(row.sender, created.conversation.pk, row.body, f"family-message-{row.pk}")
+            row.conversation_id = created.conversation.pk
+        row.state = FamilyMessage.State.APPROVED if approve else FamilyMessage.State.REFUSED
+        row.decided_by, row.decided_at = actor, timezone.now()
+        row.save(update_fields=["state", "decided_by", "decided_at", "conversation_id"])
+        _timeline(case, TimelineEvent.Type.FAMILY_MESSAGE_DECIDED, actor, message=row.pk, state=row.state)
+        do_audit(actor, "case.family_message_decided", case, message=row.pk, state=row.state)
+        _emit(case, TimelineEvent.Type.FAMILY_MESSAGE_DECIDED)
+    return row
+
+
 def record_export(actor: Person, case: Case, what: str) -> None:
     """Record that someone took the case file out of Trygg (a printable page or the ZIP)."""
     with transaction.atomic():
@@ -674,6 +746,7 @@ def remind_follow_ups(now: datetime | None = None) -> int:
 
 __all__ = [
     "HANDLING_ROLES", "VIEWING_ROLES", "Upload", "available_categories", "check_add_evidence", "check_confirm",
-    "check_log_contact", "check_reopen", "check_report", "check_set_follow_up", "check_set_step", "check_transition",
+    "check_decide_family_message", "check_log_contact", "check_propose_family_message", "check_reopen",
+    "check_report", "check_set_follow_up", "check_set_step", "check_transition",
     "check_upload", "record_export", "remind_follow_ups", "snapshot_of",
 ]

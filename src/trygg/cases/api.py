@@ -60,6 +60,14 @@ class FollowUpIn(In):
     days: int
 
 
+class FamilyMessageIn(In):
+    body: str
+
+
+class DecisionIn(In):
+    approve: bool
+
+
 def _lang() -> str:
     return (get_language() or "nb")[:2]
 
@@ -144,6 +152,21 @@ def reopen(request: HttpRequest, case_id: int) -> dict[str, Any]:
     _case_file_door(request, case_id)
     case = actions.check_reopen(request.auth, case_id)
     return serialise_case(request.auth, case, _lang())
+
+
+@router.post("/cases/{case_id}/family-messages", response={201: dict})
+def propose_family_message(request: HttpRequest, case_id: int, payload: FamilyMessageIn) -> Status:
+    """R-PAR-03: a harmed child's guardian writes to the other child's guardians; the leader approves."""
+    _case_file_door(request, case_id)
+    row = actions.check_propose_family_message(request.auth, case_id, payload.body)
+    return Status(201, {"id": row.pk, "state": row.state})
+
+
+@router.post("/cases/{case_id}/family-messages/{message_id}/decision")
+def decide_family_message(request: HttpRequest, case_id: int, message_id: int, payload: DecisionIn) -> dict[str, Any]:
+    _case_file_door(request, case_id)
+    row = actions.check_decide_family_message(request.auth, case_id, message_id, payload.approve)
+    return {"id": row.pk, "state": row.state, "conversation_id": row.conversation_id}
 
 
 @router.post("/cases/{case_id}/steps/{step_id}")

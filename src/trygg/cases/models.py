@@ -209,6 +209,8 @@ class TimelineEvent(models.Model):
         CONFIRMATION_WITHDRAWN = "confirmation_withdrawn", _("Agreement withdrawn")
         EXPORTED = "exported", _("Case file exported")
         REOPENED = "reopened", _("Reopened: the harmed side says it is not over")
+        FAMILY_MESSAGE_PROPOSED = "family_message_proposed", _("Message to the other family waits for approval")
+        FAMILY_MESSAGE_DECIDED = "family_message_decided", _("Message to the other family approved or refused")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timeline")
     type = models.CharField(max_length=30, choices=Type.choices)
@@ -231,3 +233,34 @@ class TimelineEvent(models.Model):
         if self.pk is not None:
             raise ValueError("timeline rows are append-only")
         super().save(*args, **kwargs)
+
+
+class FamilyMessage(models.Model):
+    """A message from a harmed child's guardian to the other child's guardians (R-PAR-03).
+
+    The parent never receives the other family's contact details: the message waits for the case's
+    leader, and an approved one is delivered in a Trygg conversation the leader is in.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for the leader")
+        APPROVED = "approved", _("Approved and sent")
+        REFUSED = "refused", _("Not sent")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="family_messages")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # The conversation an approved message was delivered in.
+    conversation_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["case", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"family message {self.pk} in case {self.case_id} ({self.state})"

@@ -57,6 +57,31 @@ def harmed_confirmed(case: Case) -> bool:
     return not Participant.objects.filter(case=case, role=Participant.Role.HARMED, confirmed_at__isnull=True).exists()
 
 
+def other_family_ids(case: Case) -> list[int]:
+    """Return the guardians (with parental responsibility) of the pupils reported in the case."""
+    from trygg.directory.models import Guardianship
+
+    return sorted(set(
+        Guardianship.objects.filter(pupil_id__in=reported_ids(case), pupil__enrollments__isnull=False,
+                                    parental_responsibility=True, guardian__is_active=True)
+        .values_list("guardian_id", flat=True)
+    ))
+
+
+def family_context(case: Case) -> dict[str, Any]:
+    """Return what ``case.message_other_family`` is told (R-PAR-03)."""
+    harmed_guardians = set(case.participants.filter(role=Participant.Role.HARMED_GUARDIAN)
+                           .values_list("person_id", flat=True))
+    return {"harmed_guardian_ids": harmed_guardians, "other_family_ids": other_family_ids(case),
+            "school_id": case.school_id, "handler_ids": handler_ids(case), "reported_ids": reported_ids(case)}
+
+
+def can_message_other_family(viewer: Person, case: Case) -> bool:
+    """Return whether the viewer may write to the other child's guardians in this open case."""
+    return not case.is_closed and decide("case.message_other_family", viewer.facts, case,
+                                         family_context(case)).allowed
+
+
 def roles_in(viewer: Person, case: Case) -> set[str]:
     return set(Participant.objects.filter(case=case, person=viewer).values_list("role", flat=True))
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from trygg.cases.models import Case, Category, ChecklistStep, Participant, Status, TimelineEvent
-from trygg.cases.queries import age_of, harmed_confirmed, is_handler, roles_in
+from trygg.cases.queries import age_of, can_message_other_family, harmed_confirmed, is_handler, roles_in
 from trygg.directory.models import Person
 from trygg.policy.engine import params_for, registry
 
@@ -99,8 +99,20 @@ def serialise_case(viewer: Person, case: Case, lang: str = "en") -> dict[str, An
             for t in case.timeline.all() if full or t.shown_to_reporter
         ],
     }
+    mine = case.family_messages.filter(sender=viewer)
+    body["family_messages"] = {
+        # R-PAR-03: the harmed child's guardian writes to the other family through the leader.
+        "can_write": can_message_other_family(viewer, case),
+        "mine": [{"id": m.pk, "state": m.state, "body": m.body, "created_at": m.created_at.isoformat()}
+                 for m in mine],
+    }
     if not full:
         return body
+    body["family_messages"]["all"] = [
+        {"id": m.pk, "state": m.state, "body": m.body, "sender": person_ref(m.sender),
+         "created_at": m.created_at.isoformat()}
+        for m in case.family_messages.select_related("sender")
+    ]
     body.update({
         "description": case.description,
         "school": case.school.name,

@@ -211,6 +211,22 @@ def step_view(request: HttpRequest, case_id: int, step_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def family_message_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    """R-PAR-03: the parent's message to the other family, waiting for the leader."""
+    body = request.POST.get("body", "")
+    return _act(request, case_id, lambda: actions.check_propose_family_message(request.user, case_id, body))
+
+
+@login_required
+@require_POST
+def family_decision_view(request: HttpRequest, case_id: int, message_id: int) -> HttpResponse:
+    approve = request.POST.get("approve") == "1"
+    return _act(request, case_id, lambda: actions.check_decide_family_message(
+        request.user, case_id, message_id, approve))
+
+
+@login_required
+@require_POST
 def reopen_view(request: HttpRequest, case_id: int) -> HttpResponse:
     """The harmed side says a closed case is not over (R-CASE-20)."""
     return _act(request, case_id, lambda: actions.check_reopen(request.user, case_id))

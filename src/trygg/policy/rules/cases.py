@@ -241,3 +241,22 @@ def reopen_within(req: Request, params: Mapping[str, Any]) -> Effect | None:
     if closed_at is None or now is None:
         return None
     return deny() if now > closed_at + timedelta(days=int(params.get("reopen_days") or 0)) else None
+
+
+@logic("cases.class_teacher_joins")
+def class_teacher_joins(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-PAR-03: a guardian who reports harm to their own child brings in the child's class teacher."""
+    children = req.actor.child_ids
+    if not children or not any(h.id in children for h in _harmed(req)):
+        return None
+    roles = list(params.get("roles") or ())
+    return oblige("participants", None, roles=roles) if roles else None
+
+
+@logic("cases.harmed_guardian_writes")
+def harmed_guardian_writes(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-PAR-03: a harmed child's guardian may write to the other child's guardians, through the
+    leader's approval, when the case is against another pupil who has guardians."""
+    if req.actor.id not in set(req.context.get("harmed_guardian_ids") or ()):
+        return deny()
+    return allow() if req.context.get("other_family_ids") else deny()
