@@ -109,7 +109,9 @@ def get_conversation(request: HttpRequest, conversation_id: int) -> dict[str, An
     conversation = queries.access_conversation(request.auth, conversation_id)
     members = queries.list_members(conversation)
     return serialise.serialise_conversation(
-        conversation, members=[serialise.person_ref(p) for p in members]
+        conversation, members=[serialise.person_ref(p) for p in members],
+        # R-STAFF-07: read-only until an adult from the school is added.
+        frozen=queries.is_frozen(conversation),
     )
 
 

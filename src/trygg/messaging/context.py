@@ -76,11 +76,16 @@ def create_context(kind: str, members: Sequence[PersonFacts], school_owned: bool
 
 def member_change_context(conversation: Conversation, after_ids: Iterable[int], person: Person) -> dict[str, Any]:
     """Return what member rules need: the members after the change, and who comes or goes."""
-    facts = facts_for(list(after_ids) + [person.pk])
+    # Deactivated members are not there for anyone: they count as neither pupils nor adults.
+    after_ids = list(Person.objects.filter(pk__in=list(after_ids), is_active=True).values_list("pk", flat=True))
+    creator_id = conversation.created_by_id
+    facts = facts_for(after_ids + [person.pk] + ([creator_id] if creator_id else []))
     return {
         "kind": conversation.kind,
         "members": tuple(facts[pid] for pid in after_ids),
+        # The person who comes or, for leaving and removing, goes.
         "new_member": facts[person.pk],
+        "creator": facts.get(creator_id) if creator_id else None,
         "school_owned": conversation.school_owned,
         "class_id": conversation.school_class_id,
     }
