@@ -20,9 +20,11 @@ def first_name(person: Person) -> str:
 
 
 def class_pupils(class_ids: Iterable[int]) -> dict[int, set[int]]:
-    """Return the pupil ids of each class."""
+    """Return the active pupil ids of each class."""
     result: dict[int, set[int]] = {}
-    for pupil_id, class_id in Enrollment.objects.filter(school_class_id__in=list(class_ids)).values_list(
+    # Active pupils only: a deactivated classmate is not someone a group leaves out (R-SOC-01).
+    for pupil_id, class_id in Enrollment.objects.filter(school_class_id__in=list(class_ids),
+                                                        pupil__is_active=True).values_list(
         "pupil_id", "school_class_id"
     ):
         result.setdefault(class_id, set()).add(pupil_id)
