@@ -417,14 +417,22 @@ def recipients_of(message: Message) -> list[int]:
     return member_ids(message.conversation)
 
 
-def check_edit(actor: Person, message_id: int, body: Any) -> Message:
-    """Edit your own message."""
+def check_edit(actor: Person, message_id: int, body: Any) -> SendResult:
+    """Edit your own message. The new text passes the same guards and nudges as a send
+    (``message.send``): an edit is no side entrance for what a send would refuse or warn about."""
     message = access_message(actor, message_id)
     check("message.edit", actor, message)
     if message.deleted_at is not None:
         raise WrongState(_("A deleted message cannot be edited."), code="deleted")
     text = _validate_body(body)
-    return do_edit(actor, message, text)
+    conversation = message.conversation
+    ids = member_ids(conversation)
+    facts = facts_for(ids)
+    context = send_context(conversation, [facts[i] for i in ids if i in facts], text, message.reply_to_id is not None)
+    if conversation.kind == ConversationKind.GROUP:
+        context["frozen"] = is_frozen(conversation)
+    decision = check("message.send", facts.get(actor.pk, actor), conversation, context)
+    return SendResult(do_edit(actor, message, text), True, nudges_of(decision))
 
 
 def do_edit(actor: Person, message: Message, text: str) -> Message:

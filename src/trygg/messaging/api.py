@@ -160,7 +160,9 @@ def share_with_guardian(request: HttpRequest, conversation_id: int, payload: Sha
 
 @router.patch("/messages/{message_id}")
 def edit_message(request: HttpRequest, message_id: int, payload: EditIn) -> dict[str, Any]:
-    return serialise.serialise_message(actions.check_edit(request.auth, message_id, payload.body))
+    # The edit's answer carries the nudges the new text raises, as a send's does.
+    result = actions.check_edit(request.auth, message_id, payload.body)
+    return {**serialise.serialise_message(result.message), "nudges": result.nudges}
 
 
 @router.delete("/messages/{message_id}")
