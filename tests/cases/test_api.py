@@ -267,6 +267,8 @@ def test_r_case_20_closing_needs_the_harmed_sides_agreement_which_can_be_withdra
     rektor, mor = strong_api_client("rektor"), api_client("mor.emma")
     for to in ("assessed", "actions", "follow_up"):
         assert post(rektor, f"/api/v1/cases/{case_id}/transition", {"to": to}).status_code == 200
+    for step in ChecklistStep.objects.filter(case_id=case_id):
+        assert post(rektor, f"/api/v1/cases/{case_id}/steps/{step.pk}", {"done": True}).status_code == 200
     refused = post(rektor, f"/api/v1/cases/{case_id}/transition", {"to": "closed"})
     assert refused.status_code == 409
     assert refused.json()["requirement"] == "R-CASE-20"

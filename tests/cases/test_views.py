@@ -82,9 +82,15 @@ def test_r_case_12_the_leader_sees_the_case_list_and_page_with_snapshot_checklis
 
 
 def test_r_case_20_the_page_refuses_closing_until_the_guardian_agrees(emma_case_factory, browser_of):
-    """R-CASE-20: the close button answers 409 with the rule on the page; after mor.emma agrees it closes."""
+    """R-CASE-20: the close button answers 409 with the rule on the page; after mor.emma agrees it closes.
+    R-CASE-12: before that, it names the checklist steps still open; each is settled from the page."""
     case_id = emma_case_factory()
     rektor, mor = step_up(browser_of("rektor")), browser_of("mor.emma")
+    open_steps = rektor.post(f"/cases/{case_id}/transition/", {"to": "closed"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert open_steps.status_code == 409 and b'data-testid="open-steps"' in open_steps.content
+    for step in ChecklistStep.objects.filter(case_id=case_id):
+        assert rektor.post(f"/cases/{case_id}/steps/{step.pk}/",
+                           {"not_applicable": "1", "reason": "Ikke aktuelt her"}).status_code == 302
     refused = rektor.post(f"/cases/{case_id}/transition/", {"to": "closed"}, HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 409 and b"R-CASE-20" in refused.content
     mine = mor.get("/cases/", HTTP_ACCEPT_LANGUAGE="en")

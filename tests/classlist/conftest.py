@@ -12,11 +12,13 @@ from django.test import Client
 FIELDS = ("student_name", "guardian_name", "email", "phone", "address")
 
 
-def put_consent(client: Client, class_id: int, student: str, **on: bool) -> Any:
-    """PUT the consent of ``student`` with the named fields on and the rest off."""
+def put_consent(client: Client, class_id: int, student: str, accept_notice: bool = True, **on: bool) -> Any:
+    """PUT the consent of ``student`` with the named fields on and the rest off, accepting the
+    public-records notice in the same request unless ``accept_notice`` is False (R-LIST-04)."""
     unknown = set(on) - set(FIELDS)
     assert not unknown, unknown
-    body = {"student_username": student, "fields": {f: bool(on.get(f, False)) for f in FIELDS}}
+    body = {"student_username": student, "fields": {f: bool(on.get(f, False)) for f in FIELDS},
+            "public_notice_accepted": accept_notice}
     return client.put(f"/api/v1/classes/{class_id}/contact-list/consent", data=json.dumps(body),
                       content_type="application/json")
 

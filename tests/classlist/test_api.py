@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from tests.classlist.conftest import FIELDS, put_consent
 from trygg.audit.models import AuditRecord
+from trygg.classlist.actions import notice_version
 from trygg.classlist.models import AccessRequestExport, Consent, ConsentChange, Reminder
 from trygg.directory.models import Guardianship, Person, SchoolClass
 from trygg.notifications.models import Notice
@@ -202,12 +203,14 @@ def test_r_list_06_consent_is_recorded_with_time_and_the_notice_shown_and_can_be
     start = timezone.now()
     response = client.put(
         f"/api/v1/classes/{classes['9B']}/contact-list/consent",
-        data=json.dumps({"student_username": "sara.9b", "fields": {**dict.fromkeys(FIELDS, False), "phone": True}}),
+        data=json.dumps({"student_username": "sara.9b", "fields": {**dict.fromkeys(FIELDS, False), "phone": True},
+                         "public_notice_accepted": True}),
         content_type="application/json", HTTP_ACCEPT_LANGUAGE="da",
     )
     assert response.status_code == 200
     notice_da = registry().rules["oslo.list-is-public"].reason["da"]
-    assert response.json()["notice"] == {"text": notice_da, "language": "da", "rule": "oslo.list-is-public"}
+    assert response.json()["notice"] == {"text": notice_da, "language": "da", "rule": "oslo.list-is-public",
+                                         "version": notice_version()}
     [change] = ConsentChange.objects.filter(guardian=person("mor.sara"))
     assert (change.field, change.given, change.notice_text, change.notice_language, change.via) == (
         "phone", True, notice_da, "da", "api")

@@ -54,7 +54,7 @@ def test_r_list_04_the_consent_page_shows_the_notice_and_wants_it_confirmed_befo
     assert_no_inline_script_or_style(html)
 
     refused = client.post(url, {"student_username": "sara.9b", "phone": "on"})
-    assert refused.status_code == 400 and "R-LIST-04" in refused.content.decode()
+    assert refused.status_code == 409 and "R-LIST-04" in refused.content.decode()
     assert not Consent.objects.exists()
 
     saved = client.post(url, {"student_username": "sara.9b", "phone": "on", "notice_read": "on"})

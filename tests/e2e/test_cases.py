@@ -76,7 +76,17 @@ def test_r_case_20_emma_reports_a_classmate_and_the_case_runs_to_closing(
     expect(checklist.locator("[data-step=contact_harmed_family]")).to_be_visible()
     expect(checklist.locator("[data-step=contact_offender_family]")).to_be_visible()
 
-    # Closing is refused (R-CASE-20) ...
+    # Closing is refused while a step is neither done nor marked not applicable (R-CASE-12) ...
+    rektor.click("[data-testid=close-case]")
+    expect(rektor.locator("[data-testid=open-steps]")).to_be_visible()
+    rektor.goto(f"/cases/{case_id}/")
+    steps = rektor.locator("[data-testid=checklist] li.step")
+    for settled in range(1, steps.count() + 1):
+        step = rektor.locator("[data-testid=checklist] li.step:not(.done)").first
+        step.locator("input[name=reason]").fill("Ikke aktuelt i denne saken")
+        step.locator("input[name=reason]").press("Enter")
+        expect(rektor.locator("[data-testid=checklist] li.step.done")).to_have_count(settled)
+    # ... and then until the harmed side agrees (R-CASE-20) ...
     rektor.click("[data-testid=close-case]")
     refusal = rektor.locator("[data-testid=refusal]")
     expect(refusal).to_contain_text("R-CASE-20")

@@ -77,6 +77,12 @@ async def admitted_pair(talk: dict[str, Any]) -> tuple[WebsocketCommunicator, We
     return kari, mor, kari_id, mor_id
 
 
+# What a browser sends: RTCSessionDescription.toJSON() and RTCIceCandidate.toJSON().
+SDP = "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+CANDIDATE = {"candidate": "candidate:842163049 1 udp 1677729535 192.0.2.10 49203 typ srflx raddr 0.0.0.0 rport 0",
+             "sdpMid": "0", "sdpMLineIndex": 0, "usernameFragment": "aB3d"}
+
+
 async def test_r_meet_10_lobby_until_admitted_then_signals_are_relayed_between_participants(demo) -> None:
     """R-MEET-10: mor.emma waits in the lobby and may not signal; once kari.4a admits her, the newcomer
     hears who is there and an offer from her reaches kari.4a stamped with her id, and back."""
@@ -94,10 +100,10 @@ async def test_r_meet_10_lobby_until_admitted_then_signals_are_relayed_between_p
     await next_of(mor, "admitted")
     assert (await next_of(kari, "peer_joined"))["peer"]["id"] == mor_id
     assert (await next_of(mor, "peer_here"))["peer"]["id"] == kari_id
-    await mor.send_json_to({"type": "signal", "to": kari_id, "data": {"description": {"type": "offer", "sdp": "x"}}})
+    await mor.send_json_to({"type": "signal", "to": kari_id, "data": {"description": {"type": "offer", "sdp": SDP}}})
     frame = await next_of(kari, "signal")
-    assert frame == {"type": "signal", "from": mor_id, "data": {"description": {"type": "offer", "sdp": "x"}}}
-    await kari.send_json_to({"type": "signal", "to": mor_id, "data": {"candidate": {"candidate": "c"}}})
+    assert frame == {"type": "signal", "from": mor_id, "data": {"description": {"type": "offer", "sdp": SDP}}}
+    await kari.send_json_to({"type": "signal", "to": mor_id, "data": {"candidate": CANDIDATE}})
     assert (await next_of(mor, "signal"))["from"] == kari_id
     await kari.disconnect()
     assert (await next_of(mor, "peer_left"))["person_id"] == kari_id
@@ -114,6 +120,31 @@ async def test_r_meet_10_a_lobby_socket_never_receives_media_negotiation(demo) -
     await kari.send_json_to({"type": "signal", "to": far_id, "data": {"description": {"type": "offer"}}})
     assert await far.receive_nothing(timeout=0.5)
     for ws in (kari, mor, far):
+        await ws.disconnect()
+
+
+@pytest.mark.parametrize("data", [
+    {"text": "Hei, hva synes du om Emma?"},
+    {"description": {"type": "offer", "sdp": "Hei, hva synes du om Emma?"}},
+    {"description": {"type": "offer", "sdp": SDP, "note": "Hei"}},
+    {"description": {"type": "rollback", "sdp": SDP}},
+    {"candidate": {"candidate": "Hei, hva synes du om Emma?"}},
+    {"candidate": CANDIDATE, "chat": "Hei"},
+    {"description": {"type": "offer", "sdp": SDP}, "candidate": CANDIDATE},
+])
+async def test_r_meet_17_the_signalling_socket_carries_no_chat(demo, data, caplog) -> None:
+    """R-MEET-17: anything but one SDP offer/answer or one ICE candidate is refused (bad_signal),
+    never relayed, and logged without its content."""
+    talk = await setup_talk()
+    kari, mor, kari_id, mor_id = await admitted_pair(talk)
+    with caplog.at_level("WARNING", logger="trygg.meetings.consumers"):
+        await mor.send_json_to({"type": "signal", "to": kari_id, "data": data})
+        assert (await next_of(mor, "error"))["error"] == "bad_signal"
+    assert any("refused a signal" in r.getMessage() for r in caplog.records)
+    assert not any("Hei" in r.getMessage() for r in caplog.records)
+    await mor.send_json_to({"type": "signal", "to": kari_id, "data": {"candidate": CANDIDATE}})
+    assert (await next_of(kari, "signal"))["data"] == {"candidate": CANDIDATE}
+    for ws in (kari, mor):
         await ws.disconnect()
 
 

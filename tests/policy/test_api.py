@@ -27,7 +27,7 @@ def test_a_guardian_gets_the_rules_that_concern_guardians(api_client: Callable[[
 
 def test_the_rules_carry_the_parameters_in_force(api_client: Callable[[str | None], Client]) -> None:
     rules = {r["id"]: r for r in api_client("emma.4a").get("/api/v1/policy/rules").json()}
-    assert rules["amot.pupil-chat-grade"]["params"] == {"min_grade": 8}
+    assert rules["amot.pupil-chat-grade"]["params"] == {"min_grade": 8, "supervised_groups_below_grade": False}
 
 
 def test_r_i18n_01_titles_follow_the_language_and_all_lists_every_active_rule(

@@ -10,6 +10,7 @@ from trygg.policy.invitation_check import (
     health_words,
     is_cpr,
     is_fodselsnummer,
+    starts_with_birth_date,
 )
 
 NAMES = ("Emma Solheim", "Kari Nordmann", "Live Berg", "Ali Karimi", "Marte Solheim", "Jens-Petter Åsen")
@@ -55,7 +56,10 @@ BAD_FNR = FNR[:-1] + str((int(FNR[-1]) + 1) % 10)
         (f"Fnr {FNR}", [("national_id", FNR)]),
         (f"Fnr {FNR[:6]} {FNR[6:]}", [("national_id", f"{FNR[:6]} {FNR[6:]}")]),
         (f"D-nummer {D_NUMBER}", [("national_id", D_NUMBER)]),
-        (f"Nummer {BAD_FNR}", []),
+        # Wrong check digits do not make a birth-date number harmless (issue 11).
+        (f"Nummer {BAD_FNR}", [("national_id", BAD_FNR)]),
+        ("Gjelder elev 01017012345", [("national_id", "01017012345")]),
+        ("Ordre 32137012345", []),
         ("CPR 010190-1234", [("national_id", "010190-1234")]),
         ("CPR 3102901234", []),
         # R-MEET-12: phone numbers, e-mail addresses
@@ -107,6 +111,32 @@ def test_r_meet_12_fodselsnummer_needs_both_check_digits(number: str, valid: boo
 def test_r_meet_12_cpr_is_ten_digits_starting_with_a_valid_date(number: str, valid: bool) -> None:
     """R-MEET-12: a Danish CPR number is ten digits whose first six are a valid date."""
     assert is_cpr(number) is valid
+
+
+@pytest.mark.parametrize(("number", "found"), [
+    ("01017012345", True), (BAD_FNR, True), (D_NUMBER, True), ("41017012345", True), ("01517012345", True),
+    ("32017012345", False), ("01137012345", False), ("1234567890", False),
+])
+def test_r_meet_12_eleven_digits_starting_with_a_date_count_whatever_the_check_digits(
+    number: str, found: bool
+) -> None:
+    """R-MEET-12: "Gjelder elev 01017012345" is refused though its check digits are wrong; eleven
+    digits that do not start with a date are not."""
+    assert starts_with_birth_date(number) is found
+    kinds = [f.type for f in find_personal_data({"invitation_text": f"Gjelder elev {number}"}, ())]
+    assert ("national_id" in kinds) is (found or len(number) == 10 and is_cpr(number))
+
+
+def test_r_meet_12_the_meeting_api_refuses_such_an_invitation(api_client, person) -> None:
+    """R-MEET-12: kari.4a's invitation "Gjelder elev 01017012345" is refused by the API with the rule."""
+    import json
+
+    response = api_client("kari.4a").post("/api/v1/meetings", data=json.dumps({
+        "kind": "development_talk", "student_username": "emma.4a", "starts_at": "2026-12-05T10:00:00+01:00",
+        "title": "Utviklingssamtale", "invitation_text": "Gjelder elev 01017012345"}),
+        content_type="application/json")
+    assert response.status_code in (400, 403, 422), response.content
+    assert response.json()["requirement"] == "R-MEET-12"
 
 
 def test_r_meet_19_health_word_list_covers_four_languages() -> None:

@@ -73,7 +73,8 @@ def test_r_priv_04_export_holds_class_list_consents_with_the_notice_shown(person
     client = api_client("mor.sara")
     class_id = person("sara.9b").enrollments.get().school_class_id
     put = client.put(f"/api/v1/classes/{class_id}/contact-list/consent",
-                     {"student_username": "sara.9b", "fields": fields}, content_type="application/json")
+                     {"student_username": "sara.9b", "fields": fields, "public_notice_accepted": True},
+                     content_type="application/json")
     assert put.status_code == 200, put.content
     data = json.loads(client.get("/api/v1/me/export").content)
     assert [c["field"] for c in data["classlist"]["consents_in_force"]] == ["phone"]

@@ -30,11 +30,22 @@ from trygg.cases.models import (
     Category,
     ChecklistStep,
     EvidenceItem,
+    FamilyMessage,
     Participant,
     Status,
     TimelineEvent,
 )
-from trygg.cases.queries import access_case, confirmer_ids, handler_ids, harmed_confirmed, is_valid_id, viewer_ids
+from trygg.cases.queries import (
+    access_case,
+    confirmer_ids,
+    family_context,
+    handler_ids,
+    harmed_confirmed,
+    is_valid_id,
+    other_family_ids,
+    reported_ids,
+    viewer_ids,
+)
 from trygg.directory.models import Guardianship, Person, PersonFacts, StaffRole, TeachingAssignment
 from trygg.errors import BadInput, NotFoundOrHidden, PolicyDenied, TooLarge, WrongState
 from trygg.events.log import emit_event
@@ -49,6 +60,19 @@ MAX_NOTE_CHARS = 2000
 CATEGORY_RULE = "dk_policy.harassment-categories"
 # Rules whose denial means "this cannot happen in the case's current state": answered with 409.
 STATE_REQUIREMENTS = frozenset({"R-CASE-20"})
+STATE_RULES = frozenset({
+    "core_cases.checklist-before-closing", "dk_policy.threats-not-closed-before-police", "core_cases.reopen-period",
+})
+MAX_REASON_CHARS = 500
+
+
+def _is_state_refusal(decision: Decision) -> bool:
+    fired = decision.denied_by
+    if fired is None:
+        return False
+    if fired.rule.id == "core_cases.harmed-reopens":
+        return False
+    return fired.rule.id in STATE_RULES or bool(set(fired.rule.requirements) & STATE_REQUIREMENTS)
 
 
 def max_upload_bytes() -> int:
@@ -199,6 +223,13 @@ def _participants_for(
         if kind in wanted:
             for pid in StaffRole.objects.filter(kind=kind, school_id=school_id).values_list("person_id", flat=True):
                 rows.append((pid, role))
+    if "harmed_class_teacher" in wanted:
+        # R-PAR-03: the class teacher of each harmed child the reporting guardian is responsible for.
+        child_ids = [p.pk for p in harmed if p.pk in reporter.facts.child_ids]
+        for pid in TeachingAssignment.objects.filter(
+            school_class__enrollments__pupil_id__in=child_ids, kind="contact"
+        ).values_list("teacher_id", flat=True):
+            rows.append((pid, Participant.Role.TEACHER))
     if "contact_teacher" in wanted:
         class_ids = set(reporter.facts.pupil_class_ids)
         for pid in TeachingAssignment.objects.filter(school_class_id__in=class_ids, kind="contact").values_list(
@@ -208,16 +239,34 @@ def _participants_for(
     seen: set[tuple[int, str]] = set()
     unique = []
     for row in rows:
+        # The reported person is in the case only as such: a contact teacher or representative
+        # who is reported does not handle it (R-STAFF-02, conflict of interest).
+        if offender is not None and row[0] == offender.pk and row[1] != Participant.Role.REPORTED \
+                and category != "teacher_concern":
+            continue
         if row not in seen:
             seen.add(row)
             unique.append(row)
     return unique
 
 
-def _assigned_leader(school_id: int) -> int | None:
+def _assigned_leader(school_id: int, municipality_id: int, decision: Decision, offender: Person | None) -> int | None:
+    """Return who drives the case: the school's leader, or, when the report is against a leader of
+    the school, the municipality's case handler (the admin where there is none), never the
+    reported person."""
+    excluded = [offender.pk] if offender is not None else []
+    if decision.obligations_of("route_to_municipality"):
+        for kind in (StaffRole.Kind.CASE_HANDLER, StaffRole.Kind.ADMIN):
+            pid = (
+                StaffRole.objects.filter(kind=kind, municipality_id=municipality_id, school__isnull=True)
+                .exclude(person_id__in=excluded).order_by("id").values_list("person_id", flat=True).first()
+            )
+            if pid is not None:
+                return pid
+        return None
     return (
-        StaffRole.objects.filter(kind="leader", school_id=school_id).order_by("id").values_list("person_id", flat=True)
-        .first()
+        StaffRole.objects.filter(kind="leader", school_id=school_id).exclude(person_id__in=excluded)
+        .order_by("id").values_list("person_id", flat=True).first()
     )
 
 
@@ -302,7 +351,8 @@ def do_report(
     with transaction.atomic():
         case = Case.objects.create(
             category=category, description=description, school=school, municipality_id=school.municipality_id,
-            reporter=actor, assigned_leader_id=_assigned_leader(school_id),
+            reporter=actor,
+            assigned_leader_id=_assigned_leader(school_id, school.municipality_id, decision, offender),
             message_id=message.pk if message else None, created_at=now,
             respond_by=now + timedelta(hours=hours) if hours else None,
             follow_up_days=days or None, next_follow_up_at=now + timedelta(days=days) if days else None,
@@ -392,7 +442,8 @@ def check_add_evidence(actor: Person, case_id: int, uploads: Sequence[Upload]) -
 
 
 def _work_context(case: Case, **extra: Any) -> dict[str, Any]:
-    return {"handler_ids": handler_ids(case), "school_id": case.school_id, **extra}
+    return {"handler_ids": handler_ids(case), "reported_ids": reported_ids(case), "school_id": case.school_id,
+            **extra}
 
 
 def check_transition(actor: Person, case_id: int, to: Any) -> Case:
@@ -411,13 +462,28 @@ def check_transition(actor: Person, case_id: int, to: Any) -> Case:
     if to != Status.CLOSED and target != current + 1:
         raise WrongState(_("A case moves one step at a time."), code="bad_transition")
     if to == Status.CLOSED:
-        decision = decide("case.close", actor.facts, case,
-                          _work_context(case, to=to, victim_confirmed=harmed_confirmed(case)))
+        from trygg.cases.serialise import step_label
+
+        steps = list(case.steps.all())
+        open_steps = [s for s in steps if not s.is_settled]
+        decision = decide("case.close", actor.facts, case, _work_context(
+            case, to=to, victim_confirmed=harmed_confirmed(case), category=case.category,
+            open_steps=tuple(s.key for s in open_steps),
+            steps_not_done=tuple(s.key for s in steps if not s.is_settled or s.not_applicable),
+        ))
         if not decision.allowed:
-            fired = decision.denied_by
-            state = bool(fired and set(fired.rule.requirements) & STATE_REQUIREMENTS)
-            raise PolicyDenied(decision, status=409 if state else 403)
+            error = PolicyDenied(decision, status=409 if _is_state_refusal(decision) else 403)
+            # The refusal names the steps still open, so the leader knows what is left.
+            error.extra = {**error.extra, "open_steps": [
+                {"id": s.pk, "key": s.key, "label": str(step_label(s, _lang_of(actor)))} for s in open_steps]}
+            raise error
     return do_transition(actor, case, Status(to))
+
+
+def _lang_of(person: Person) -> str:
+    from django.utils.translation import get_language
+
+    return (get_language() or person.facts.language or "nb")[:2]
 
 
 def do_transition(actor: Person, case: Case, to: Status) -> Case:
@@ -437,30 +503,45 @@ def do_transition(actor: Person, case: Case, to: Status) -> Case:
 
 
 def check_set_step(
-    actor: Person, case_id: int, step_id: int, done: bool, reference: Any = "", note: Any = ""
+    actor: Person, case_id: int, step_id: int, done: bool, reference: Any = "", note: Any = "",
+    not_applicable: bool = False, reason: Any = "",
 ) -> ChecklistStep:
-    """Mark a checklist step done (who and when) or not done; a step may carry a reference."""
+    """Mark a checklist step done (who and when), not applicable (with a reason), or open again;
+    a step may carry a reference. A step the guidelines require (the police report of a threat,
+    R-CASE-10) cannot be marked not applicable."""
     case = access_case(actor, case_id, audit=False)
-    check("case.work", actor.facts, case, _work_context(case))
+    step = ChecklistStep.objects.filter(case=case, pk=step_id).first() if is_valid_id(step_id) else None
+    check("case.work", actor.facts, case, _work_context(
+        case, category=case.category, mark_not_applicable=step.key if step and not_applicable else None))
     if case.is_closed:
         raise WrongState(_("The case is closed."), code="case_closed")
-    step = ChecklistStep.objects.filter(case=case, pk=step_id).first() if is_valid_id(step_id) else None
     if step is None:
         raise NotFoundOrHidden()
     if not isinstance(reference, str) or len(reference) > 200:
         raise BadInput(_("The reference may be at most 200 characters."), code="bad_reference")
     if not isinstance(note, str) or len(note) > MAX_NOTE_CHARS:
         raise BadInput(_("The note may be at most %(n)d characters.") % {"n": MAX_NOTE_CHARS}, code="bad_note")
+    if not isinstance(reason, str) or len(reason) > MAX_REASON_CHARS:
+        raise BadInput(_("The reason may be at most %(n)d characters.") % {"n": MAX_REASON_CHARS}, code="bad_reason")
+    if not_applicable and not reason.strip():
+        raise BadInput(_("Say why the step does not apply to this case."), code="reason_required",
+                       requirement="R-CASE-12")
+    settled = done or not_applicable
+    if not_applicable:
+        type_ = TimelineEvent.Type.STEP_NOT_APPLICABLE
+    else:
+        type_ = TimelineEvent.Type.STEP_DONE if done else TimelineEvent.Type.STEP_REOPENED
     with transaction.atomic():
-        step.done_at = timezone.now() if done else None
-        step.done_by = actor if done else None
+        step.done_at = timezone.now() if settled else None
+        step.done_by = actor if settled else None
         step.reference = reference.strip()
         step.note = note.strip()
-        step.save(update_fields=["done_at", "done_by", "reference", "note"])
-        _timeline(case, TimelineEvent.Type.STEP_DONE if done else TimelineEvent.Type.STEP_REOPENED, actor,
-                  step=step.key, rule=step.rule_id, reference=step.reference)
-        do_audit(actor, "case.step_done" if done else "case.step_reopened", case, step=step.key)
-        _emit(case, TimelineEvent.Type.STEP_DONE if done else TimelineEvent.Type.STEP_REOPENED)
+        step.not_applicable_reason = reason.strip() if not_applicable else ""
+        step.save(update_fields=["done_at", "done_by", "reference", "note", "not_applicable_reason"])
+        _timeline(case, type_, actor, step=step.key, rule=step.rule_id, reference=step.reference,
+                  **({"reason": step.not_applicable_reason} if not_applicable else {}))
+        do_audit(actor, f"case.{type_}", case, step=step.key)
+        _emit(case, type_)
     return step
 
 
@@ -524,6 +605,103 @@ def check_confirm(actor: Person, case_id: int, confirmed: bool) -> Case:
     return case
 
 
+def check_reopen(actor: Person, case_id: int) -> Case:
+    """Reopen a closed case when the harmed person (or a harmed pupil's guardian) says it is not
+    over, within the pack's period (R-CASE-20); after it, 409."""
+    case = access_case(actor, case_id, audit=False)
+    now = timezone.now()
+    decision = decide("case.reopen", actor.facts, case, {
+        "confirmer_ids": confirmer_ids(case), "school_id": case.school_id, "closed_at": case.closed_at, "now": now,
+    })
+    if not decision.allowed:
+        raise PolicyDenied(decision, status=409 if _is_state_refusal(decision) else 403)
+    if not case.is_closed:
+        raise WrongState(_("The case is open."), code="case_open")
+    return do_reopen(actor, case, now)
+
+
+def do_reopen(actor: Person, case: Case, now: datetime) -> Case:
+    from trygg.notifications.actions import queue_notice
+
+    with transaction.atomic():
+        before = case.closed_at
+        case.status = Status.FOLLOW_UP
+        case.closed_at = None
+        case.next_follow_up_at = now + timedelta(days=case.follow_up_days) if case.follow_up_days else None
+        case.save(update_fields=["status", "closed_at", "next_follow_up_at"])
+        # The harmed side said it is not over: their agreement to close no longer holds.
+        case.participants.filter(role=Participant.Role.HARMED).update(confirmed_at=None, confirmed_by=None)
+        _timeline(case, TimelineEvent.Type.REOPENED, actor, shown=True, before=Status.CLOSED.value,
+                  after=Status.FOLLOW_UP.value, closed_at=before.isoformat() if before else None)
+        do_audit(actor, "case.reopened", case)
+        for pid in sorted(handler_ids(case)):
+            queue_notice(pid, "case_new", now=now)
+        _emit(case, TimelineEvent.Type.REOPENED)
+    return case
+
+
+# ---------------------------------------------------------------------------------- the other family
+
+
+def check_propose_family_message(actor: Person, case_id: int, body: Any) -> FamilyMessage:
+    """Write to the other child's guardians (R-PAR-03); the case's leader approves it before it goes,
+    and the writer never learns their contact details."""
+    case = access_case(actor, case_id, audit=False)
+    check("case.message_other_family", actor.facts, case, family_context(case))
+    if case.is_closed:
+        raise WrongState(_("The case is closed."), code="case_closed")
+    if not isinstance(body, str) or not body.strip() or len(body) > MAX_NOTE_CHARS:
+        raise BadInput(_("Write the message (at most %(n)d characters).") % {"n": MAX_NOTE_CHARS}, code="bad_body")
+    from trygg.notifications.actions import queue_notice
+
+    now = timezone.now()
+    with transaction.atomic():
+        row = FamilyMessage.objects.create(case=case, sender=actor, body=body.strip(), created_at=now)
+        _timeline(case, TimelineEvent.Type.FAMILY_MESSAGE_PROPOSED, actor, message=row.pk)
+        do_audit(actor, "case.family_message_proposed", case, message=row.pk)
+        if case.assigned_leader_id:
+            queue_notice(case.assigned_leader_id, "case_new", now=now)
+        _emit(case, TimelineEvent.Type.FAMILY_MESSAGE_PROPOSED)
+    return row
+
+
+def check_decide_family_message(actor: Person, case_id: int, message_id: Any, approve: bool) -> FamilyMessage:
+    """Approve (deliver) or refuse a waiting message to the other family; only the case's leader."""
+    case = access_case(actor, case_id, audit=False)
+    check("case.approve_message", actor.facts, case, _work_context(case))
+    row = FamilyMessage.objects.filter(case=case, pk=message_id).first() if is_valid_id(message_id) else None
+    if row is None:
+        raise NotFoundOrHidden()
+    if row.state != FamilyMessage.State.PENDING:
+        raise WrongState(_("The message has already been decided."), code="already_decided")
+    return do_decide_family_message(actor, case, row, approve)
+
+
+def do_decide_family_message(actor: Person, case: Case, row: FamilyMessage, approve: bool) -> FamilyMessage:
+    from trygg.messaging.actions import check_create_conversation, check_send
+    from trygg.messaging.models import ConversationKind
+
+    with transaction.atomic():
+        if approve:
+            others = list(Person.objects.filter(pk__in=other_family_ids(case)).values_list("username", flat=True))
+            # A school-owned group the leader is in: the families meet in Trygg, not in each
+            # other's phone books, and an adult from the school sees what is written. The
+            # messaging guards run as for any group and any send.
+            created = check_create_conversation(
+                actor, ConversationKind.GROUP, _("Message from another parent, approved by the school"),
+                [row.sender.username, *others], school_owned=True,
+            )
+            check_send(row.sender, created.conversation.pk, row.body, f"family-message-{row.pk}")
+            row.conversation_id = created.conversation.pk
+        row.state = FamilyMessage.State.APPROVED if approve else FamilyMessage.State.REFUSED
+        row.decided_by, row.decided_at = actor, timezone.now()
+        row.save(update_fields=["state", "decided_by", "decided_at", "conversation_id"])
+        _timeline(case, TimelineEvent.Type.FAMILY_MESSAGE_DECIDED, actor, message=row.pk, state=row.state)
+        do_audit(actor, "case.family_message_decided", case, message=row.pk, state=row.state)
+        _emit(case, TimelineEvent.Type.FAMILY_MESSAGE_DECIDED)
+    return row
+
+
 def record_export(actor: Person, case: Case, what: str) -> None:
     """Record that someone took the case file out of Trygg (a printable page or the ZIP)."""
     with transaction.atomic():
@@ -568,6 +746,7 @@ def remind_follow_ups(now: datetime | None = None) -> int:
 
 __all__ = [
     "HANDLING_ROLES", "VIEWING_ROLES", "Upload", "available_categories", "check_add_evidence", "check_confirm",
-    "check_log_contact", "check_report", "check_set_follow_up", "check_set_step", "check_transition",
+    "check_decide_family_message", "check_log_contact", "check_propose_family_message", "check_reopen",
+    "check_report", "check_set_follow_up", "check_set_step", "check_transition",
     "check_upload", "record_export", "remind_follow_ups", "snapshot_of",
 ]

@@ -44,9 +44,12 @@ class ConfirmIn(In):
 
 
 class StepIn(In):
-    done: bool
+    done: bool = False
     reference: str = ""
     note: str = ""
+    # A step that does not apply is settled with a reason instead (R-CASE-12).
+    not_applicable: bool = False
+    reason: str = ""
 
 
 class ContactIn(In):
@@ -55,6 +58,14 @@ class ContactIn(In):
 
 class FollowUpIn(In):
     days: int
+
+
+class FamilyMessageIn(In):
+    body: str
+
+
+class DecisionIn(In):
+    approve: bool
 
 
 def _lang() -> str:
@@ -135,10 +146,34 @@ def victim_confirmation(request: HttpRequest, case_id: int, payload: ConfirmIn |
     return serialise_case(request.auth, case, _lang())
 
 
+@router.post("/cases/{case_id}/reopen")
+def reopen(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    """The harmed side says a closed case is not over (R-CASE-20): 200, or 409 after the period."""
+    _case_file_door(request, case_id)
+    case = actions.check_reopen(request.auth, case_id)
+    return serialise_case(request.auth, case, _lang())
+
+
+@router.post("/cases/{case_id}/family-messages", response={201: dict})
+def propose_family_message(request: HttpRequest, case_id: int, payload: FamilyMessageIn) -> Status:
+    """R-PAR-03: a harmed child's guardian writes to the other child's guardians; the leader approves."""
+    _case_file_door(request, case_id)
+    row = actions.check_propose_family_message(request.auth, case_id, payload.body)
+    return Status(201, {"id": row.pk, "state": row.state})
+
+
+@router.post("/cases/{case_id}/family-messages/{message_id}/decision")
+def decide_family_message(request: HttpRequest, case_id: int, message_id: int, payload: DecisionIn) -> dict[str, Any]:
+    _case_file_door(request, case_id)
+    row = actions.check_decide_family_message(request.auth, case_id, message_id, payload.approve)
+    return {"id": row.pk, "state": row.state, "conversation_id": row.conversation_id}
+
+
 @router.post("/cases/{case_id}/steps/{step_id}")
 def set_step(request: HttpRequest, case_id: int, step_id: int, payload: StepIn) -> dict[str, Any]:
     _case_file_door(request, case_id)
-    actions.check_set_step(request.auth, case_id, step_id, payload.done, payload.reference, payload.note)
+    actions.check_set_step(request.auth, case_id, step_id, payload.done, payload.reference, payload.note,
+                           payload.not_applicable, payload.reason)
     case = queries.access_case(request.auth, case_id, audit=False)
     return serialise_case(request.auth, case, _lang())
 

@@ -167,6 +167,9 @@ class ChecklistStep(models.Model):
     # E.g. the registration number in the safety system (R-CASE-02) or the police case number.
     reference = models.CharField(max_length=200, blank=True)
     note = models.TextField(blank=True)
+    # A step that does not apply to this case is settled with a reason instead of being done; a
+    # case closes only when every step is settled (R-CASE-10).
+    not_applicable_reason = models.CharField(max_length=500, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -179,6 +182,15 @@ class ChecklistStep(models.Model):
     def __str__(self) -> str:
         return f"step {self.key} of case {self.case_id}"
 
+    @property
+    def is_settled(self) -> bool:
+        """Return whether the step is done or marked as not applicable."""
+        return self.done_at is not None
+
+    @property
+    def not_applicable(self) -> bool:
+        return self.done_at is not None and bool(self.not_applicable_reason)
+
 
 class TimelineEvent(models.Model):
     """An append-only row of a case's history. Rows are written once and never changed."""
@@ -189,12 +201,16 @@ class TimelineEvent(models.Model):
         STATUS_CHANGED = "status_changed", _("Status changed")
         STEP_DONE = "step_done", _("Checklist step done")
         STEP_REOPENED = "step_reopened", _("Checklist step reopened")
+        STEP_NOT_APPLICABLE = "step_not_applicable", _("Checklist step marked as not applicable")
         CONTACT_LOGGED = "contact_logged", _("Contact with the harmed person")
         FOLLOW_UP_SET = "follow_up_set", _("Follow-up interval set")
         REMINDER_QUEUED = "reminder_queued", _("Follow-up reminder sent")
         CONFIRMED = "confirmed", _("Agreed that the case may close")
         CONFIRMATION_WITHDRAWN = "confirmation_withdrawn", _("Agreement withdrawn")
         EXPORTED = "exported", _("Case file exported")
+        REOPENED = "reopened", _("Reopened: the harmed side says it is not over")
+        FAMILY_MESSAGE_PROPOSED = "family_message_proposed", _("Message to the other family waits for approval")
+        FAMILY_MESSAGE_DECIDED = "family_message_decided", _("Message to the other family approved or refused")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timeline")
     type = models.CharField(max_length=30, choices=Type.choices)
@@ -217,3 +233,34 @@ class TimelineEvent(models.Model):
         if self.pk is not None:
             raise ValueError("timeline rows are append-only")
         super().save(*args, **kwargs)
+
+
+class FamilyMessage(models.Model):
+    """A message from a harmed child's guardian to the other child's guardians (R-PAR-03).
+
+    The parent never receives the other family's contact details: the message waits for the case's
+    leader, and an approved one is delivered in a Trygg conversation the leader is in.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for the leader")
+        APPROVED = "approved", _("Approved and sent")
+        REFUSED = "refused", _("Not sent")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="family_messages")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # The conversation an approved message was delivered in.
+    conversation_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["case", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"family message {self.pk} in case {self.case_id} ({self.state})"

@@ -20,18 +20,27 @@ VIEW_RULE = "core_cases.participants-view"
 REPORTER_SIDE = frozenset({Participant.Role.REPORTER, Participant.Role.HARMED, Participant.Role.HARMED_GUARDIAN})
 
 
+def reported_ids(case: Case) -> set[int]:
+    """Return the people the case is against: they never see or handle it, whatever else they are."""
+    return set(
+        Participant.objects.filter(case=case, role=Participant.Role.REPORTED).values_list("person_id", flat=True)
+    )
+
+
 def viewer_ids(case: Case) -> set[int]:
-    """Return the people who may open the case as participants."""
+    """Return the people who may open the case as participants (never the reported person)."""
     return set(
         Participant.objects.filter(case=case, role__in=list(VIEWING_ROLES)).values_list("person_id", flat=True)
-    )
+    ) - reported_ids(case)
 
 
 def handler_ids(case: Case) -> set[int]:
-    """Return the leader and representatives (and contact teacher) who handle the case."""
+    """Return the leader and representatives (and contact teacher) who handle the case.
+
+    A handler who is also reported in it is left out: a conflict of interest (R-STAFF-02)."""
     return set(
         Participant.objects.filter(case=case, role__in=list(HANDLING_ROLES)).values_list("person_id", flat=True)
-    )
+    ) - reported_ids(case)
 
 
 def confirmer_ids(case: Case) -> set[int]:
@@ -48,8 +57,38 @@ def harmed_confirmed(case: Case) -> bool:
     return not Participant.objects.filter(case=case, role=Participant.Role.HARMED, confirmed_at__isnull=True).exists()
 
 
+def other_family_ids(case: Case) -> list[int]:
+    """Return the guardians (with parental responsibility) of the pupils reported in the case."""
+    from trygg.directory.models import Guardianship
+
+    return sorted(set(
+        Guardianship.objects.filter(pupil_id__in=reported_ids(case), pupil__enrollments__isnull=False,
+                                    parental_responsibility=True, guardian__is_active=True)
+        .values_list("guardian_id", flat=True)
+    ))
+
+
+def family_context(case: Case) -> dict[str, Any]:
+    """Return what ``case.message_other_family`` is told (R-PAR-03)."""
+    harmed_guardians = set(case.participants.filter(role=Participant.Role.HARMED_GUARDIAN)
+                           .values_list("person_id", flat=True))
+    return {"harmed_guardian_ids": harmed_guardians, "other_family_ids": other_family_ids(case),
+            "school_id": case.school_id, "handler_ids": handler_ids(case), "reported_ids": reported_ids(case)}
+
+
+def can_message_other_family(viewer: Person, case: Case) -> bool:
+    """Return whether the viewer may write to the other child's guardians in this open case."""
+    return not case.is_closed and decide("case.message_other_family", viewer.facts, case,
+                                         family_context(case)).allowed
+
+
 def roles_in(viewer: Person, case: Case) -> set[str]:
     return set(Participant.objects.filter(case=case, person=viewer).values_list("role", flat=True))
+
+
+def _reported_in(viewer: Person) -> QuerySet[Participant]:
+    """Return the case ids in which the viewer is the reported person (as a subquery)."""
+    return Participant.objects.filter(person=viewer, role=Participant.Role.REPORTED).values("case_id")
 
 
 def _admin_sees(viewer: Person) -> Q | None:
@@ -74,8 +113,8 @@ def access_case(viewer: Person, case_id: int, *, audit: bool = True) -> Case:
     if case is None:
         raise NotFoundOrHidden()
     decision = decide("case.view", viewer.facts, case,
-                      {"viewer_ids": viewer_ids(case), "municipality_id": case.municipality_id,
-                       "school_id": case.school_id})
+                      {"viewer_ids": viewer_ids(case), "reported_ids": reported_ids(case),
+                       "municipality_id": case.municipality_id, "school_id": case.school_id})
     if not decision.allowed:
         raise NotFoundOrHidden()
     if audit:
@@ -110,6 +149,7 @@ def list_my_reports(viewer: Person) -> QuerySet[Case]:
     """Return the cases the viewer reported, was harmed in, or is a harmed pupil's guardian in."""
     return (
         Case.objects.filter(participants__person=viewer, participants__role__in=list(REPORTER_SIDE))
+        .exclude(pk__in=_reported_in(viewer))
         .distinct()
         .order_by("-created_at")
     )
@@ -121,7 +161,8 @@ def list_handled_cases(viewer: Person, *, open_only: bool = True) -> QuerySet[Ca
     admin = _admin_sees(viewer)
     if admin is not None:
         scope |= admin
-    qs = Case.objects.filter(scope).distinct().select_related("assigned_leader")
+    # The twin of ``cases.participants_view``: a case against the viewer is not in their list.
+    qs = Case.objects.filter(scope).exclude(pk__in=_reported_in(viewer)).distinct().select_related("assigned_leader")
     if open_only:
         qs = qs.exclude(status=Status.CLOSED)
     return qs.order_by("created_at", "pk")

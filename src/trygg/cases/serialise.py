@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from trygg.cases.models import Case, Category, ChecklistStep, Participant, Status, TimelineEvent
-from trygg.cases.queries import age_of, harmed_confirmed, is_handler, roles_in
+from trygg.cases.queries import age_of, can_message_other_family, harmed_confirmed, is_handler, roles_in
 from trygg.directory.models import Person
-from trygg.policy.engine import registry
+from trygg.policy.engine import params_for, registry
 
 # The checklist steps the packs can name, in words. A key without a label shows its rule's title.
 STEP_LABELS: dict[str, Any] = {
@@ -48,6 +48,16 @@ def step_label(step: ChecklistStep, lang: str = "en") -> str:
     return spec.title.get(lang, spec.title.get("en", step.key)) if spec else step.key
 
 
+def reopen_deadline(case: Case) -> Any:
+    """Return until when the harmed side can reopen the closed case (None while open)."""
+    from datetime import timedelta
+
+    if case.closed_at is None:
+        return None
+    days = int(params_for("core_cases.reopen-period", case.municipality_id).get("reopen_days") or 0)
+    return case.closed_at + timedelta(days=days)
+
+
 def person_ref(person: Person | None) -> dict[str, Any] | None:
     return None if person is None else {"id": person.pk, "username": person.username, "name": person.name}
 
@@ -57,6 +67,7 @@ def serialise_case(viewer: Person, case: Case, lang: str = "en") -> dict[str, An
     now = timezone.now()
     full = is_handler(viewer, case)
     roles = sorted(roles_in(viewer, case))
+    reopen_until = reopen_deadline(case)
     confirmations = [
         {"person": person_ref(p.person), "confirmed": p.confirmed_at is not None,
          "confirmed_at": p.confirmed_at.isoformat() if p.confirmed_at else None}
@@ -70,17 +81,38 @@ def serialise_case(viewer: Person, case: Case, lang: str = "en") -> dict[str, An
         "status_label": str(Status(case.status).label),
         "created_at": case.created_at.isoformat(),
         "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "reopen_until": reopen_until.isoformat() if reopen_until else None,
         "my_roles": roles,
         "victim_confirmed": harmed_confirmed(case),
         "confirmations": confirmations,
+        # The representatives in the case, offered to the reporter as support (R-CASE-04).
+        "support": [
+            {"person": person_ref(p.person), "role": p.role}
+            for p in case.participants.filter(
+                role__in=[Participant.Role.UNION_REP, Participant.Role.SAFETY_REP]
+            ).select_related("person").order_by("role", "person__name")
+        ],
         "timeline": [
-            {"type": t.type, "at": t.at.isoformat(), "data": t.data if full else {
+            {"type": t.type, "at": t.at.isoformat(), "label": str(TimelineEvent.Type(t.type).label),
+             "data": t.data if full else {
                 k: v for k, v in t.data.items() if k in ("before", "after")}}
             for t in case.timeline.all() if full or t.shown_to_reporter
         ],
     }
+    mine = case.family_messages.filter(sender=viewer)
+    body["family_messages"] = {
+        # R-PAR-03: the harmed child's guardian writes to the other family through the leader.
+        "can_write": can_message_other_family(viewer, case),
+        "mine": [{"id": m.pk, "state": m.state, "body": m.body, "created_at": m.created_at.isoformat()}
+                 for m in mine],
+    }
     if not full:
         return body
+    body["family_messages"]["all"] = [
+        {"id": m.pk, "state": m.state, "body": m.body, "sender": person_ref(m.sender),
+         "created_at": m.created_at.isoformat()}
+        for m in case.family_messages.select_related("sender")
+    ]
     body.update({
         "description": case.description,
         "school": case.school.name,
@@ -94,7 +126,8 @@ def serialise_case(viewer: Person, case: Case, lang: str = "en") -> dict[str, An
         "checklist": [
             {"id": s.pk, "key": s.key, "label": step_label(s, lang), "rule": s.rule_id,
              "requirement": s.requirement, "needs_reference": s.needs_reference, "reference": s.reference,
-             "note": s.note, "done": s.done_at is not None,
+             "note": s.note, "done": s.done_at is not None, "not_applicable": s.not_applicable,
+             "not_applicable_reason": s.not_applicable_reason,
              "done_at": s.done_at.isoformat() if s.done_at else None, "done_by": person_ref(s.done_by)}
             for s in case.steps.select_related("done_by")
         ],

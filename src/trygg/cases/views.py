@@ -23,7 +23,7 @@ from trygg.audit.actions import do_audit
 from trygg.cases import actions, queries
 from trygg.cases.evidence import media_root
 from trygg.cases.models import WORKFLOW, Case, Category, Participant, Status
-from trygg.cases.serialise import serialise_case, step_label, timeline_rows
+from trygg.cases.serialise import reopen_deadline, serialise_case, step_label, timeline_rows
 from trygg.directory.queries import list_children
 from trygg.errors import BadInput, NotFoundOrHidden, TooLarge, TryggError
 from trygg.messaging.queries import access_message
@@ -143,6 +143,8 @@ def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
         "full": full,
         "is_leader": case.assigned_leader_id == person.pk,
         "can_confirm": bool(roles & {Participant.Role.HARMED, Participant.Role.HARMED_GUARDIAN}),
+        "can_reopen": bool(roles & {Participant.Role.HARMED, Participant.Role.HARMED_GUARDIAN})
+        and case.is_closed and timezone.now() <= (reopen_deadline(case) or timezone.now()),
         "my_confirmation": queries.has_confirmed(person, case),
         "next_status": next_status,
         "next_label": Status(next_status).label if next_status else "",
@@ -203,7 +205,31 @@ def confirm_view(request: HttpRequest, case_id: int) -> HttpResponse:
 def step_view(request: HttpRequest, case_id: int, step_id: int) -> HttpResponse:
     return _act(request, case_id, lambda: actions.check_set_step(
         request.user, case_id, step_id, request.POST.get("done") == "1",
-        request.POST.get("reference", ""), request.POST.get("note", "")))
+        request.POST.get("reference", ""), request.POST.get("note", ""),
+        request.POST.get("not_applicable") == "1", request.POST.get("reason", "")))
+
+
+@login_required
+@require_POST
+def family_message_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    """R-PAR-03: the parent's message to the other family, waiting for the leader."""
+    body = request.POST.get("body", "")
+    return _act(request, case_id, lambda: actions.check_propose_family_message(request.user, case_id, body))
+
+
+@login_required
+@require_POST
+def family_decision_view(request: HttpRequest, case_id: int, message_id: int) -> HttpResponse:
+    approve = request.POST.get("approve") == "1"
+    return _act(request, case_id, lambda: actions.check_decide_family_message(
+        request.user, case_id, message_id, approve))
+
+
+@login_required
+@require_POST
+def reopen_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The harmed side says a closed case is not over (R-CASE-20)."""
+    return _act(request, case_id, lambda: actions.check_reopen(request.user, case_id))
 
 
 @login_required

@@ -36,6 +36,8 @@ class FieldsIn(In):
 class ConsentIn(In):
     student_username: str = Field(min_length=1, max_length=150)
     fields: FieldsIn
+    # R-LIST-04: the guardian accepts the current notice (GET …/consent gives it) with this request.
+    public_notice_accepted: bool = False
 
 
 class ConsentQuery(Schema):
@@ -93,6 +95,7 @@ def get_consent(request: HttpRequest, class_id: int, q: Query[ConsentQuery]) -> 
     return {
         "class": class_out(school_class),
         "notice": actions.notice_for(viewer),
+        "notice_accepted": actions.accepted_notice(viewer) is not None,
         "children": [child_consent_out(viewer, school_class, c) for c in children],
     }
 
@@ -101,7 +104,8 @@ def get_consent(request: HttpRequest, class_id: int, q: Query[ConsentQuery]) -> 
 def put_consent(request: HttpRequest, class_id: int, payload: ConsentIn) -> dict[str, Any]:
     """Set the viewer's consent per field for one child (R-LIST-02, R-LIST-05, R-LIST-06)."""
     fields = actions.check_set_consent(request.auth, class_id, payload.student_username,
-                                       payload.fields.model_dump(), via="api")
+                                       payload.fields.model_dump(), via="api",
+                                       notice_accepted=payload.public_notice_accepted)
     return {"student_username": payload.student_username, "fields": fields,
             "notice": actions.notice_for(request.auth)}
 

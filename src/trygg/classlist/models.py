@@ -83,12 +83,35 @@ class ConsentChange(AppendOnlyModel):
     notice_rule = models.CharField(max_length=100)
     # "api" or "page": where the guardian made the change.
     via = models.CharField(max_length=10)
+    # The version of the notice the guardian accepted (R-LIST-04); empty with an empty text when
+    # no notice was shown (turning a field off needs none).
+    notice_version = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{'on' if self.given else 'off'} {self.field} {self.guardian_id}/{self.pupil_id}"
+
+
+class NoticeAcceptance(AppendOnlyModel):
+    """A guardian's acceptance of one version of the public-records notice (R-LIST-04), with the
+    text and language really shown. Turning a field on needs an acceptance of the current version."""
+
+    guardian = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    version = models.CharField(max_length=64)
+    text = models.TextField()
+    language = models.CharField(max_length=5)
+    rule = models.CharField(max_length=100)
+    accepted_at = models.DateTimeField(default=timezone.now)
+    via = models.CharField(max_length=10)
+
+    class Meta:
+        ordering = ["accepted_at", "id"]
+        indexes = [models.Index(fields=["guardian", "version"], name="classlist_notice_idx")]
+
+    def __str__(self) -> str:
+        return f"notice {self.version} accepted by {self.guardian_id}"
 
 
 class Reminder(AppendOnlyModel):

@@ -110,24 +110,19 @@ def consent(request: HttpRequest, class_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         wanted = {f: request.POST.get(f) == "on" for f in FIELDS}
-        first_time = not queries.has_consent_history(viewer)
-        if first_time and any(wanted.values()) and request.POST.get("notice_read") != "on":
-            # R-LIST-04: the first field goes on only after the guardian has confirmed the notice.
-            refusal = {"message": _("Confirm that you have read that the class list is public."),
-                       "requirement": "R-LIST-04", "rule": queries.NOTICE_RULE}
-            status = 400
+        try:
+            # R-LIST-04: the action refuses a field turned on without the current notice accepted
+            # (the checkbox here, or earlier), as it does for the API.
+            actions.check_set_consent(viewer, class_id, request.POST.get("student_username", ""), wanted,
+                                      via="page", notice_accepted=request.POST.get("notice_read") == "on")
+        except TryggError as exc:
+            if exc.status in (401, 404):
+                raise
+            refusal = exc.as_dict()
+            status = exc.status
         else:
-            try:
-                actions.check_set_consent(viewer, class_id, request.POST.get("student_username", ""), wanted,
-                                          via="page")
-            except TryggError as exc:
-                if exc.status in (401, 404):
-                    raise
-                refusal = exc.as_dict()
-                status = exc.status
-            else:
-                messages.success(request, _("Your choices are saved."))
-                return redirect(reverse("classlist:consent", args=[class_id]))
+            messages.success(request, _("Your choices are saved."))
+            return redirect(reverse("classlist:consent", args=[class_id]))
     notice = actions.notice_for(viewer)
     forms = []
     for child in children:
@@ -145,7 +140,8 @@ def consent(request: HttpRequest, class_id: int) -> HttpResponse:
     return render(request, "classlist/consent.html", {
         "school_class": school_class,
         "notice": notice,
-        "first_time": not queries.has_consent_history(viewer),
+        # The notice checkbox is shown until the current version is accepted (R-LIST-04).
+        "first_time": actions.accepted_notice(viewer) is None,
         "forms": forms,
         "refusal": refusal,
     }, status=status)

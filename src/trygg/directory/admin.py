@@ -277,6 +277,8 @@ class PersonAdmin(DirectoryAdmin):
         obj = self.get_object(request, unquote(object_id))
         if obj is not None and is_protected_person(obj):
             require_step_up(request, obj, "protected_record")
+            # The view itself is written to the audit log leadership reads (R-PRIV-02).
+            do_audit(request.user, "directory.protected_record_viewed", obj, door="admin")
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_fields(self, request: HttpRequest, obj: Person | None = None) -> list[str]:

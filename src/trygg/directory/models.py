@@ -29,9 +29,11 @@ class Role(models.TextChoices):
     UNION_REP = "union_rep", _("Union representative")
     SAFETY_REP = "safety_rep", _("Safety representative")
     ADMIN = "admin", _("Municipality administrator")
+    # Handles the cases a school cannot handle itself: a report against the school's own leader.
+    CASE_HANDLER = "case_handler", _("Municipality case handler")
 
 
-STAFF_ROLES = frozenset({Role.TEACHER, Role.LEADER, Role.UNION_REP, Role.SAFETY_REP, Role.ADMIN})
+STAFF_ROLES = frozenset({Role.TEACHER, Role.LEADER, Role.UNION_REP, Role.SAFETY_REP, Role.ADMIN, Role.CASE_HANDLER})
 
 
 class Country(models.TextChoices):
@@ -218,10 +220,12 @@ class StaffRole(models.Model):
         UNION_REP = Role.UNION_REP.value, Role.UNION_REP.label
         SAFETY_REP = Role.SAFETY_REP.value, Role.SAFETY_REP.label
         ADMIN = Role.ADMIN.value, Role.ADMIN.label
+        CASE_HANDLER = Role.CASE_HANDLER.value, Role.CASE_HANDLER.label
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="staff_roles")
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    # Leaders and representatives belong to a school; a municipality admin to the municipality.
+    # Leaders and representatives belong to a school; a municipality admin and case handler to the
+    # municipality.
     school = models.ForeignKey(School, on_delete=models.CASCADE, null=True, blank=True, related_name="staff")
     municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="staff")
 

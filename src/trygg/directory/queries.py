@@ -105,6 +105,11 @@ def _people_of_schools(school_ids: frozenset[int]) -> Q:
     return Q(id__in=pupils) | Q(id__in=teachers) | Q(id__in=guardians) | Q(id__in=staff)
 
 
+def list_people_of_schools(school_ids: frozenset[int]) -> QuerySet[Person]:
+    """Return everyone who belongs to the schools: pupils, their guardians, teachers and staff."""
+    return Person.objects.filter(_people_of_schools(school_ids))
+
+
 def list_admin_objects(viewer: Person, queryset: QuerySet[Any]) -> QuerySet[Any]:
     """Return the rows of a directory model's ``queryset`` the viewer may see in the admin."""
     if viewer.is_superuser:

@@ -171,13 +171,19 @@ class Plan:
 
 
 def _class_people(school_class: SchoolClass) -> tuple[list[int], list[int], list[int]]:
-    pupils = list(Enrollment.objects.filter(school_class=school_class).values_list("pupil_id", flat=True))
+    """Return the class's active pupils, their active guardians and its active teachers.
+
+    A deactivated account cannot be invited, so it is not part of the class a gathering is
+    compared with (R-SOC-01): one deactivated guardian must not make every gathering impossible.
+    """
+    pupils = list(Enrollment.objects.filter(school_class=school_class, pupil__is_active=True)
+                  .values_list("pupil_id", flat=True))
     guardians = list(
-        Guardianship.objects.filter(pupil_id__in=pupils, parental_responsibility=True).values_list(
-            "guardian_id", flat=True
-        )
+        Guardianship.objects.filter(pupil_id__in=pupils, parental_responsibility=True, guardian__is_active=True)
+        .values_list("guardian_id", flat=True)
     )
-    teachers = list(TeachingAssignment.objects.filter(school_class=school_class).values_list("teacher_id", flat=True))
+    teachers = list(TeachingAssignment.objects.filter(school_class=school_class, teacher__is_active=True)
+                    .values_list("teacher_id", flat=True))
     return pupils, guardians, teachers
 
 

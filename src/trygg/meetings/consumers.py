@@ -38,6 +38,7 @@ from django.conf import settings
 
 from trygg.events.sockets import SignedInSocket
 from trygg.meetings.rooms import person_room_group, room_group
+from trygg.meetings.signalling import is_valid_signal
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,13 @@ class MeetingConsumer(SignedInSocket):
             return
         if len(json.dumps(data)) > MAX_SIGNAL_BYTES:
             await self.error("too_large")
+            return
+        if not is_valid_signal(data):
+            # R-MEET-17: only SDP offers/answers and ICE candidates pass; the socket is no chat.
+            # The log names who and where, never what was sent.
+            log.warning("meeting %s: refused a signal of the wrong shape from person %s", self.meeting_id,
+                        self.person.pk)
+            await self.error("bad_signal")
             return
         await self.channel_layer.group_send(
             person_room_group(self.meeting_id, to),

@@ -34,7 +34,7 @@ from trygg.messaging.models import (
     Membership,
     Message,
 )
-from trygg.messaging.queries import access_conversation, access_message, member_ids
+from trygg.messaging.queries import access_conversation, access_message, is_frozen, member_ids
 from trygg.messaging.serialise import nudges_of, serialise_conversation, serialise_message
 from trygg.policy.engine import Decision, check, decide
 from trygg.policy.rules.chat import is_work_chat
@@ -270,6 +270,8 @@ def check_add_member(actor: Person, conversation_id: int, username: str) -> Memb
     if person.pk in current:
         raise WrongState(_("That person is already a member."), code="already_member")
     context = member_change_context(conversation, [*current, person.pk], person)
+    # In a group that lost its adults, any staff member in it may add one (R-STAFF-07).
+    context["frozen"] = is_frozen(conversation)
     check("conversation.add_member", actor, conversation, context)
     return do_add_member(actor, conversation, person)
 
@@ -298,7 +300,9 @@ def check_remove_member(actor: Person, conversation_id: int, username: str) -> N
         raise NotFoundOrHidden()
     after = [pid for pid in current if pid != person.pk]
     if person.pk == actor.pk and conversation.kind == ConversationKind.GROUP:
-        # Leaving is always possible; a group that loses its second adult is then the others' to fix.
+        # Leaving asks the policy too: an adult may not leave pupils without the adults R-STAFF-07
+        # asks for; the refusal says to add a colleague first.
+        check("conversation.leave", actor, conversation, member_change_context(conversation, after, person))
         do_remove_member(actor, conversation, person)
         return
     check("conversation.remove_member", actor, conversation, member_change_context(conversation, after, person))
@@ -370,9 +374,11 @@ def preview_send(actor: Person, conversation_id: int, body: str, reply_to_id: in
     reply_to = _reply_target(conversation, actor, reply_to_id)
     ids = member_ids(conversation)
     facts = facts_for(ids)
-    return decide("message.send", facts.get(actor.pk, actor), conversation,
-                  send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None,
-                               facts.get(actor.pk)))
+    context = send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None,
+                           facts.get(actor.pk))
+    if conversation.kind == ConversationKind.GROUP:
+        context["frozen"] = is_frozen(conversation)
+    return decide("message.send", facts.get(actor.pk, actor), conversation, context)
 
 
 def check_send(
@@ -395,11 +401,12 @@ def check_send(
     ids = member_ids(conversation)
     facts = facts_for(ids)
     # The cached facts, not ``actor.facts``: that would read six tables on every send.
-    decision = check(
-        "message.send", facts.get(actor.pk, actor), conversation,
-        send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None,
-                     facts.get(actor.pk)),
-    )
+    context = send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None,
+                           facts.get(actor.pk))
+    if conversation.kind == ConversationKind.GROUP:
+        # R-STAFF-07: a staff-run group that lost its adults is read-only until one is added.
+        context["frozen"] = is_frozen(conversation)
+    decision = check("message.send", facts.get(actor.pk, actor), conversation, context)
     try:
         message = do_send(actor, conversation, text, txn, ids, reply_to, sensitive=bool(sensitive))
     except IntegrityError:
@@ -490,14 +497,22 @@ def recipients_of(message: Message) -> list[int]:
     return member_ids(message.conversation)
 
 
-def check_edit(actor: Person, message_id: int, body: Any) -> Message:
-    """Edit your own message."""
+def check_edit(actor: Person, message_id: int, body: Any) -> SendResult:
+    """Edit your own message. The new text passes the same guards and nudges as a send
+    (``message.send``): an edit is no side entrance for what a send would refuse or warn about."""
     message = access_message(actor, message_id)
     check("message.edit", actor, message)
     if message.deleted_at is not None:
         raise WrongState(_("A deleted message cannot be edited."), code="deleted")
     text = _validate_body(body)
-    return do_edit(actor, message, text)
+    conversation = message.conversation
+    ids = member_ids(conversation)
+    facts = facts_for(ids)
+    context = send_context(conversation, [facts[i] for i in ids if i in facts], text, message.reply_to_id is not None)
+    if conversation.kind == ConversationKind.GROUP:
+        context["frozen"] = is_frozen(conversation)
+    decision = check("message.send", facts.get(actor.pk, actor), conversation, context)
+    return SendResult(do_edit(actor, message, text), True, nudges_of(decision))
 
 
 def do_edit(actor: Person, message: Message, text: str) -> Message:

@@ -117,6 +117,8 @@ def get_conversation(request: HttpRequest, conversation_id: int) -> dict[str, An
     return serialise.serialise_conversation(
         conversation, serialise.hidden_in(request.auth, conversation),
         members=[serialise.person_ref(p) for p in members],
+        # R-STAFF-07: read-only until an adult from the school is added.
+        frozen=queries.is_frozen(conversation),
     )
 
 
@@ -168,7 +170,9 @@ def share_with_guardian(request: HttpRequest, conversation_id: int, payload: Sha
 
 @router.patch("/messages/{message_id}")
 def edit_message(request: HttpRequest, message_id: int, payload: EditIn) -> dict[str, Any]:
-    return serialise.serialise_message(actions.check_edit(request.auth, message_id, payload.body))  # own message
+    # The edit's answer carries the nudges the new text raises, as a send's does.
+    result = actions.check_edit(request.auth, message_id, payload.body)
+    return {**serialise.serialise_message(result.message), "nudges": result.nudges}
 
 
 @router.get("/messages/{message_id}/text")

@@ -21,9 +21,11 @@ def first_name(person: Person) -> str:
 
 
 def class_pupils(class_ids: Iterable[int]) -> dict[int, set[int]]:
-    """Return the pupil ids of each class."""
+    """Return the active pupil ids of each class."""
     result: dict[int, set[int]] = {}
-    for pupil_id, class_id in Enrollment.objects.filter(school_class_id__in=list(class_ids)).values_list(
+    # Active pupils only: a deactivated classmate is not someone a group leaves out (R-SOC-01).
+    for pupil_id, class_id in Enrollment.objects.filter(school_class_id__in=list(class_ids),
+                                                        pupil__is_active=True).values_list(
         "pupil_id", "school_class_id"
     ):
         result.setdefault(class_id, set()).add(pupil_id)
@@ -93,11 +95,16 @@ def create_context(kind: str, members: Sequence[PersonFacts], school_owned: bool
 
 def member_change_context(conversation: Conversation, after_ids: Iterable[int], person: Person) -> dict[str, Any]:
     """Return what member rules need: the members after the change, and who comes or goes."""
-    facts = facts_for(list(after_ids) + [person.pk])
+    # Deactivated members are not there for anyone: they count as neither pupils nor adults.
+    after_ids = list(Person.objects.filter(pk__in=list(after_ids), is_active=True).values_list("pk", flat=True))
+    creator_id = conversation.created_by_id
+    facts = facts_for(after_ids + [person.pk] + ([creator_id] if creator_id else []))
     return {
         "kind": conversation.kind,
         "members": tuple(facts[pid] for pid in after_ids),
+        # The person who comes or, for leaving and removing, goes.
         "new_member": facts[person.pk],
+        "creator": facts.get(creator_id) if creator_id else None,
         "school_owned": conversation.school_owned,
         "class_id": conversation.school_class_id,
     }

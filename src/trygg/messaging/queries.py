@@ -19,11 +19,12 @@ from trygg.messaging.models import (
     Attachment,
     AttachmentPermission,
     Conversation,
+    ConversationKind,
     ConversationShare,
     Membership,
     Message,
 )
-from trygg.policy.engine import decide
+from trygg.policy.engine import decide, params_for
 
 PAGE_SIZE = 200
 
@@ -77,6 +78,34 @@ def is_member(viewer: Person, conversation_id: int) -> bool:
 
 def member_ids(conversation: Conversation) -> list[int]:
     return list(Membership.objects.filter(conversation=conversation).values_list("person_id", flat=True))
+
+
+FROZEN_RULE = "kolding.second-adult"
+
+
+def is_frozen(conversation: Conversation) -> bool:
+    """Return whether a staff-run group with pupils has lost the adults R-STAFF-07 asks for.
+
+    Leaving and removing cannot do that (the policy refuses); deactivation and the end of an
+    employment can, and then the group is read-only until an adult from the school is added. A
+    social group a pupil or guardian made is theirs: R-CHAT-02 governs it, not this.
+    """
+    if conversation.kind != ConversationKind.GROUP:
+        return False
+    rows = list(Membership.objects.filter(conversation=conversation).values_list("person_id", "person__is_active"))
+    facts = facts_for([pid for pid, _active in rows] + ([conversation.created_by_id] if conversation.created_by_id
+                                                         else []))
+    present = [facts[pid] for pid, is_active in rows if is_active and pid in facts]
+    if not any("pupil" in f.roles and not f.is_adult for f in present):
+        return False
+    creator = facts.get(conversation.created_by_id) if conversation.created_by_id else None
+    if not conversation.school_owned and not (creator is not None and creator.is_staff_member):
+        return False
+    municipality_id = next((f.municipality_id for f in present if f.municipality_id), None)
+    params = params_for(FROZEN_RULE, municipality_id)
+    if not params:
+        return False
+    return sum(1 for f in present if f.is_staff_member) < int(params.get("min_adults", 2))
 
 
 def list_members(conversation: Conversation, viewer: Person | None = None) -> list[Person]:

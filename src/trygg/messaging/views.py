@@ -85,6 +85,7 @@ def conversation_view(request: HttpRequest, conversation_id: int) -> HttpRespons
     chat_messages = queries.list_messages(person, conversation)
     members = queries.list_members(conversation, person)
     hidden = _label_people(person, conversation, chat_messages)
+    frozen = queries.is_frozen(conversation)
     if chat_messages:
         actions.check_mark_read(person, conversation.pk, chat_messages[-1].pk)
     guardians = []
@@ -99,13 +100,15 @@ def conversation_view(request: HttpRequest, conversation_id: int) -> HttpRespons
             "chat_messages": chat_messages,
             "members": members,
             "is_channel": conversation.kind in (ConversationKind.CLASS, ConversationKind.GUARDIANS),
-            "can_post": person.facts.is_staff_member
-            or conversation.kind not in (ConversationKind.CLASS, ConversationKind.GUARDIANS),
+            "can_post": (person.facts.is_staff_member
+                         or conversation.kind not in (ConversationKind.CLASS, ConversationKind.GUARDIANS))
+            and not frozen,
             "latest_event_id": latest_event_id(person.pk),
             "max_chars": actions.max_body_chars(),
             "txn": uuid.uuid4().hex,
             "guardians": guardians,
             "is_owner": conversation.kind == ConversationKind.GROUP and conversation.created_by_id == person.pk,
+            "frozen": frozen,
             "addable": [p for p in queries.list_contacts(person) if p.pk not in {m.pk for m in members}]
             if conversation.kind == ConversationKind.GROUP and conversation.created_by_id == person.pk
             else [],

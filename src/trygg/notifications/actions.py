@@ -25,6 +25,7 @@ from trygg.audit.actions import do_audit
 from trygg.directory.models import Person, SchoolClass
 from trygg.errors import BadInput, NotFoundOrHidden
 from trygg.links import absolute
+from trygg.notifications.calendar import is_day_off, reminder_due
 from trygg.notifications.models import Channel, ClassQuietHours, Notice, NoticePreference
 from trygg.notifications.sms import get_sms_backend
 from trygg.notifications.texts import notice_text
@@ -91,11 +92,13 @@ def queue_message_notices(conversation: Any, recipient_ids: Iterable[int], now: 
 def queue_notice(person_id: int, kind: str, *, other: bool = True, now: datetime | None = None) -> int:
     """Queue a neutral notice of ``kind`` (meetings, cases) on the channels the person chose."""
     now = now or timezone.now()
+    # A reminder due on a day without school (the Easter holiday) waits for the next school day.
+    due = reminder_due(person_id, kind, now)
     pref = preferences_of([person_id])[person_id]
     rows = []
     for channel, wanted in ((Channel.EMAIL, pref.email_other), (Channel.SMS, pref.sms_other)):
         if wanted:
-            rows.append(Notice(person_id=person_id, channel=channel, kind=kind, created_at=now, due_at=now))
+            rows.append(Notice(person_id=person_id, channel=channel, kind=kind, created_at=now, due_at=due))
     Notice.objects.bulk_create(rows)
     return len(rows)
 
@@ -155,12 +158,16 @@ def _already_read(notice: Notice) -> bool:
 
 
 def _deliberate(notice: Notice, person: Person | None, now: datetime, conversations: Mapping[int, Any],
-                quiet: Mapping[int, Any]) -> bool:
+                quiet: Mapping[int, Any], days_off: dict[int | None, bool]) -> bool:
     """Settle what happens to a claimed notice; return True when it is ready to go out now."""
     if person is None or not person.is_active or _already_read(notice):
         Notice.objects.filter(pk=notice.pk).update(sent_at=now)
         return False
     conversation, context = _deliver_context(notice, person, now, conversations, quiet)
+    if person.municipality_id not in days_off:
+        days_off[person.municipality_id] = is_day_off(person.municipality_id, timezone.localtime(now).date())
+    # R-CHAT-05: no school, no school hours to hold notices in.
+    context["day_off"] = days_off[person.municipality_id]
     decision = decide("notification.deliver", person, conversation, context)
     if not decision.allowed:
         Notice.objects.filter(pk=notice.pk).update(sent_at=now, failed=True)
@@ -181,10 +188,11 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> int:
     people = {p.pk: p for p in Person.objects.filter(id__in={n.person_id for n in notices})}
     conversations = _load_conversations({n.conversation_id for n in notices if n.conversation_id})
     quiet = dict(ClassQuietHours.objects.values_list("school_class_id", "schedule"))
+    days_off: dict[int | None, bool] = {}
     ready: dict[tuple[int, str], list[Notice]] = defaultdict(list)
     for notice in notices:
         try:
-            if _deliberate(notice, people.get(notice.person_id), now, conversations, quiet):
+            if _deliberate(notice, people.get(notice.person_id), now, conversations, quiet, days_off):
                 ready[(notice.person_id, notice.channel)].append(notice)
         except Exception as exc:  # noqa: BLE001 - one notice's trouble must not leave the batch claimed
             log.warning("notice %s could not be prepared (%s); retrying later", notice.pk, type(exc).__name__)

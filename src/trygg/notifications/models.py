@@ -69,3 +69,19 @@ class ClassQuietHours(models.Model):
 
     def __str__(self) -> str:
         return f"quiet hours of class {self.school_class_id}"
+
+
+class SchoolDayOff(models.Model):
+    """A day without school in a municipality beyond the public holidays: the Easter, winter,
+    autumn and summer holidays, planning days. Imported per municipality (``trygg calendar import``)."""
+
+    municipality = models.ForeignKey("directory.Municipality", on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["municipality", "date"], name="unique_school_day_off")]
+        ordering = ["municipality", "date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"

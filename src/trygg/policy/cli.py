@@ -29,6 +29,8 @@ def register(subparsers: Any) -> None:
     coverage.add_argument("--tests", default=None, help="tests directory (default: the repo's tests/)")
     coverage.add_argument("--verbose", "-v", action="store_true", help="list each citing test")
     coverage.add_argument("--json", action="store_true", help="print JSON")
+    coverage.add_argument("--rules", action="store_true",
+                          help="per rule: the actions that reach it and where; flag rules nothing reaches")
     coverage.set_defaults(func=cmd_coverage)
 
     rules = sub.add_parser("rules", help="list the rules of every pack")
@@ -91,7 +93,19 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         print(f"error: no requirement IDs found in {path}", file=sys.stderr)
         return 2
     tests_dir = Path(args.tests) if args.tests else REPO / "tests"
-    report = build_report(load_registry(), requirements, tests_dir)
+    reg = load_registry()
+    report = build_report(reg, requirements, tests_dir)
+    if getattr(args, "rules", False):
+        from trygg.policy.coverage import format_rule_coverage, rule_coverage
+
+        rows = rule_coverage(reg)
+        if args.json:
+            print(json.dumps([{"id": r.id, "level": r.level, "logic": r.logic, "actions": list(r.actions),
+                               "reached": r.reached, "flag": r.flag or None} for r in rows],
+                             ensure_ascii=False, indent=2))
+        else:
+            print(format_rule_coverage(rows))
+        return 0 if report.ok else 1
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:

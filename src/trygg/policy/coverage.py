@@ -201,3 +201,76 @@ def format_report(report: Report, *, verbose: bool = False) -> str:
         lines.append(f"warning {len(report.unwired)} enforce-level guideline rules have no logic wired yet:")
         lines.extend(f"  {rule_id}" for rule_id in report.unwired)
     return "\n".join(lines).lstrip("\n")
+
+
+# ---------------------------------------------------------------------------------- per rule
+
+SRC_DIR = Path(__file__).resolve().parents[1]
+ACTION_RE = re.compile(r"^[a-z_]+\.[a-z_]+$")
+
+
+def actions_called(src_dir: Path = SRC_DIR) -> dict[str, set[str]]:
+    """Return ``{action name: {module, ...}}`` for every action name the apps pass to the engine.
+
+    An action is called where its name is written as a string in the code that asks the engine
+    (``check("case.close", ...)``, ``ACK_ACTION = "guidelines.acknowledge"``); the rule functions
+    and the packs themselves are left out, since naming an action there calls nothing.
+    """
+    called: dict[str, set[str]] = {}
+    rules_dir = src_dir / "policy" / "rules"
+    for path in sorted(src_dir.rglob("*.py")):
+        if "migrations" in path.parts or rules_dir in path.parents:
+            continue
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        except (SyntaxError, UnicodeDecodeError):
+            continue
+        module = path.relative_to(src_dir.parent).with_suffix("").as_posix().replace("/", ".")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and ACTION_RE.match(node.value):
+                called.setdefault(node.value, set()).add(module)
+    return called
+
+
+@dataclass(frozen=True)
+class RuleCoverage:
+    id: str
+    level: str
+    logic: str | None
+    actions: tuple[str, ...]
+    reached: dict[str, list[str]]
+
+    @property
+    def flag(self) -> str:
+        """Return "" when a door reaches the rule, "unreached" when it has logic that no action
+        calls, "text-only" when it is a guideline rule above inform level without any logic."""
+        if self.logic:
+            return "" if self.reached else "unreached"
+        return "" if self.level == "inform" else "text-only"
+
+
+def rule_coverage(reg: Registry, called: dict[str, set[str]] | None = None) -> list[RuleCoverage]:
+    """Return, per rule, the actions wired to it that some module calls, and where."""
+    called = actions_called() if called is None else called
+    result = []
+    for spec in reg.rules.values():
+        reached = {a: sorted(called[a]) for a in spec.actions if a in called}
+        result.append(RuleCoverage(spec.id, spec.level, spec.logic, tuple(spec.actions), reached))
+    return result
+
+
+def format_rule_coverage(rows: list[RuleCoverage]) -> str:
+    """Return one line per rule: its level, the actions that reach it and where, and its flag."""
+    width = max((len(r.id) for r in rows), default=10)
+    lines = []
+    for r in rows:
+        where = "; ".join(f"{a} ({', '.join(mods)})" for a, mods in r.reached.items())
+        mark = r.flag.upper() if r.flag else "ok"
+        lines.append(f"  {mark:9s} {r.id.ljust(width)}  [{r.level}]  {where or '-'}")
+    flagged = [r for r in rows if r.flag]
+    lines.append("")
+    lines.append(f"{len(rows) - len(flagged)}/{len(rows)} rules are reached by an action or are inform rules.")
+    for r in flagged:
+        why = "no action calls " + ", ".join(r.actions) if r.flag == "unreached" else "no logic: nothing enforces it"
+        lines.append(f"warning {r.id}: {why}")
+    return "\n".join(lines)

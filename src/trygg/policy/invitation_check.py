@@ -11,7 +11,9 @@ Trade-offs, in plain words:
   "Berg") is only matched together with another part of that person's name, or every English
   "live" would be refused.
 - A Danish CPR number has had no mod-11 check since 2007, so any ten digits that start with a
-  valid date count; a Norwegian fødselsnummer must pass both check digits (D- and H-numbers too).
+  valid date count. Eleven digits that start with a valid date (DDMMYY, D- and H-numbers too)
+  count as a fødselsnummer whatever their check digits: a mistyped number still identifies the
+  pupil to anyone who corrects one digit, and an invitation has no other use for such a number.
 - Phone numbers are eight digits (Norway and Denmark), alone or in the usual groups, with or
   without +47/+45. Dates and times are not phone numbers: dots and colons do not join groups.
 """
@@ -108,6 +110,21 @@ def is_fodselsnummer(number: str) -> bool:
     return k2 is not None and k2 == int(number[10])
 
 
+def starts_with_birth_date(number: str) -> bool:
+    """Return True for eleven digits whose first six form a date DDMMYY (as a fødselsnummer, D- or
+    H-number), whether or not the check digits are right."""
+    if len(number) != 11 or not number.isdigit():
+        return False
+    day, month, year2 = int(number[0:2]), int(number[2:4]), int(number[4:6])
+    if day > 40:
+        day -= 40
+    if 40 < month <= 52:
+        month -= 40
+    elif 80 < month <= 92:
+        month -= 80
+    return _valid_date(day, month, year2)
+
+
 def is_cpr(number: str) -> bool:
     """Return True for a Danish CPR number: ten digits that start with a valid date DDMMYY."""
     if len(number) != 10 or not number.isdigit():
@@ -130,7 +147,7 @@ def _numbers(text: str, field: str) -> list[Finding]:
         if has_prefix and raw.startswith("00"):
             digits = digits[2:]
         kind: str | None = None
-        if not has_prefix and len(digits) == 11 and is_fodselsnummer(digits):
+        if not has_prefix and len(digits) == 11 and starts_with_birth_date(digits):
             kind = NATIONAL_ID
         elif not has_prefix and len(digits) == 10 and is_cpr(digits):
             kind = NATIONAL_ID

@@ -19,7 +19,7 @@ REQUIREMENT_ID = re.compile(r"^R-[A-Z0-9]+-\d{2}$")
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # The roles of ``PersonFacts.roles``; a rule's ``roles`` say whom the rulebook shows it to.
-ROLES = ("pupil", "guardian", "teacher", "leader", "union_rep", "safety_rep", "admin")
+ROLES = ("pupil", "guardian", "teacher", "leader", "union_rep", "safety_rep", "admin", "case_handler")
 
 
 class PackError(Exception):

@@ -9,4 +9,5 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("me/data/", views.my_data, name="my_data"),
+    path("audit/", views.audit_log, name="audit"),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -18,6 +19,8 @@ from trygg.errors import NotSignedIn, PolicyDenied, TooManyRequests
 from trygg.signin import actions as signin_actions
 from trygg.signin import queries as signin_queries
 from trygg.signin import views as signin_views
+from trygg.signin.stepup import require_step_up
+from trygg.web import audit
 from trygg.web.export import export_own_data
 from trygg.web.forms import LoginForm
 
@@ -103,3 +106,23 @@ def own_data_response(person: Person) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="trygg-{person.username}.json"'
     return response
+
+
+@login_required
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The audit log's page: filter by person, kind of thing and position (R-PRIV-02)."""
+    viewer = request.user
+    audit.access_audit_log(viewer)
+    require_step_up(request, None, "audit_log")
+    raw_after = request.GET.get("after", "")
+    flt = audit.AuditFilter(
+        person=(request.GET.get("person") or "").strip()[:150] or None,
+        kind=(request.GET.get("kind") or "").strip()[:60] or None,
+        after=int(raw_after) if raw_after.isdigit() and len(raw_after) < 19 else None,
+    )
+    rows = list(audit.list_audit(viewer, flt))
+    do_audit(viewer, "audit.read", None, person=flt.person, kind=flt.kind, after=flt.after, rows=len(rows))
+    return render(request, "web/audit.html", {
+        "rows": rows, "filter": flt, "next_after": rows[-1].pk if len(rows) == audit.PAGE_SIZE else None,
+    })

@@ -65,7 +65,12 @@ def may_report(req: Request, params: Mapping[str, Any]) -> Effect | None:
 
 @logic("cases.participants_view")
 def participants_view(req: Request, params: Mapping[str, Any]) -> Effect | None:
-    """Only the case's participants see it; a municipality admin too where the setting says so."""
+    """Only the case's participants see it; a municipality admin too where the setting says so.
+
+    The reported person never sees it, whatever other role they have (R-STAFF-02): 404 as for
+    anyone outside the case."""
+    if req.actor.id in set(req.context.get("reported_ids") or ()):
+        return deny()
     if req.actor.id in set(req.context.get("viewer_ids") or ()):
         return allow()
     municipality_id = req.context.get("municipality_id")
@@ -78,6 +83,8 @@ def participants_view(req: Request, params: Mapping[str, Any]) -> Effect | None:
 def leader_drives(req: Request, params: Mapping[str, Any]) -> Effect | None:
     """The assigned leader moves the case through its workflow and closes it."""
     case = req.target
+    if req.actor.id in set(req.context.get("reported_ids") or ()):
+        return deny()
     return allow() if getattr(case, "assigned_leader_id", None) == req.actor.id else deny()
 
 
@@ -174,3 +181,82 @@ def regular_contact(req: Request, params: Mapping[str, Any]) -> Effect | None:
 def closed_when_victim_says(req: Request, params: Mapping[str, Any]) -> Effect | None:
     """R-CASE-20: a case is closed only when the harmed person (or a harmed pupil's guardian) agrees."""
     return None if req.context.get("victim_confirmed") else deny()
+
+
+@logic("cases.no_conflict_of_interest")
+def no_conflict_of_interest(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-STAFF-02: a report against a leader of the school goes to the municipality's case handler,
+    since the school's leadership cannot handle a case against itself."""
+    offender = req.context.get("offender")
+    school_id = req.context.get("school_id")
+    if offender is not None and school_id is not None and school_id in offender.led_school_ids:
+        return oblige("route_to_municipality", None)
+    return None
+
+
+@logic("cases.representatives_support")
+def representatives_support(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-CASE-04, R-CASE-14: when the reported person is staff, the union and safety representatives
+    are in the case as support for the one who reported (they never handle a case against themselves)."""
+    offender = req.context.get("offender")
+    if offender is None or not offender.is_staff_member or req.context.get("category") == CONCERN:
+        return None
+    roles = list(params.get("roles") or ())
+    return oblige("participants", None, roles=roles, support=True) if roles else None
+
+
+@logic("cases.steps_settled")
+def steps_settled(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-CASE-12, R-CASE-10: a case closes only when each checklist step is done or marked as not
+    applicable with a reason."""
+    return deny() if req.context.get("open_steps") else None
+
+
+@logic("cases.steps_required_to_close")
+def steps_required_to_close(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-CASE-10: in the listed categories, the listed steps (the police report) must really be
+    done: they cannot be marked as not applicable, and the case cannot close while they are open."""
+    if req.context.get("category") not in set(params.get("categories") or ()):
+        return None
+    required = set(params.get("steps") or ())
+    if req.action == "case.work":
+        return deny() if req.context.get("mark_not_applicable") in required else None
+    if required & set(req.context.get("steps_not_done") or ()):
+        return deny()
+    return None
+
+
+@logic("cases.harmed_reopens")
+def harmed_reopens(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-CASE-20: the harmed person (or a harmed pupil's guardian) can say a closed case is not over."""
+    return allow() if req.actor.id in set(req.context.get("confirmer_ids") or ()) else deny()
+
+
+@logic("cases.reopen_within")
+def reopen_within(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-CASE-20: a closed case can be reopened within ``reopen_days`` of closing."""
+    from datetime import timedelta
+
+    closed_at, now = req.context.get("closed_at"), req.context.get("now")
+    if closed_at is None or now is None:
+        return None
+    return deny() if now > closed_at + timedelta(days=int(params.get("reopen_days") or 0)) else None
+
+
+@logic("cases.class_teacher_joins")
+def class_teacher_joins(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-PAR-03: a guardian who reports harm to their own child brings in the child's class teacher."""
+    children = req.actor.child_ids
+    if not children or not any(h.id in children for h in _harmed(req)):
+        return None
+    roles = list(params.get("roles") or ())
+    return oblige("participants", None, roles=roles) if roles else None
+
+
+@logic("cases.harmed_guardian_writes")
+def harmed_guardian_writes(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-PAR-03: a harmed child's guardian may write to the other child's guardians, through the
+    leader's approval, when the case is against another pupil who has guardians."""
+    if req.actor.id not in set(req.context.get("harmed_guardian_ids") or ()):
+        return deny()
+    return allow() if req.context.get("other_family_ids") else deny()

@@ -116,9 +116,17 @@ def owner_manages_members(req: Request, params: Mapping[str, Any]) -> Effect | N
     conversation = req.target
     if getattr(conversation, "kind", "") != "group":
         return deny()
-    if getattr(conversation, "created_by_id", None) == req.actor.id:
+    if getattr(conversation, "created_by_id", None) == req.actor.id or _adds_missing_adult(req):
         return allow()
     return deny()
+
+
+def _adds_missing_adult(req: Request) -> bool:
+    """Return whether a staff member in a frozen group adds an adult from the school (R-STAFF-07):
+    the creator may be the one who is gone, and the group must not stay frozen for that."""
+    new_member = req.context.get("new_member")
+    return bool(req.action == "conversation.add_member" and req.context.get("frozen")
+                and req.actor.is_staff_member and new_member is not None and new_member.is_staff_member)
 
 
 @logic("chat.sender_changes_own")
@@ -151,11 +159,15 @@ def school_conversations(req: Request, params: Mapping[str, Any]) -> Effect | No
 def pupil_chat_grade(req: Request, params: Mapping[str, Any]) -> Effect | None:
     """R-CHAT-02: below ``min_grade``, pupils chat with adults only (not with other pupils).
 
-    School-owned conversations (staff-run groups, class channels) are the school's teaching tool
-    and are not pupil–pupil chat. A pupil without a grade (only in classes without one) counts as
-    below the limit: not knowing a child's age must not open pupil–pupil chat.
+    This holds inside school-owned groups too: a group two teachers make is still pupils chatting
+    with each other. A municipality may allow supervised pupil groups below the grade
+    (``supervised_groups_below_grade``, off by default); class channels are the school's
+    announcements, not pupil–pupil chat. A pupil without a grade (only in classes
+    without one) counts as below the limit: not knowing a child's age must not open pupil–pupil chat.
     """
-    if _kind(req) not in PEER_KINDS or _school_owned(req):
+    if _kind(req) not in PEER_KINDS:
+        return None
+    if _school_owned(req) and params.get("supervised_groups_below_grade"):
         return None
     min_grade = int(params.get("min_grade", 8))
     pupils = [m for m in _members(req) if _is_pupil_only(m)]
@@ -183,7 +195,7 @@ def closed_groups(req: Request, params: Mapping[str, Any]) -> Effect | None:
     conversation = req.target
     if getattr(conversation, "kind", "") != "group":
         return None
-    if getattr(conversation, "created_by_id", None) != req.actor.id:
+    if getattr(conversation, "created_by_id", None) != req.actor.id and not _adds_missing_adult(req):
         return deny()
     return None
 
@@ -193,20 +205,42 @@ def two_staff_adults(req: Request, params: Mapping[str, Any]) -> Effect | None:
     """R-STAFF-07: a group with pupils that staff run needs at least ``min_adults`` staff adults.
 
     Refused when a staff member would be the only adult; the reason says to add a colleague. The
-    guideline speaks to staff, so it binds staff acting, not pupils inviting a teacher.
+    guideline speaks to staff, so it binds staff acting, not pupils inviting a teacher. Leaving or
+    removing a staff member from a staff-run group (school-owned or made by staff) is refused too
+    while it would leave fewer adults than that: add the colleague first.
     """
-    if _kind(req) != "group" or not req.actor.is_staff_member:
+    if _kind(req) != "group":
         return None
     members = _members(req)
     if not any(_is_pupil_only(m) for m in members):
         return None
     staff = [m for m in members if m.is_staff_member]
-    if not staff:
-        return None
     min_adults = int(params.get("min_adults", 2))
+    if req.action in ("conversation.leave", "conversation.remove_member"):
+        going = req.context.get("new_member")
+        creator = req.context.get("creator")
+        staff_run = _school_owned(req) or (creator is not None and creator.is_staff_member)
+        if going is None or not going.is_staff_member or not staff_run:
+            return None
+        return deny(min_adults=min_adults) if len(staff) < min_adults else None
+    if not req.actor.is_staff_member or not staff:
+        return None
     if len(staff) < min_adults:
         return deny(min_adults=min_adults)
     return None
+
+
+@logic("chat.frozen_without_adults")
+def frozen_without_adults(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-STAFF-07: a staff-run group with pupils that has lost all its adults (deactivated, employment
+    ended) is read-only until an adult from the school is added."""
+    return deny() if req.context.get("frozen") else None
+
+
+@logic("chat.members_may_leave")
+def members_may_leave(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """A member may leave a group (guideline rules may say "not yet")."""
+    return allow() if _kind(req) == "group" else deny()
 
 
 @logic("chat.no_individual_praise_in_groups")

@@ -107,7 +107,10 @@ def remind_by_contact_teacher(req: Request, params: Mapping[str, Any]) -> Effect
 
 @logic("classlist.notice_before_opt_in")
 def notice_before_opt_in(req: Request, params: Mapping[str, Any]) -> Effect | None:
-    """R-LIST-04: turning on a field comes with the notice that the list is public; callers record it."""
+    """R-LIST-04: a field goes on only when the guardian has accepted the current notice that the
+    list is public (in the same request or earlier); callers record what was accepted."""
+    if req.context.get("turning_on") and not req.context.get("notice_accepted"):
+        return deny()
     return oblige("notice", None)
 
 

@@ -2,7 +2,8 @@
 
 Context of ``notification.deliver``: ``recipient`` (``PersonFacts``), ``social`` (bool), ``now``
 (aware datetime, local time of the municipality), ``school_id``, ``class_id``,
-``class_quiet_hours`` (the class's own weekly schedule, or ``None`` for the rule's default).
+``class_quiet_hours`` (the class's own weekly schedule, or ``None`` for the rule's default),
+``day_off`` (no school that day in the municipality's calendar).
 A hold is an obligation ``hold`` with ``until`` (an aware datetime): the notice waits and goes
 out in the digest after.
 """
@@ -40,8 +41,9 @@ def end_of_span(schedule: Mapping[str, Any] | None, now: datetime) -> datetime |
 
 @logic("notifications.social_held_in_school_hours")
 def social_held_in_school_hours(req: Request, params: Mapping[str, Any]) -> Effect | None:
-    """R-CHAT-05: a notice from a social conversation waits until school hours are over."""
-    if not req.context.get("social"):
+    """R-CHAT-05: a notice from a social conversation waits until school hours are over; on a day
+    without school (a holiday in the municipality's school calendar, ``day_off``) nothing waits."""
+    if not req.context.get("social") or req.context.get("day_off"):
         return None
     now = req.context.get("now") or timezone.now()
     until = end_of_span(params.get("school_hours"), now)
