@@ -36,10 +36,17 @@ def default_error(status: int) -> dict[str, Any]:
     return {"error": code, "message": message, "rule": None, "requirement": None}
 
 
-def error_response(status: int, body: dict[str, Any] | None) -> JsonResponse:
+def error_response(status: int, body: dict[str, Any] | None, retry_after: int | None = None) -> JsonResponse:
     response = JsonResponse(body or default_error(status), status=status)
     response["Cache-Control"] = "no-store"
+    if retry_after is not None:
+        response["Retry-After"] = str(int(retry_after))
     return response
+
+
+def trygg_error_response(exc: TryggError) -> JsonResponse:
+    """Return the JSON answer of a raised ``TryggError``, with ``Retry-After`` when it has one."""
+    return error_response(exc.status, exc.as_dict(), exc.retry_after)
 
 
 class ApiErrorMiddleware(BothModes):
@@ -74,9 +81,12 @@ class ApiErrorMiddleware(BothModes):
         is_api = request.path.startswith(API_PREFIX)
         if isinstance(exc, TryggError):
             if is_api:
-                return error_response(exc.status, exc.as_dict())
-            return render(request, "web/error.html", {"error": exc.as_dict(), "status": exc.status},
+                return trygg_error_response(exc)
+            page = render(request, "web/error.html", {"error": exc.as_dict(), "status": exc.status},
                           status=exc.status)
+            if exc.retry_after is not None:
+                page["Retry-After"] = str(int(exc.retry_after))
+            return page
         if isinstance(exc, RequestDataTooBig):
             return error_response(413, None) if is_api else None
         if is_api and isinstance(exc, Http404):

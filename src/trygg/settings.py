@@ -235,6 +235,23 @@ TRYGG_ICE_SERVERS = os.environ.get("TRYGG_ICE_SERVERS", "[]")
 TRYGG_EVENTS_POLL_SECONDS = float(os.environ.get("TRYGG_EVENTS_POLL_SECONDS", "5"))
 TRYGG_MEETING_RECHECK_SECONDS = float(os.environ.get("TRYGG_MEETING_RECHECK_SECONDS", "2"))
 
+# Abuse limits (docs/security.md). ``TRYGG_RATE_LIMITS=off`` lifts the send, preview, socket and
+# signalling limits, for benchmarks only (as the peer benchmark lifts Synapse's); sign-in
+# throttling stays on whatever it says.
+TRYGG_RATE_LIMITS = os.environ.get("TRYGG_RATE_LIMITS", "on").strip().lower() not in {"off", "0", "false", "no"}
+# Sockets: the largest frame (bigger ones close with 1009 before they are decoded), the largest and
+# latest first frame of a socket that is not signed in yet, sockets per person (the oldest closes),
+# and sockets not yet signed in per client address (a school's NAT holds hundreds of people).
+TRYGG_SOCKET_MAX_FRAME_BYTES = int(os.environ.get("TRYGG_SOCKET_MAX_FRAME_BYTES", 64 * 1024))
+TRYGG_SOCKET_FIRST_FRAME_BYTES = int(os.environ.get("TRYGG_SOCKET_FIRST_FRAME_BYTES", 4096))
+TRYGG_SOCKET_FIRST_FRAME_SECONDS = float(os.environ.get("TRYGG_SOCKET_FIRST_FRAME_SECONDS", "5"))
+TRYGG_SOCKETS_PER_PERSON = int(os.environ.get("TRYGG_SOCKETS_PER_PERSON", 10))
+TRYGG_SOCKETS_UNSIGNED_PER_ADDRESS = int(os.environ.get("TRYGG_SOCKETS_UNSIGNED_PER_ADDRESS", 256))
+# WebRTC signalling frames per meeting peer: a sustained rate and a burst (an offer with its ICE
+# candidates is a few dozen frames).
+TRYGG_SIGNALS_PER_SECOND = float(os.environ.get("TRYGG_SIGNALS_PER_SECOND", 20))
+TRYGG_SIGNALS_BURST = int(os.environ.get("TRYGG_SIGNALS_BURST", 100))
+
 # Messages and attachments: the longest text and the largest file accepted.
 TRYGG_MESSAGE_MAX_CHARS = int(os.environ.get("TRYGG_MESSAGE_MAX_CHARS", "4000"))
 TRYGG_ATTACHMENT_MAX_BYTES = int(os.environ.get("TRYGG_ATTACHMENT_MAX_BYTES", 8 * 1024 * 1024))
