@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -37,13 +38,19 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data["username"],
                 form.cleaned_data["password"],
                 directory_actions.client_address(request),
+                device=request.COOKIES.get(settings.TRYGG_DEVICE_COOKIE),
             )
         except (NotSignedIn, TooManyRequests, PolicyDenied) as exc:
             error = exc.message
             status = exc.status
         else:
             signin_actions.do_sign_in(request, person, method="password")
-            return signin_views.after_sign_in(request, next_url)
+            response = signin_views.after_sign_in(request, next_url)
+            # This browser signed in to this account: its next sign-ins skip the throttling delay.
+            response.set_cookie(settings.TRYGG_DEVICE_COOKIE, directory_actions.device_value(person.username),
+                                max_age=directory_actions.DEVICE_MAX_AGE, secure=settings.HTTPS, httponly=True,
+                                samesite="Lax", path="/")
+            return response
     elif request.method == "POST":
         status = 400
     providers = [signin_queries.provider_out(p) for p in signin_queries.list_providers()]
