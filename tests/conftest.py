@@ -161,7 +161,10 @@ def _clear_cache(request: pytest.FixtureRequest) -> Iterator[None]:
     if "/e2e/" not in str(request.node.path).replace("\\", "/"):
         from django.core.cache import cache
 
+        from trygg import ratelimits
+
         cache.clear()
+        ratelimits.reset()
     yield
 
 

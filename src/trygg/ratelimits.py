@@ -62,11 +62,12 @@ def wait_seconds(scope: str, key: str, *rates: RateLimitItem) -> int:
         return 0
 
 
-def check_rate(scope: str, key: str, *rates: RateLimitItem, message: str) -> None:
+def check_rate(scope: str, key: str, *rates: RateLimitItem, message: str, rule: str | None = None,
+               requirement: str | None = None) -> None:
     """Raise ``TooManyRequests`` (429 with ``Retry-After``) when ``key`` has used up a rate."""
     wait = wait_seconds(scope, key, *rates)
     if wait:
-        raise TooManyRequests(message, retry_after=wait)
+        raise TooManyRequests(message, retry_after=wait, rule=rule, requirement=requirement)
 
 
 def local_hit(scope: str, key: str, *rates: RateLimitItem) -> bool:
@@ -75,3 +76,9 @@ def local_hit(scope: str, key: str, *rates: RateLimitItem) -> bool:
     if not settings.TRYGG_RATE_LIMITS:
         return True
     return _wait(_local(), scope, key, rates) == 0
+
+
+def reset() -> None:
+    """Forget every count (tests, and an operator lifting a mistaken limit at once)."""
+    _limiter(settings.REDIS_URL).storage.reset()
+    _local().storage.reset()

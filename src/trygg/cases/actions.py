@@ -40,6 +40,7 @@ from trygg.errors import BadInput, NotFoundOrHidden, PolicyDenied, TooLarge, Wro
 from trygg.events.log import emit_event
 from trygg.messaging.models import Message
 from trygg.policy.engine import Decision, check, decide, params_for
+from trygg.policy.limits import check_limit
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,7 @@ def check_report(
     """Open a case from a report: of a message (evidence frozen at once) or of something elsewhere."""
     if not isinstance(category, str) or category not in Category.values:
         raise BadInput(_("Choose one of the listed categories."), code="bad_category", requirement="R-CASE-21")
+    check_limit(actor, "report")
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION_CHARS:
         raise BadInput(_("The description may be at most %(n)d characters.") % {"n": MAX_DESCRIPTION_CHARS},
                        code="bad_description")

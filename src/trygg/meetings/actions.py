@@ -41,6 +41,7 @@ from trygg.meetings.models import (
 )
 from trygg.meetings.rooms import after_commit, person_room_group, room_group
 from trygg.policy.engine import Decision, check, decide, registry
+from trygg.policy.limits import check_limit
 from trygg.policy.queries import obligation_notes
 
 MAX_TITLE = 200
@@ -286,6 +287,7 @@ def check_create_meeting(
     if not 5 <= int(duration_minutes) <= 480:
         raise BadInput(_("A meeting lasts between 5 minutes and 8 hours."), code="bad_duration")
     when = _parse_when(starts_at)
+    check_limit(actor, "meeting")
     plan = _plan(actor, kind, student_username, class_id, subject_teacher_username)
     context = create_context(actor, kind, plan, title, text)
     decision = decide("meeting.create", actor, None, context)

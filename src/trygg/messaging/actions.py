@@ -35,6 +35,7 @@ from trygg.messaging.models import (
 from trygg.messaging.queries import access_conversation, access_message, member_ids
 from trygg.messaging.serialise import nudges_of, serialise_conversation, serialise_message
 from trygg.policy.engine import Decision, check, decide
+from trygg.policy.limits import check_limit
 
 MAX_TXN_CHARS = 64
 MAX_GROUP_MEMBERS = 200
@@ -306,6 +307,7 @@ def _reply_target(conversation: Conversation, actor: Person, reply_to_id: int | 
 def preview_send(actor: Person, conversation_id: int, body: str, reply_to_id: int | None = None) -> Decision:
     """Return the decision on sending ``body`` (allowed? nudges?) without sending it."""
     conversation = access_conversation(actor, conversation_id)
+    check_limit(actor, "preview")
     text = _validate_body(body)
     reply_to = _reply_target(conversation, actor, reply_to_id)
     ids = member_ids(conversation)
@@ -334,6 +336,9 @@ def check_send(
         "message.send", facts.get(actor.pk, actor), conversation,
         send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None),
     )
+    # Counted once the send is allowed: a repeat of a txn id, a hidden conversation or a refused
+    # send uses up none of the allowance.
+    check_limit(actor, "message", facts.get(actor.pk))
     try:
         message = do_send(actor, conversation, text, txn, ids, reply_to)
     except IntegrityError:

@@ -44,6 +44,7 @@ from trygg.messaging.queries import (
 )
 from trygg.messaging.serialise import serialise_attachment, serialise_message
 from trygg.policy.engine import Decision, check, params_for
+from trygg.policy.limits import check_limit
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ def check_upload(
                                  code="txn_reused")
             return existing, False
     conversation = access_conversation(actor, conversation_id)
+    check_limit(actor, "upload")
     if upload is None:
         raise BadInput(_("Choose a file to send."), code="no_file")
     limit = media.max_bytes()
