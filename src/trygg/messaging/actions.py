@@ -196,6 +196,18 @@ def _sync_members(conversation: Conversation, wanted: set[int]) -> None:
         do_remove_member(None, conversation, person)
 
 
+def sync_existing_class_channels(class_ids: Iterable[int]) -> None:
+    """Bring the channels of these classes in line with the roster, where they exist already.
+
+    Called for every change to an enrollment, a teaching assignment or a guardianship, inside the
+    transaction that makes it (``messaging.signals``): a guardian who loses parental
+    responsibility leaves the guardians' channel with that change, not when a job next runs.
+    """
+    for school_class in SchoolClass.objects.filter(pk__in=set(class_ids)).select_related("school"):
+        if Conversation.objects.filter(school_class=school_class).exists():
+            ensure_class_channels(school_class)
+
+
 def sync_all_class_channels() -> int:
     count = 0
     for school_class in SchoolClass.objects.select_related("school"):
