@@ -20,6 +20,10 @@ Bounds, so that sockets cannot exhaust a worker's memory (docs/security.md):
 
 ``TRYGG_RATE_LIMITS=off`` lifts the last two, for benchmarks only.
 
+A database or Redis that cannot be reached while a socket opens or handles a frame closes it
+with 1012 ("service restart"), so the client comes back at once and resumes from its last event,
+instead of being dropped without a close frame.
+
 Every signed-in socket is watched by the hub under its person and its *credential*: the session
 or the token it signed in with (``session_credential``, ``token_credential``). An action that ends
 a sign-in calls ``trygg.events.log.close_sockets_of`` with the same credential, and the sockets
@@ -30,16 +34,21 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections import Counter
 from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from trygg.database import is_unavailable
 from trygg.events import hub
 from trygg.realtime import SocketConsumer
 
+log = logging.getLogger(__name__)
+
 NOT_SIGNED_IN = 4401
+SERVICE_RESTART = 1012
 # A newer socket of the same person took this one's place (TRYGG_SOCKETS_PER_PERSON).
 TOO_MANY_SOCKETS = 4429
 UNSUPPORTED_DATA = 1003
@@ -161,11 +170,55 @@ class SignedInSocket(SocketConsumer):
         await super().close(code=code, reason=reason)
 
     async def disconnect(self, code: int) -> None:
-        for task in self.tasks:
+        for task in self.tasks or ():
             task.cancel()
         self.release()
 
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        # The channel layer (Redis) is read beside the client for the socket's whole life; if it
+        # goes away, Channels' loop raises and the server would drop the socket with no close frame.
+        self.accepted = False
+        self.tasks = None
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            log.warning("socket closed with 1012: %s unavailable", type(exc).__name__)
+            try:
+                if not self.accepted:
+                    await send({"type": "websocket.accept"})
+                await send({"type": "websocket.close", "code": SERVICE_RESTART})
+            except Exception:  # noqa: BLE001 - the client is gone already
+                log.debug("could not send 1012 to a socket that went away")
+            if getattr(self, "tasks", None) is not None:
+                await self.disconnect(SERVICE_RESTART)
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        try:
+            await super().websocket_connect(message)
+        except Exception as exc:
+            await self._unavailable(exc)
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        await super().accept(subprotocol, headers)
+        self.accepted = True
+
+    async def _unavailable(self, exc: Exception) -> None:
+        if not is_unavailable(exc):
+            raise exc
+        log.warning("socket closed with 1012: %s unavailable", type(exc).__name__)
+        if not self.accepted:
+            await self.accept()
+        await self.close(code=SERVICE_RESTART)
+
     async def websocket_receive(self, message: dict[str, Any]) -> None:
+        try:
+            await self._receive(message)
+        except Exception as exc:
+            await self._unavailable(exc)
+
+    async def _receive(self, message: dict[str, Any]) -> None:
         text = message.get("text")
         if text is None:
             await self.close(code=UNSUPPORTED_DATA)

@@ -88,11 +88,48 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _dependencies() -> dict[str, str]:
+    """Return each dependency's state: ``ok``, ``down`` or ``not_configured`` (Redis without REDIS_URL)."""
+    parts = {"database": "ok", "redis": "not_configured"}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # noqa: BLE001 - any failure here means the database cannot serve
+        parts["database"] = "down"
+        # A broken connection is dropped, so the next request opens a fresh one.
+        connection.close_if_unusable_or_obsolete()
+    if settings.REDIS_URL:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
+            parts["redis"] = "ok"
+        except Exception:  # noqa: BLE001 - any failure here means Redis cannot serve
+            parts["redis"] = "down"
+    return parts
+
+
+def _health_response(body: dict[str, str], healthy: bool) -> JsonResponse:
+    response = JsonResponse(body, status=200 if healthy else 503)
+    response["Cache-Control"] = "no-store"
+    if not healthy:
+        response["Retry-After"] = "5"
+    return response
+
+
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Say which part is down: ``{"status": "ok"|"unavailable", "database", "redis"}`` (503 if any)."""
+    parts = _dependencies()
+    healthy = "down" not in parts.values()
+    return _health_response({"status": "ok" if healthy else "unavailable", **parts}, healthy)
+
+
+@require_GET
+def readyz(request: HttpRequest) -> HttpResponse:
+    """For load balancers: 200 when this worker can serve, 503 with Retry-After when it cannot."""
+    healthy = "down" not in _dependencies().values()
+    return _health_response({"status": "ready" if healthy else "unavailable"}, healthy)
 
 
 @require_GET
