@@ -263,8 +263,12 @@ def live_database() -> Iterator[LiveDatabase]:
 
 @pytest.fixture(scope="session")
 def trygg_server(live_database: LiveDatabase) -> Iterator[LiveServer]:
-    """One ``trygg serve`` for the whole session (pytest-django's ``live_server`` is a thread, not ASGI)."""
-    server = LiveServer(live_database.env)
+    """One ``trygg serve`` for the whole session (pytest-django's ``live_server`` is a thread, not ASGI).
+
+    Its delivery tests send hundreds of messages from one person as fast as they can: load, not
+    abuse, so the abuse limits are lifted here as for benchmarks (they have tests of their own).
+    """
+    server = LiveServer({**live_database.env, "TRYGG_RATE_LIMITS": "off"})
     yield server
     server.stop()
 

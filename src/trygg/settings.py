@@ -264,6 +264,9 @@ TRYGG_SIGNALS_BURST = int(os.environ.get("TRYGG_SIGNALS_BURST", 100))
 # Messages and attachments: the longest text and the largest file accepted.
 TRYGG_MESSAGE_MAX_CHARS = int(os.environ.get("TRYGG_MESSAGE_MAX_CHARS", "4000"))
 TRYGG_ATTACHMENT_MAX_BYTES = int(os.environ.get("TRYGG_ATTACHMENT_MAX_BYTES", 8 * 1024 * 1024))
+# Images are decoded only within these (a 48 MP phone photo fits; a "pixel flood" does not).
+TRYGG_IMAGE_MAX_SIDE = int(os.environ.get("TRYGG_IMAGE_MAX_SIDE", 12000))
+TRYGG_IMAGE_MAX_PIXELS = int(os.environ.get("TRYGG_IMAGE_MAX_PIXELS", 50_000_000))
 # A chat notice waits this long, so a message read at once sends nothing out of the app.
 TRYGG_NOTICE_DELAY_SECONDS = float(os.environ.get("TRYGG_NOTICE_DELAY_SECONDS", "60"))
 

@@ -172,8 +172,11 @@ def check_upload(
     if sniffed.kind == "image":
         upload.seek(0)
         try:
-            content = media.strip_metadata(upload.read(), sniffed.content_type)
-        except ValueError:
+            content = media.reencode_image(upload.read(), sniffed.content_type)
+        except media.ImageRefused as exc:
+            if exc.reason == "too_large":
+                raise TooLarge(_("The photo has too many pixels. Send a smaller picture."),
+                               code="too_many_pixels") from None
             raise BadInput(_("The photo could not be read."), code="bad_file") from None
         stored_name, size = media.store_bytes(content)
     else:
