@@ -73,8 +73,9 @@ def serve(host: str, port: int, workers: int = 1) -> int:
 
     from trygg.notifications.worker import start_background_worker
 
-    if workers == 1:
-        start_background_worker()
+    # Once, in this process, whatever the number of workers: each job's claim in the database
+    # (notifications.worker) keeps it to one run per period even beside `trygg worker` processes.
+    start_background_worker()
     uvicorn.run(
         "trygg.asgi:application",
         host=host,
