@@ -177,7 +177,10 @@ def _clear_cache(request: pytest.FixtureRequest) -> Iterator[None]:
     if "/e2e/" not in str(request.node.path).replace("\\", "/"):
         from django.core.cache import cache
 
+        from trygg import ratelimits
+
         cache.clear()
+        ratelimits.reset()
     yield
 
 
@@ -276,8 +279,12 @@ def live_database() -> Iterator[LiveDatabase]:
 
 @pytest.fixture(scope="session")
 def trygg_server(live_database: LiveDatabase) -> Iterator[LiveServer]:
-    """One ``trygg serve`` for the whole session (pytest-django's ``live_server`` is a thread, not ASGI)."""
-    server = LiveServer(live_database.env)
+    """One ``trygg serve`` for the whole session (pytest-django's ``live_server`` is a thread, not ASGI).
+
+    Its delivery tests send hundreds of messages from one person as fast as they can: load, not
+    abuse, so the abuse limits are lifted here as for benchmarks (they have tests of their own).
+    """
+    server = LiveServer({**live_database.env, "TRYGG_RATE_LIMITS": "off"})
     yield server
     server.stop()
 

@@ -24,6 +24,7 @@ PACKAGE = SRC / "trygg"
 # (its actions, queries, roster import, admin) asks the policy engine and so sits above it.
 LAYERS: list[set[str]] = [
     {"errors", "realtime", "sqlite", "settings", "database", "links", "__init__"},
+    {"ratelimits"},
     {"audit"},
     {"directory.data"},
     {"events"},

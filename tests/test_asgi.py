@@ -72,3 +72,32 @@ def test_a_waiting_long_poll_holds_no_thread_from_sync_views(live_server_url: st
     assert response.status_code == 200  # type: ignore[union-attr]
     assert response.headers["Cache-Control"] == "no-store"  # type: ignore[union-attr]
     assert polled["seconds"] >= 2.5  # type: ignore[operator]
+
+
+def test_a_slowed_sign_in_waits_and_hashes_off_the_shared_thread(live_server_url: str) -> None:
+    """A sign-in that waits out the throttling delay (seconds) holds up no other request: the
+    shared thread keeps answering API calls meanwhile (issue 12 §4, issue 15 §4)."""
+    for _ in range(8):
+        httpx.post(f"{live_server_url}/api/v1/auth/token", json={"username": "verge.noah", "password": "wrong"},
+                   timeout=30)
+    token = _token(live_server_url, "kari.4a")
+    done: dict[str, float] = {}
+
+    def slowed() -> None:
+        started = time.monotonic()
+        httpx.post(f"{live_server_url}/api/v1/auth/token", json={"username": "verge.noah", "password": "demo"},
+                   timeout=30)
+        done["sign_in"] = time.monotonic() - started
+
+    thread = threading.Thread(target=slowed)
+    thread.start()
+    time.sleep(0.3)
+    answered = []
+    while thread.is_alive():
+        started = time.monotonic()
+        me = httpx.get(f"{live_server_url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        assert me.status_code == 200
+        answered.append(time.monotonic() - started)
+    thread.join()
+    assert done["sign_in"] >= 2
+    assert answered and max(answered) < 1.0

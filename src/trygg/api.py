@@ -8,7 +8,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from trygg.api_auth import BearerAuth, SessionAuth
-from trygg.api_errors import error_response
+from trygg.api_errors import error_response, trygg_error_response
 from trygg.errors import TryggError
 
 api = NinjaAPI(
@@ -22,7 +22,7 @@ api = NinjaAPI(
 
 @api.exception_handler(TryggError)
 def trygg_error(request: HttpRequest, exc: TryggError) -> HttpResponse:
-    return error_response(exc.status, exc.as_dict())
+    return trygg_error_response(exc)
 
 
 @api.exception_handler(ValidationError)

@@ -37,6 +37,13 @@ class SessionAuth(APIKeyCookie):
 
     param_name = "sessionid"
 
+    def __init__(self) -> None:
+        from django.conf import settings
+
+        # "__Host-sessionid" under TRYGG_HTTPS=1.
+        self.param_name = settings.SESSION_COOKIE_NAME
+        super().__init__()
+
     def _get_key(self, request: HttpRequest) -> str | None:
         # Without a session cookie there is nothing to forge, and a bad bearer token must
         # answer 401, not a CSRF failure.

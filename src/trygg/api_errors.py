@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -13,7 +14,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from trygg.errors import TryggError
+from trygg.database import is_unavailable
+from trygg.errors import TryggError, Unavailable
 from trygg.web.middleware import BothModes
 
 log = logging.getLogger(__name__)
@@ -36,10 +38,17 @@ def default_error(status: int) -> dict[str, Any]:
     return {"error": code, "message": message, "rule": None, "requirement": None}
 
 
-def error_response(status: int, body: dict[str, Any] | None) -> JsonResponse:
+def error_response(status: int, body: dict[str, Any] | None, retry_after: int | None = None) -> JsonResponse:
     response = JsonResponse(body or default_error(status), status=status)
     response["Cache-Control"] = "no-store"
+    if retry_after is not None:
+        response["Retry-After"] = str(int(retry_after))
     return response
+
+
+def trygg_error_response(exc: TryggError) -> JsonResponse:
+    """Return the JSON answer of a raised ``TryggError``, with ``Retry-After`` when it has one."""
+    return error_response(exc.status, exc.as_dict(), exc.retry_after)
 
 
 class ApiErrorMiddleware(BothModes):
@@ -74,9 +83,12 @@ class ApiErrorMiddleware(BothModes):
         is_api = request.path.startswith(API_PREFIX)
         if isinstance(exc, TryggError):
             if is_api:
-                return error_response(exc.status, exc.as_dict())
-            return render(request, "web/error.html", {"error": exc.as_dict(), "status": exc.status},
+                return trygg_error_response(exc)
+            page = render(request, "web/error.html", {"error": exc.as_dict(), "status": exc.status},
                           status=exc.status)
+            if exc.retry_after is not None:
+                page["Retry-After"] = str(int(exc.retry_after))
+            return page
         if isinstance(exc, RequestDataTooBig):
             return error_response(413, None) if is_api else None
         if is_api and isinstance(exc, Http404):
@@ -85,12 +97,39 @@ class ApiErrorMiddleware(BothModes):
             return error_response(403, None)
         if is_api and isinstance(exc, json.JSONDecodeError | UnicodeDecodeError | ValueError | OverflowError):
             return error_response(400, None)
+        if is_unavailable(exc):
+            return unavailable_response(request, exc)
         if is_api and isinstance(exc, DataError):
             # The database refused a value validation let through (too long, out of range):
             # bad input all the same, but a gap in some schema, so it is logged.
             log.warning("database refused input on %s %s: %s", request.method, request.path, type(exc).__name__)
             return error_response(400, None)
         return None
+
+
+def unavailable_response(request: HttpRequest, exc: BaseException) -> HttpResponse:
+    """Return the honest answer to an unreachable database or Redis: 503 with ``Retry-After``."""
+    log.warning("dependency unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
+    unavailable = Unavailable()
+    if request.path.startswith(API_PREFIX):
+        return trygg_error_response(unavailable)
+    response = HttpResponse(str(unavailable.message), status=503, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(unavailable.retry_after)
+    return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's ``handler500``: an unreachable dependency is a 503 (``unavailable_response``), not a 500.
+
+    Called inside the exception's handling, wherever it was raised (a view or any middleware,
+    such as the session's read), so ``sys.exc_info`` names it.
+    """
+    exc = sys.exc_info()[1]
+    if exc is not None and is_unavailable(exc):
+        return unavailable_response(request, exc)
+    if request.path.startswith(API_PREFIX):
+        return error_response(500, None)
+    return HttpResponse(_("Something went wrong on our side."), status=500, content_type="text/plain; charset=utf-8")
 
 
 def _has_nul(request: HttpRequest) -> bool:

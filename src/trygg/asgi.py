@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trygg.settings")
@@ -48,12 +49,32 @@ class SharedThreadASGIHandler(ASGIHandler):
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         if _view_is_async(request.path_info):
             return await super().get_response_async(request)
+        if request.method == "POST" and request.path_info in SIGN_IN_PATHS:
+            # A sign-in hashes a password (tens of milliseconds) and may wait out the throttling
+            # delay (seconds): on threads of its own, so the shared thread keeps serving everyone.
+            return await sync_to_async(self._sync_handler.get_response, thread_sensitive=False,
+                                       executor=_sign_in_pool())(request)
         return await sync_to_async(self._sync_handler.get_response, thread_sensitive=True)(request)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         await self.handle(scope, receive, send)
+
+
+# The password sign-ins: the login page, the token endpoint and the admin's login.
+SIGN_IN_PATHS = frozenset({"/login/", "/api/v1/auth/token", "/admin/login/"})
+SIGN_IN_THREADS = 8
+_pool: ThreadPoolExecutor | None = None
+
+
+def _sign_in_pool() -> ThreadPoolExecutor:
+    # Bounded: more sign-ins at once queue here. Hashing itself is bounded further, to the cores
+    # (trygg.directory.actions), so waiting out a delay never holds a hash slot.
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=SIGN_IN_THREADS, thread_name_prefix="trygg-sign-in")
+    return _pool
 
 
 def _view_is_async(path: str) -> bool:
@@ -68,14 +89,15 @@ django_asgi = SharedThreadASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from trygg.events.origin import OriginValidator  # noqa: E402
 from trygg.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Scheme, host and port of the page are checked; a client without Origin signs in by token.
+        "websocket": OriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
 

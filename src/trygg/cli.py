@@ -101,8 +101,9 @@ def serve(host: str, port: int, workers: int = 1) -> int:
 
     # Links made outside a request (e-mail notices) name the address this server really listens on.
     set_listen_url(host, port)
-    if workers == 1:
-        start_background_worker()
+    # Once, in this process, whatever the number of workers: each job's claim in the database
+    # (notifications.worker) keeps it to one run per period even beside `trygg worker` processes.
+    start_background_worker()
     uvicorn.run(
         "trygg.asgi:application",
         host=host,
@@ -112,6 +113,9 @@ def serve(host: str, port: int, workers: int = 1) -> int:
         proxy_headers=True,
         lifespan="off",
         ws_ping_interval=20,
+        # A bigger frame is refused by uvicorn (1009) before it is buffered whole; the sockets
+        # check the same limit themselves under any other server (trygg.events.sockets).
+        ws_max_size=settings.TRYGG_SOCKET_MAX_FRAME_BYTES,
         # Frames are small JSON events, 30+ per class message: compressing each cost more CPU in
         # the event loop than it saved on the wire (measured with bench/bench_messaging.py).
         ws_per_message_deflate=False,

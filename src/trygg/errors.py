@@ -18,6 +18,8 @@ class TryggError(Exception):
     status = 400
     code = "bad_request"
     default_message: Any = _("The request could not be understood.")
+    # Seconds after which trying again makes sense; sent as the Retry-After header.
+    retry_after: int | None = None
 
     def __init__(
         self,
@@ -27,8 +29,11 @@ class TryggError(Exception):
         rule: str | None = None,
         requirement: str | None = None,
         extra: dict[str, Any] | None = None,
+        retry_after: int | None = None,
     ) -> None:
         self.message = message if message is not None else self.default_message
+        if retry_after is not None:
+            self.retry_after = retry_after
         if code:
             self.code = code
         self.rule = rule
@@ -89,6 +94,15 @@ class TooManyRequests(TryggError):
     status = 429
     code = "too_many_requests"
     default_message = _("Too many requests. Wait a little and try again.")
+
+
+class Unavailable(TryggError):
+    """A dependency (the database, Redis) cannot be reached: an honest 503, not a 500."""
+
+    status = 503
+    code = "unavailable"
+    default_message = _("Trygg cannot answer right now. Try again in a moment.")
+    retry_after = 5
 
 
 class PolicyDenied(Forbidden):

@@ -128,7 +128,9 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
 
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane); hashes made with Django's
+    # defaults (100 MiB, 8 lanes) still verify and are rehashed at the next sign-in.
+    "trygg.directory.hashers.Argon2idHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -189,6 +191,10 @@ TRYGG_API_MAX_UPLOAD_BODY = int(os.environ.get("TRYGG_API_MAX_UPLOAD_BODY", 24 *
 HTTPS = env_bool("TRYGG_HTTPS")
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
+# Under TLS the cookies carry the __Host- prefix: the browser then accepts them only over HTTPS,
+# for this host alone (no Domain), on path /, so a sibling subdomain cannot plant or shadow them.
+SESSION_COOKIE_NAME = "__Host-sessionid" if HTTPS else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if HTTPS else "csrftoken"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -201,7 +207,10 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = HTTPS and not env_bool("TRYGG_BEHIND_PROXY_NO_REDIRECT")
 SECURE_HSTS_SECONDS = int(os.environ.get("TRYGG_HSTS_SECONDS", 31536000 if HTTPS else 0))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
-SECURE_HSTS_PRELOAD = HTTPS
+# Preloading commits the domain to HTTPS in browsers for months; only the operator can promise that.
+SECURE_HSTS_PRELOAD = HTTPS and env_bool("TRYGG_HSTS_PRELOAD")
+# Django's deploy check asks for preload; here it is the operator's choice (TRYGG_HSTS_PRELOAD=1).
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 if env_bool("TRYGG_BEHIND_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -273,9 +282,29 @@ TRYGG_JANUS_TIMEOUT = float(os.environ.get("TRYGG_JANUS_TIMEOUT", "3"))
 TRYGG_EVENTS_POLL_SECONDS = float(os.environ.get("TRYGG_EVENTS_POLL_SECONDS", "5"))
 TRYGG_MEETING_RECHECK_SECONDS = float(os.environ.get("TRYGG_MEETING_RECHECK_SECONDS", "2"))
 
+# Abuse limits (docs/security.md). ``TRYGG_RATE_LIMITS=off`` lifts the send, preview, socket and
+# signalling limits, for benchmarks only (as the peer benchmark lifts Synapse's); sign-in
+# throttling stays on whatever it says.
+TRYGG_RATE_LIMITS = os.environ.get("TRYGG_RATE_LIMITS", "on").strip().lower() not in {"off", "0", "false", "no"}
+# Sockets: the largest frame (bigger ones close with 1009 before they are decoded), the largest and
+# latest first frame of a socket that is not signed in yet, sockets per person (the oldest closes),
+# and sockets not yet signed in per client address (a school's NAT holds hundreds of people).
+TRYGG_SOCKET_MAX_FRAME_BYTES = int(os.environ.get("TRYGG_SOCKET_MAX_FRAME_BYTES", 64 * 1024))
+TRYGG_SOCKET_FIRST_FRAME_BYTES = int(os.environ.get("TRYGG_SOCKET_FIRST_FRAME_BYTES", 4096))
+TRYGG_SOCKET_FIRST_FRAME_SECONDS = float(os.environ.get("TRYGG_SOCKET_FIRST_FRAME_SECONDS", "5"))
+TRYGG_SOCKETS_PER_PERSON = int(os.environ.get("TRYGG_SOCKETS_PER_PERSON", 10))
+TRYGG_SOCKETS_UNSIGNED_PER_ADDRESS = int(os.environ.get("TRYGG_SOCKETS_UNSIGNED_PER_ADDRESS", 256))
+# WebRTC signalling frames per meeting peer: a sustained rate and a burst (an offer with its ICE
+# candidates is a few dozen frames).
+TRYGG_SIGNALS_PER_SECOND = float(os.environ.get("TRYGG_SIGNALS_PER_SECOND", 20))
+TRYGG_SIGNALS_BURST = int(os.environ.get("TRYGG_SIGNALS_BURST", 100))
+
 # Messages and attachments: the longest text and the largest file accepted.
 TRYGG_MESSAGE_MAX_CHARS = int(os.environ.get("TRYGG_MESSAGE_MAX_CHARS", "4000"))
 TRYGG_ATTACHMENT_MAX_BYTES = int(os.environ.get("TRYGG_ATTACHMENT_MAX_BYTES", 8 * 1024 * 1024))
+# Images are decoded only within these (a 48 MP phone photo fits; a "pixel flood" does not).
+TRYGG_IMAGE_MAX_SIDE = int(os.environ.get("TRYGG_IMAGE_MAX_SIDE", 12000))
+TRYGG_IMAGE_MAX_PIXELS = int(os.environ.get("TRYGG_IMAGE_MAX_PIXELS", 50_000_000))
 # A chat notice waits this long, so a message read at once sends nothing out of the app.
 TRYGG_NOTICE_DELAY_SECONDS = float(os.environ.get("TRYGG_NOTICE_DELAY_SECONDS", "60"))
 
@@ -283,9 +312,18 @@ TRYGG_NOTICE_DELAY_SECONDS = float(os.environ.get("TRYGG_NOTICE_DELAY_SECONDS", 
 TRYGG_REQUIREMENTS = os.environ.get("TRYGG_REQUIREMENTS", "")
 TRYGG_LOG_LEVEL = os.environ.get("TRYGG_LOG_LEVEL", "INFO").upper()
 
+# Sign-in throttling without lockout (directory/actions.py, docs/security.md): after ``account_free``
+# failures of an account or ``address_free`` of an address within ``window_seconds``, every answer
+# waits a delay that doubles from 0.25 s up to ``max_delay``; a known device skips it. Past
+# ``daily_ceiling`` failures of an account in a day, an unknown device needs the second factor.
+# Not lifted by TRYGG_RATE_LIMITS=off.
+# A browser that signed in to an account before carries this cookie and skips the delay.
+TRYGG_DEVICE_COOKIE = "__Host-trygg_device" if HTTPS else "trygg_device"
 LOGIN_THROTTLE = {
-    "per_account": int(os.environ.get("TRYGG_LOGIN_MAX_PER_ACCOUNT", 5)),
-    "per_address": int(os.environ.get("TRYGG_LOGIN_MAX_PER_ADDRESS", 20)),
+    "account_free": int(os.environ.get("TRYGG_LOGIN_FREE_PER_ACCOUNT", 3)),
+    "address_free": int(os.environ.get("TRYGG_LOGIN_FREE_PER_ADDRESS", 20)),
+    "max_delay": float(os.environ.get("TRYGG_LOGIN_MAX_DELAY", 3)),
+    "daily_ceiling": int(os.environ.get("TRYGG_LOGIN_DAILY_CEILING", 100)),
     "window_seconds": int(os.environ.get("TRYGG_LOGIN_WINDOW", 900)),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -9,11 +10,20 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from PIL import Image
 
-# The smallest files of each accepted type: their magic bytes and a little padding.
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
-WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 24
+
+# The smallest files of each accepted type (PDF: its magic bytes and a little padding).
+def _image(fmt: str) -> bytes:
+    # Real, decodable pictures: evidence images are decode-checked before they are kept.
+    out = io.BytesIO()
+    Image.new("RGB", (4, 3), (120, 40, 40)).save(out, fmt)
+    return out.getvalue()
+
+
+PNG = _image("PNG")
+JPEG = _image("JPEG")
+WEBP = _image("WEBP")
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + b"\x00" * 16
 
 

@@ -108,3 +108,22 @@ def test_verify_detects_a_removed_item_and_a_rewritten_chain(emma_case_factory):
     reasons = [p.reason for p in verify_case(case)]
     assert "hash chain is broken" in reasons
     assert canonical({"b": 1, "a": "æ"}) == '{"a":"æ","b":1}'
+
+
+def test_evidence_pictures_are_decode_checked_and_a_pixel_flood_is_refused(off_platform_case, api_client, _media):
+    """Issue 12 §8: case evidence keeps its original, but only a picture that decodes within the limits
+    is kept (a pixel flood is 413, a broken picture 400), and it is served only as a download."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + b"\x00" * 30000 for _ in range(30000))
+    flood = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 30000, 30000, 8, 0, 0, 0, 0)) \
+        + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+    kari = api_client("kari.4a")
+    assert upload(kari, off_platform_case, ("flood.png", flood)).status_code == 413
+    broken = upload(kari, off_platform_case, ("broken.jpg", JPEG[:40]))
+    assert broken.status_code == 400 and broken.json()["error"] == "bad_file"
+    assert not EvidenceItem.objects.filter(case_id=off_platform_case, kind="upload").exists()

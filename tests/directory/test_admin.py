@@ -13,6 +13,7 @@ from django.test import Client
 
 from tests.conftest import step_up
 from trygg.audit.models import AuditRecord
+from trygg.directory.actions import login_delay
 from trygg.directory.models import (
     Enrollment,
     Municipality,
@@ -215,19 +216,18 @@ def test_a_leader_reads_but_does_not_edit_the_directory(person: Callable[[str], 
 
 
 def test_the_admin_login_is_throttled_like_every_other_sign_in(demo: Municipality) -> None:
-    """Five wrong passwords for `admin` on /admin/login/ block the account there too: the right password
-    is then refused with the throttling message, and no session starts."""
+    """Wrong passwords for `admin` on /admin/login/ count against the same account as every other sign-in
+    (its answers slow down), and the right password still signs in: no lockout through the admin either."""
     client = Client(REMOTE_ADDR="10.0.9.9")
     client.cookies["django_language"] = "en"
     for _ in range(5):
         wrong = client.post("/admin/login/", {"username": "admin", "password": "wrong"})
         assert wrong.status_code == 200
         assert "_auth_user_id" not in client.session
-    blocked = client.post("/admin/login/", {"username": "admin", "password": "demo"})
-    assert "Too many failed sign-in attempts" in blocked.content.decode()
-    assert "_auth_user_id" not in client.session
-    fresh = Client(REMOTE_ADDR="10.0.9.10")
-    assert fresh.post("/admin/login/", {"username": "rektor", "password": "demo"}).status_code == 302
+    assert login_delay("admin", "10.0.9.9") > 0
+    right = client.post("/admin/login/", {"username": "admin", "password": "demo"})
+    assert right.status_code == 302
+    assert "_auth_user_id" in client.session
 
 
 def test_the_municipality_admin_adds_a_class_with_a_grade_from_1_to_10(person: Callable[[str], Person]) -> None:

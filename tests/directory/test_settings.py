@@ -38,7 +38,7 @@ def test_the_development_defaults_fail_the_deploy_check(tmp_path: Path) -> None:
 
 def test_pages_need_sign_in_except_login_and_health(client, db) -> None:
     """Anonymous visitors are sent to the login page from every page but /login/ and /healthz."""
-    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/healthz").json()["status"] == "ok"
     assert client.get("/login/").status_code == 200
     for url in ("/", "/messages/", "/guidelines/"):
         response = client.get(url)
@@ -61,3 +61,25 @@ def test_security_headers_and_cookies(client, django_user_model) -> None:
     cookie = response.cookies["sessionid"]
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
     assert client.get("/")["Cache-Control"] == "no-store"
+
+
+def settings_under(tmp_path: Path, code: str, **extra: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TRYGG_", "DJANGO_"))}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    env.update({"TRYGG_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "trygg.settings", **extra})
+    done = subprocess.run([sys.executable, "-c", f"import django; django.setup(); from django.conf import settings; "
+                           f"print({code})"], env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_under_https_the_cookies_carry_the_host_prefix_and_preload_waits_for_the_operator(tmp_path: Path) -> None:
+    """Issue 12 §11: TRYGG_HTTPS=1 names the session, CSRF and device cookies __Host-...; HSTS is sent
+    without preload unless TRYGG_HSTS_PRELOAD=1 asks for it."""
+    code = "settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, settings.TRYGG_DEVICE_COOKIE, " \
+           "settings.SECURE_HSTS_PRELOAD, settings.SESSION_COOKIE_SECURE"
+    assert settings_under(tmp_path, code, TRYGG_HTTPS="1") == \
+        "__Host-sessionid __Host-csrftoken __Host-trygg_device False True"
+    assert settings_under(tmp_path, "settings.SECURE_HSTS_PRELOAD", TRYGG_HTTPS="1", TRYGG_HSTS_PRELOAD="1") == "True"
+    assert settings_under(tmp_path, code) == "sessionid csrftoken trygg_device False False"

@@ -259,3 +259,31 @@ async def test_r_meet_17_no_chat_frames_in_a_development_talk(demo) -> None:
     with pytest.raises(PolicyDenied):
         await as_person(actions.check_meeting_chat, "mor.emma", talk["id"], "hei")
     await asyncio.gather(kari.disconnect(), mor.disconnect())
+
+
+async def test_r_meet_10_signalling_frames_are_rate_limited_per_peer(demo) -> None:
+    """An admitted peer sent 5,000 signalling frames in 0.3 s; now at most 100 a second and 200 in
+    ten seconds (the defaults) are relayed, and it is told it is rate limited; the other peer's own
+    signals still pass."""
+    talk = await setup_talk()
+    kari, mor, kari_id, mor_id = await admitted_pair(talk)
+    started = asyncio.get_running_loop().time()
+    for n in range(5000):
+        await mor.send_json_to({"type": "signal", "to": kari_id, "data": {"n": n}})
+    await mor.send_json_to({"type": "ping"})
+    told = []
+    while True:
+        frame = await mor.receive_json_from(timeout=5)
+        if frame["type"] == "pong":
+            break
+        told.append(frame.get("error"))
+    assert "rate_limited" in told
+    relayed = 0
+    while not await kari.receive_nothing(timeout=1):
+        relayed += (await kari.receive_json_from())["type"] == "signal"
+    assert 0 < relayed <= 200
+    assert asyncio.get_running_loop().time() - started < 10
+    await kari.send_json_to({"type": "signal", "to": mor_id, "data": {"sdp": "offer"}})
+    assert (await next_of(mor, "signal"))["data"] == {"sdp": "offer"}
+    for ws in (kari, mor):
+        await ws.disconnect()

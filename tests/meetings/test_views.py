@@ -71,10 +71,12 @@ def test_three_personas_on_the_detail_page(talk, person) -> None:
 
 
 def test_r_meet_10_room_refuses_the_uninvited_and_logs_it(talk, person) -> None:
-    """R-MEET-10: mor.sara opening the link gets the refusal page (403) and the attempt is logged."""
+    """R-MEET-10: mor.sara opening the link gets the refusal page, 404 and without the rule's text
+    (R-PRIV-01: nothing tells her it is a development talk), and the attempt is logged."""
     response = browser(person, "mor.sara").get(talk["link"])
-    assert response.status_code == 403
-    assert 'data-testid="join-refused"' in response.content.decode()
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert 'data-testid="join-refused"' in html and "bergen" not in html.lower()
     assert JoinAttempt.objects.filter(meeting_id=talk["id"], person__username="mor.sara").exists()
 
 

@@ -4,6 +4,7 @@ uploads are deleted after use, except what a case holds as evidence (R-PUP-01)."
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from datetime import timedelta
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from tests.messaging.conftest import post
 from trygg.events.log import latest_event_id
@@ -35,22 +37,28 @@ def png_bytes(width: int = 2, height: int = 2, pad: int = 0) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + body + chunk(b"IEND", b"")
 
 
-def jpeg_bytes(orientation: int = 6, secret: bytes = b"GPS 59.9139N 10.7522E") -> bytes:
-    """Return a structurally valid JPEG with JFIF, an Exif block (orientation and ``secret`` as the
-    camera make), a comment, and a tiny scan."""
-    jfif = b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    make_at = 8 + 2 + 2 * 12 + 4
-    tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 2)
-    tiff += struct.pack("<HHIHH", 0x0112, 3, 1, orientation, 0)
-    tiff += struct.pack("<HHII", 0x010F, 2, len(secret), make_at) + struct.pack("<I", 0) + secret
-    exif = b"Exif\x00\x00" + tiff
-    scan = b"\x01\x01\x00\x00\x3f\x00"
+def jpeg_bytes(orientation: int = 6, secret: str = "GPS 59.9139N 10.7522E", size: tuple[int, int] = (6, 2)) -> bytes:
+    """Return a real JPEG, wider than high, whose Exif says to rotate it (``orientation``) and
+    carries ``secret`` as the camera make, plus a comment."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = secret
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, "JPEG", exif=exif.tobytes(), comment=b"taken at home")
+    return out.getvalue()
 
-    def segment(marker: int, payload: bytes) -> bytes:
-        return bytes((0xFF, marker)) + struct.pack(">H", len(payload) + 2) + payload
 
-    return (b"\xff\xd8" + segment(0xE0, jfif) + segment(0xE1, exif) + segment(0xFE, b"taken at home")
-            + segment(0xDA, scan) + b"\x12\x34\x56\xff\x00\x78" + b"\xff\xd9")
+def webp_bytes(secret: bytes = b"GPS 59") -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = secret.decode()
+    out = io.BytesIO()
+    Image.new("RGB", (3, 3), (10, 200, 10)).save(out, "WEBP", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def pixels_of(content: bytes) -> tuple[tuple[int, int], bytes]:
+    image = Image.open(io.BytesIO(content))
+    return image.size, image.convert("RGB").tobytes()
 
 
 @pytest.fixture(autouse=True)
@@ -128,7 +136,7 @@ def test_r_par_02_photo_of_a_pupil_is_hidden_from_the_class_until_a_guardian_gra
     assert file_response["X-Content-Type-Options"] == "nosniff"
     assert file_response["Content-Disposition"] == f'inline; filename="attachment-{attachment_id}.png"'
     assert "no-store" in file_response["Cache-Control"]
-    assert file_response.content == png_bytes()
+    assert pixels_of(file_response.content) == pixels_of(png_bytes())
     assert "sandbox" in file_response["Content-Security-Policy"]
 
     granted = post(mor, f"/api/v1/attachments/{attachment_id}/permission", {"grant": True})
@@ -225,8 +233,7 @@ def test_r_par_02_upload_refuses_files_that_are_not_photos_sound_or_video(api_cl
         assert response.status_code == 400, name
         assert response.json()["error"] == "bad_file_type"
         assert set(response.json()) >= {"error", "message", "rule", "requirement"}
-    webp = b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00/\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00"
-    ok = upload(kari, conversation_id, nobody=True, content=webp, name="x.bin", content_type="text/plain")
+    ok = upload(kari, conversation_id, nobody=True, content=webp_bytes(), name="x.bin", content_type="text/plain")
     assert ok.status_code == 201 and ok.json()["content_type"] == "image/webp"
     jpeg = upload(kari, conversation_id, nobody=True, content=jpeg_bytes(), name="a.jpg")
     assert jpeg.status_code == 201 and jpeg.json()["kind"] == "image"
@@ -560,10 +567,9 @@ def test_r_pup_01_teacher_agrees_on_the_conversation_page(api_client, person) ->
 
 
 def test_r_par_02_photos_are_stored_without_location_and_other_metadata(api_client, media_root) -> None:
-    """R-PAR-02: a photo goes no further than the picture: EXIF (with location), comments and PNG
-    text chunks are removed before it is stored; the orientation stays, so it is not shown sideways."""
-    from trygg.messaging.media import _exif_orientation
-
+    """R-PAR-02: a photo goes no further than the picture: it is decoded and re-encoded by Pillow, so
+    EXIF (with location), comments and PNG text chunks are gone; the orientation is applied to the
+    pixels, so a portrait photo is not shown sideways; the original is never stored."""
     kari = api_client("kari.4a")
     conversation_id = post(kari, "/api/v1/conversations",
                            {"kind": "direct", "member_usernames": ["mor.emma"]}).json()["id"]
@@ -571,26 +577,39 @@ def test_r_par_02_photos_are_stored_without_location_and_other_metadata(api_clie
     jpeg = upload(kari, conversation_id, nobody=True, content=original, name="tur.jpg").json()
     stored = stored_path(jpeg["id"], media_root).read_bytes()
     assert b"GPS 59.9139N" in original and b"GPS 59.9139N" not in stored
-    assert b"taken at home" not in stored
-    assert stored.startswith(b"\xff\xd8") and stored.endswith(original[original.index(b"\xff\xda"):])
-    assert b"JFIF" in stored
-    exif_at = stored.index(b"Exif\x00\x00")
-    assert _exif_orientation(stored[exif_at:]) == 6
+    assert b"taken at home" in original and b"taken at home" not in stored
+    upright = Image.open(io.BytesIO(stored))
+    assert upright.format == "JPEG" and upright.size == (2, 6)
+    assert not upright.getexif()
     assert jpeg["size"] == len(stored)
+    assert original not in b"".join(p.read_bytes() for p in media_root.rglob("*") if p.is_file())
 
     png = upload(kari, conversation_id, nobody=True, content=png_bytes(pad=50)).json()
-    assert stored_path(png["id"], media_root).read_bytes() == png_bytes()
+    stored_png = stored_path(png["id"], media_root).read_bytes()
+    assert b"tEXt" not in stored_png and pixels_of(stored_png) == pixels_of(png_bytes())
 
-    pixels = b"VP8L\x0d\x00\x00\x00/\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00"
-    vp8x = b"VP8X\x0a\x00\x00\x00" + bytes([0x08]) + b"\x00" * 9
-    exif_chunk = b"EXIF\x06\x00\x00\x00GPS 59"
-    body = b"WEBP" + vp8x + exif_chunk + pixels
-    webp = upload(kari, conversation_id, nobody=True, name="w.webp",
-                  content=b"RIFF" + struct.pack("<I", len(body)) + body).json()
+    webp = upload(kari, conversation_id, nobody=True, name="w.webp", content=webp_bytes()).json()
     stored_webp = stored_path(webp["id"], media_root).read_bytes()
-    assert b"GPS 59" not in stored_webp and pixels in stored_webp
-    assert struct.unpack("<I", stored_webp[4:8])[0] == len(stored_webp) - 8
-    assert stored_webp[20] & 0x08 == 0
+    assert b"GPS 59" in webp_bytes() and b"GPS 59" not in stored_webp
+    assert Image.open(io.BytesIO(stored_webp)).format == "WEBP"
+
+
+def test_a_pixel_flood_is_refused_before_it_is_decoded(api_client, media_root) -> None:
+    """A 30000 x 30000 PNG of under 1 MB (900 MB decoded) was accepted and sent to every member's
+    phone; now it is refused with 413 before a pixel is decoded, and nothing is stored. A file that
+    only starts like a photo is refused with 400."""
+    kari = api_client("kari.4a")
+    conversation_id = post(kari, "/api/v1/conversations",
+                           {"kind": "direct", "member_usernames": ["mor.emma"]}).json()["id"]
+    flood = png_bytes(width=30000, height=30000)
+    assert len(flood) < 1024 * 1024
+    refused = upload(kari, conversation_id, nobody=True, content=flood, name="flood.png")
+    assert refused.status_code == 413 and refused.json()["error"] == "too_many_pixels"
+    wide = png_bytes(width=20000, height=1)
+    assert upload(kari, conversation_id, nobody=True, content=wide, name="wide.png").status_code == 413
+    truncated = jpeg_bytes()[:200]
+    assert upload(kari, conversation_id, nobody=True, content=truncated, name="t.jpg").json()["error"] == "bad_file"
+    assert not [p for p in media_root.rglob("*") if p.is_file()]
 
 
 def test_r_par_02_the_guardian_gets_a_neutral_notice_out_of_the_app(api_client, person) -> None:

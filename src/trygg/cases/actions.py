@@ -49,8 +49,10 @@ from trygg.cases.queries import (
 from trygg.directory.models import Guardianship, Person, PersonFacts, StaffRole, TeachingAssignment
 from trygg.errors import BadInput, NotFoundOrHidden, PolicyDenied, TooLarge, WrongState
 from trygg.events.log import emit_event
+from trygg.messaging.media import ImageRefused, open_checked
 from trygg.messaging.models import Message
 from trygg.policy.engine import Decision, check, decide, params_for
+from trygg.policy.limits import check_limit
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +123,16 @@ def check_upload(name: str, data: bytes) -> Upload:
     kind = ev.sniff(data[:16])
     if kind is None:
         raise BadInput(_("Only pictures (PNG, JPEG, WebP) and PDF files can be attached."), code="file_type")
+    if kind[0].startswith("image/"):
+        # Evidence keeps its original bytes (their SHA-256 is in the case's hash chain), so it is
+        # not re-encoded like a chat photo; it must still decode within the limits, and is only
+        # ever served as a download (views.evidence_file), never shown inline.
+        try:
+            open_checked(data)
+        except ImageRefused as exc:
+            if exc.reason == "too_large":
+                raise TooLarge(_("The picture has too many pixels."), code="too_many_pixels") from None
+            raise BadInput(_("The picture could not be read."), code="bad_file") from None
     return Upload(name=(name or "file")[-120:], data=data, content_type=kind[0], suffix=kind[1])
 
 
@@ -162,6 +174,7 @@ def check_report(
     """Open a case from a report: of a message (evidence frozen at once) or of something elsewhere."""
     if not isinstance(category, str) or category not in Category.values:
         raise BadInput(_("Choose one of the listed categories."), code="bad_category", requirement="R-CASE-21")
+    check_limit(actor, "report")
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION_CHARS:
         raise BadInput(_("The description may be at most %(n)d characters.") % {"n": MAX_DESCRIPTION_CHARS},
                        code="bad_description")

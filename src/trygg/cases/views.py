@@ -270,6 +270,8 @@ def evidence_file(request: HttpRequest, case_id: int, seq: int) -> HttpResponse:
     response = FileResponse((media_root() / item.file_path).open("rb"), content_type=content["content_type"],
                             as_attachment=True, filename=f"case-{case_id}-item-{item.seq}.{suffix}")
     response["X-Content-Type-Options"] = "nosniff"
+    # The original as reported, never rendered by Trygg's origin even if a browser tried.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
 
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
@@ -14,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from trygg.audit.actions import do_audit
 from trygg.directory.models import ApiToken, Person, Protection
-from trygg.errors import NotSignedIn, PolicyDenied, TooManyRequests
+from trygg.errors import NotSignedIn, PolicyDenied
 from trygg.policy.engine import check, decide
 
 log = logging.getLogger(__name__)
@@ -24,46 +31,115 @@ log = logging.getLogger(__name__)
 class ThrottleKeys:
     account: str
     address: str
+    daily: str
 
 
 def _throttle_keys(username: str, address: str) -> ThrottleKeys:
     # Keyed on the name as typed, so an unknown username is throttled exactly like a known one.
-    return ThrottleKeys(f"login-fail:u:{username.strip().lower()[:150]}", f"login-fail:a:{address}")
+    name = username.strip().lower()[:150]
+    return ThrottleKeys(f"login-fail:u:{name}", f"login-fail:a:{address}", f"login-fail:d:{name}")
 
 
 def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
-def check_login_allowed(username: str, address: str) -> None:
-    """Raise ``TooManyRequests`` when the account or the address has failed too often."""
+DEVICE_SALT = "trygg.directory.device"
+DEVICE_MAX_AGE = 365 * 24 * 3600
+
+
+def _device_subject(username: str) -> str:
+    # The cookie names the account by a hash, not by its username.
+    return hashlib.sha256(username.strip().lower().encode()).hexdigest()[:24]
+
+
+def device_value(username: str) -> str:
+    """Return the value of a device cookie (or an API client's device token) for ``username``:
+    proof that this device signed in to the account before, so its sign-ins skip the delay."""
+    return signing.dumps(_device_subject(username), salt=DEVICE_SALT, compress=False)
+
+
+def is_known_device(username: str, value: Any) -> bool:
+    """Return whether ``value`` is a device cookie or token this server issued for ``username``."""
+    if not isinstance(value, str) or not value or len(value) > 300:
+        return False
+    try:
+        return signing.loads(value, salt=DEVICE_SALT, max_age=DEVICE_MAX_AGE) == _device_subject(username)
+    except signing.BadSignature:
+        return False
+
+
+def _growing(failures: int, free: int, max_delay: float) -> float:
+    # Free tries first (typos), then a quarter second that doubles with each failure, capped.
+    return 0.0 if failures < free else min(max_delay, 0.25 * 2 ** (failures - free))
+
+
+def login_delay(username: str, address: str) -> float:
+    """Return the seconds an answer to a sign-in for ``username`` from ``address`` waits.
+
+    The delay grows with the failures of the account and of the address, to at most
+    ``max_delay``: guessing slows down, but no one is locked out, not even behind a school's NAT
+    where an attacker shares the address. The right password is never refused for the failures
+    of others; it only waits like every other answer.
+    """
     conf = settings.LOGIN_THROTTLE
     keys = _throttle_keys(username, address)
-    if (cache.get(keys.account) or 0) >= conf["per_account"] or (cache.get(keys.address) or 0) >= conf[
-        "per_address"
-    ]:
-        raise TooManyRequests(_("Too many failed sign-in attempts. Wait 15 minutes and try again."))
+    found = cache.get_many([keys.account, keys.address])
+    return max(_growing(found.get(keys.account) or 0, conf["account_free"], conf["max_delay"]),
+               _growing(found.get(keys.address) or 0, conf["address_free"], conf["max_delay"]))
+
+
+def past_daily_ceiling(username: str) -> bool:
+    """Return whether the account has failed more than its daily ceiling of sign-ins."""
+    return (cache.get(_throttle_keys(username, "").daily) or 0) >= settings.LOGIN_THROTTLE["daily_ceiling"]
 
 
 def note_failure(username: str, address: str) -> None:
-    """Count a failed sign-in against the account and the address."""
+    """Count a failed sign-in against the account (for the window and the day) and the address."""
     window = settings.LOGIN_THROTTLE["window_seconds"]
-    for key in (_throttle_keys(username, address).account, _throttle_keys(username, address).address):
-        cache.add(key, 0, window)
+    keys = _throttle_keys(username, address)
+    for key, seconds in ((keys.account, window), (keys.address, window), (keys.daily, 24 * 3600)):
+        cache.add(key, 0, seconds)
         try:
             cache.incr(key)
         except ValueError:
-            cache.set(key, 1, window)
+            cache.set(key, 1, seconds)
 
 
-def check_credentials(request: HttpRequest | None, username: str, password: str, address: str) -> Person:
-    """Return the person for valid credentials; count failures and throttle per account and address."""
-    check_login_allowed(username, address)
-    person = authenticate(request, username=username, password=password)
+# Argon2 uses memory per hash (19 MiB here): the number hashing at once in a process is bounded,
+# so a rush of sign-ins queues instead of growing the process without limit.
+_hashing = threading.BoundedSemaphore(max(1, int(os.cpu_count() or 1)))
+
+
+def check_credentials(request: HttpRequest | None, username: str, password: str, address: str, *,
+                      device: Any = None, otp_ok: Callable[[Person], bool] | None = None) -> Person:
+    """Return the person for valid credentials.
+
+    A sign-in from a device that signed in to this account before (``device``: its cookie or
+    token) is answered at once; any other waits ``login_delay`` first, whatever the password.
+    Past the account's daily ceiling of failures, an unknown device also needs the second factor
+    (``otp_ok``) or the reset link: 401 ``second_factor_required`` (the same answer whatever the
+    password was, so it tells a guesser nothing).
+    """
+    known = is_known_device(username, device)
+    if not known:
+        delay = login_delay(username, address)
+        if delay:
+            # Sign-ins run on their own threads (trygg.asgi), so this wait holds no one else up.
+            time.sleep(delay)
+    with _hashing:
+        person = authenticate(request, username=username, password=password)
     if person is None or not person.is_active:
         note_failure(username, address)
         log.info("sign-in failed from %s", address)
         raise NotSignedIn(_("Wrong username or password."), code="bad_credentials")
+    if not known and past_daily_ceiling(username) and not (otp_ok is not None and otp_ok(person)):
+        if cache.add(f"login-ceiling-told:{person.pk}", 1, 24 * 3600):
+            do_audit(person, "auth.failure_ceiling", person)
+        raise NotSignedIn(
+            _("For your safety, confirm this sign-in with a code from your authenticator app, use a device "
+              "you have signed in with before, or ask the school for a new password."),
+            code="second_factor_required")
     cache.delete(_throttle_keys(username, address).account)
     check_password_allowed(person)
     return person

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.utils import unquote
@@ -54,7 +55,9 @@ class ThrottledAdminLoginForm(AdminAuthenticationForm):
         password = self.cleaned_data.get("password")
         if username is not None and password:
             try:
-                self.user_cache = check_credentials(self.request, username, password, client_address(self.request))
+                self.user_cache = check_credentials(
+                    self.request, username, password, client_address(self.request),
+                    device=self.request.COOKIES.get(settings.TRYGG_DEVICE_COOKIE))
             except (TooManyRequests, PolicyDenied) as exc:
                 raise forms.ValidationError(str(exc.message), code=exc.code) from exc
             except NotSignedIn as exc:

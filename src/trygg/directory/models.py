@@ -14,10 +14,12 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -133,6 +135,9 @@ class Person(AbstractBaseUser, PermissionsMixin):
     # Access to the Django admin; set for municipality administrators and school leaders.
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # A new value with every new password (not with a rehash of the same one): tokens and sessions
+    # are bound to it, so a password change by any route ends every older sign-in (issue 12 §1).
+    credential_stamp = models.CharField(max_length=32, blank=True, default="", editable=False)
 
     objects = PersonManager()
 
@@ -145,6 +150,30 @@ class Person(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.name or self.username
+
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        if not getattr(self, "_rehashing", False):
+            self.credential_stamp = secrets.token_hex(16)
+
+    def check_password(self, raw_password: str) -> bool:
+        def rehash(raw: str) -> None:
+            # The same password at new hasher parameters: no password change, nothing revoked.
+            self._rehashing = True
+            try:
+                self.set_password(raw)
+            finally:
+                self._rehashing = False
+            self._password = None
+            self.save(update_fields=["password"])
+
+        return check_password(raw_password, self.password, rehash)
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django binds sessions to the password hash, so a rehash at new parameters would end them;
+        # bound to the credential stamp instead, they end with a password change and only then.
+        return salted_hmac("trygg.directory.Person.session", f"{self.pk}:{self.credential_stamp}",
+                           secret=secret, algorithm="sha256").hexdigest()
 
     def get_full_name(self) -> str:
         return self.name
@@ -300,6 +329,8 @@ class ApiToken(models.Model):
     strong_at = models.DateTimeField(null=True, blank=True)
     # The client's User-Agent, shortened, so a person can tell their devices apart.
     label = models.CharField(max_length=120, blank=True)
+    # The person's credential stamp when the token was issued: a new password ends it.
+    stamp = models.CharField(max_length=32, blank=True, default="")
 
     def __str__(self) -> str:
         return f"token {self.pk} for {self.person_id}"
@@ -323,7 +354,7 @@ class ApiToken(models.Model):
         now = timezone.now()
         token = cls.objects.create(
             person=person, digest=cls.digest_of(raw), expires_at=now + lifetime, method=method,
-            strong_at=now if strong else None, label=label[:120],
+            strong_at=now if strong else None, label=label[:120], stamp=person.credential_stamp,
         )
         return token, raw
 
@@ -335,7 +366,8 @@ class ApiToken(models.Model):
         # A slice, not first(): the digest is unique, and ordering cost a fifth of every API call.
         found = list(
             cls.objects.select_related("person").filter(
-                digest=cls.digest_of(raw), expires_at__gt=timezone.now(), person__is_active=True
+                digest=cls.digest_of(raw), expires_at__gt=timezone.now(), person__is_active=True,
+                stamp=models.F("person__credential_stamp"),
             )[:1]
         )
         return found[0] if found else None

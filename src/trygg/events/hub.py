@@ -99,6 +99,23 @@ def unwatch(person_id: int, key: int) -> None:
     _release_hub()
 
 
+def close_oldest(person_id: int, keep: int, code: int) -> int:
+    """Close the oldest sockets of ``person_id`` in this process (on their loops) so that at most
+    ``keep`` stay; return how many were told."""
+    mine = _watchers.get(person_id, {})
+    if len(mine) <= keep:
+        return 0
+    told = 0
+    # Watcher ids grow with time, so the smallest are the oldest.
+    for key in sorted(mine)[: len(mine) - keep]:
+        loop, _credential, closer = mine.pop(key)
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(closer, code)
+            told += 1
+        _release_hub_of(loop)
+    return told
+
+
 def close_here(person_id: int, credential: str | None, keep: str | None, code: int) -> int:
     """Close this process's sockets of ``person_id`` (any thread): those signed in with
     ``credential``, or all but ``keep``'s, or all; return how many were told."""
@@ -137,6 +154,10 @@ def _release_hub() -> None:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return
+    _release_hub_of(loop)
+
+
+def _release_hub_of(loop: asyncio.AbstractEventLoop) -> None:
     hub = _hubs.get(loop)
     if hub is not None:
         hub.users -= 1

@@ -46,6 +46,7 @@ from trygg.meetings.models import (
 )
 from trygg.meetings.rooms import after_commit, person_room_group, room_group
 from trygg.policy.engine import Decision, check, decide, registry
+from trygg.policy.limits import check_limit
 from trygg.policy.queries import obligation_notes
 
 MAX_TITLE = 200
@@ -313,6 +314,7 @@ def check_create_meeting(
     if not 5 <= int(duration_minutes) <= 480:
         raise BadInput(_("A meeting lasts between 5 minutes and 8 hours."), code="bad_duration")
     when = _parse_when(starts_at)
+    check_limit(actor, "meeting")
     plan = _plan(actor, kind, student_username, class_id, subject_teacher_username)
     context = create_context(actor, kind, plan, title, text)
     decision = decide("meeting.create", actor, None, context)
@@ -445,8 +447,11 @@ def _log_refused_join(actor: Person, meeting: Meeting, decision: Decision) -> No
 def check_may_join(actor: Person, meeting_id: int, key: str | None = None) -> tuple[Meeting, Decision]:
     """Return the meeting and the decision to let ``actor`` join; raise the refusal otherwise.
 
-    A person who is not invited gets 403, and the organiser sees the attempt (R-MEET-10); once the
-    meeting has ended every join is 409 (R-MEET-01); a link voided by a halt is 409 (R-MEET-18).
+    A person who was never invited cannot see the meeting: 404, as for an id that does not exist,
+    so ids reveal neither which meetings exist nor which are development talks (R-PRIV-01); the
+    organiser still sees the attempt (R-MEET-10). An invited person who may not join (removed) gets
+    403; once the meeting has ended every join is 409 (R-MEET-01); a link voided by a halt is 409
+    (R-MEET-18).
     """
     meeting = Meeting.objects.select_related("organiser").filter(pk=meeting_id).first()
     if meeting is None:
@@ -461,6 +466,8 @@ def check_may_join(actor: Person, meeting_id: int, key: str | None = None) -> tu
             # An invited person with an old link is not an intruder: no alarm, just the new link.
             raise _refuse(decision, actor, status=409)
         _log_refused_join(actor, meeting, decision)
+        if invitation is None:
+            raise NotFoundOrHidden()
         raise _refuse(decision, actor)
     return meeting, decision
 

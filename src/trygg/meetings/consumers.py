@@ -11,8 +11,10 @@ Protocol (JSON frames):
 * Admitted sockets exchange ``{"type": "signal", "to": <person id>, "data": {...}}`` (offer,
   answer, ICE candidate). The server relays a signal only from an admitted participant to an
   admitted participant of the same meeting, stamped with the sender: ``{"type": "signal",
-  "from", "data"}``. ``{"type": "peer_joined", "peer"}`` tells the others someone came in, who
-  answer with ``{"type": "peer_here", "peer"}`` so the newcomer offers to each of them.
+  "from", "data"}``. Each peer may send ``TRYGG_SIGNALS_PER_SECOND`` signals a second with a burst
+  of ``TRYGG_SIGNALS_BURST``; a signal beyond that is dropped and answered (once a second at most)
+  with ``{"type": "error", "error": "rate_limited"}``. ``{"type": "peer_joined", "peer"}`` tells
+  the others someone came in, who answer with ``{"type": "peer_here", "peer"}`` so the newcomer offers to each of them.
 * ``{"type": "closed", "reason": "ended"|"halted"|"removed"|"replaced"}`` and the socket closes
   (4409, 4410, 4411): the server ends every socket of a meeting that ended or halted (R-MEET-01,
   R-MEET-18). A socket also re-reads its join every ``TRYGG_MEETING_RECHECK_SECONDS``, so a lost push to the
@@ -39,6 +41,7 @@ from django.conf import settings
 from trygg.events.sockets import SignedInSocket
 from trygg.meetings.rooms import person_room_group, room_group
 from trygg.meetings.signalling import is_valid_signal
+from trygg.ratelimits import RateLimitItemPerSecond, local_hit
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +181,10 @@ class MeetingConsumer(SignedInSocket):
         if len(json.dumps(data)) > MAX_SIGNAL_BYTES:
             await self.error("too_large")
             return
+        if not self._signal_allowed():
+            if local_hit("signal-refusal", self.channel_name, RateLimitItemPerSecond(1)):
+                await self.error("rate_limited")
+            return
         if not is_valid_signal(data):
             # R-MEET-17: only SDP offers/answers and ICE candidates pass; the socket is no chat.
             # The log names who and where, never what was sent.
@@ -189,6 +196,14 @@ class MeetingConsumer(SignedInSocket):
             person_room_group(self.meeting_id, to),
             {"type": "meeting.signal", "from": self.person.pk, "data": data},
         )
+
+    def _signal_allowed(self) -> bool:
+        # Per socket, and one socket per person in a meeting: per peer.
+        # A burst within any second, and the sustained rate over ten.
+        per_second = max(1, int(settings.TRYGG_SIGNALS_PER_SECOND))
+        burst = max(1, int(settings.TRYGG_SIGNALS_BURST))
+        return local_hit("signal", self.channel_name, RateLimitItemPerSecond(burst),
+                         RateLimitItemPerSecond(per_second * 10, 10))
 
     async def _recheck(self) -> None:
         while True:

@@ -38,6 +38,7 @@ from trygg.messaging.queries import access_conversation, access_message, is_froz
 from trygg.messaging.serialise import nudges_of, serialise_conversation, serialise_message
 from trygg.policy.engine import Decision, check, decide
 from trygg.policy.rules.chat import is_work_chat
+from trygg.policy.limits import check_limit
 
 MAX_TXN_CHARS = 64
 MAX_GROUP_MEMBERS = 200
@@ -253,6 +254,18 @@ def _sync_members(conversation: Conversation, wanted: set[int]) -> None:
         do_remove_member(None, conversation, person)
 
 
+def sync_existing_class_channels(class_ids: Iterable[int]) -> None:
+    """Bring the channels of these classes in line with the roster, where they exist already.
+
+    Called for every change to an enrollment, a teaching assignment or a guardianship, inside the
+    transaction that makes it (``messaging.signals``): a guardian who loses parental
+    responsibility leaves the guardians' channel with that change, not when a job next runs.
+    """
+    for school_class in SchoolClass.objects.filter(pk__in=set(class_ids)).select_related("school"):
+        if Conversation.objects.filter(school_class=school_class).exists():
+            ensure_class_channels(school_class)
+
+
 def sync_all_class_channels() -> int:
     count = 0
     for school_class in SchoolClass.objects.select_related("school"):
@@ -370,6 +383,7 @@ def _reply_target(conversation: Conversation, actor: Person, reply_to_id: int | 
 def preview_send(actor: Person, conversation_id: int, body: str, reply_to_id: int | None = None) -> Decision:
     """Return the decision on sending ``body`` (allowed? nudges?) without sending it."""
     conversation = access_conversation(actor, conversation_id)
+    check_limit(actor, "preview")
     text = _validate_body(body)
     reply_to = _reply_target(conversation, actor, reply_to_id)
     ids = member_ids(conversation)
@@ -407,6 +421,9 @@ def check_send(
         # R-STAFF-07: a staff-run group that lost its adults is read-only until one is added.
         context["frozen"] = is_frozen(conversation)
     decision = check("message.send", facts.get(actor.pk, actor), conversation, context)
+    # Counted once the send is allowed: a repeat of a txn id, a hidden conversation or a refused
+    # send uses up none of the allowance.
+    check_limit(actor, "message", facts.get(actor.pk))
     try:
         message = do_send(actor, conversation, text, txn, ids, reply_to, sensitive=bool(sensitive))
     except IntegrityError:

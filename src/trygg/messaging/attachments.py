@@ -44,6 +44,7 @@ from trygg.messaging.queries import (
 )
 from trygg.messaging.serialise import serialise_attachment
 from trygg.policy.engine import Decision, check, params_for
+from trygg.policy.limits import check_limit
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ def check_upload(
                                  code="txn_reused")
             return existing, False
     conversation = access_conversation(actor, conversation_id)
+    check_limit(actor, "upload")
     if upload is None:
         raise BadInput(_("Choose a file to send."), code="no_file")
     limit = media.max_bytes()
@@ -170,8 +172,11 @@ def check_upload(
     if sniffed.kind == "image":
         upload.seek(0)
         try:
-            content = media.strip_metadata(upload.read(), sniffed.content_type)
-        except ValueError:
+            content = media.reencode_image(upload.read(), sniffed.content_type)
+        except media.ImageRefused as exc:
+            if exc.reason == "too_large":
+                raise TooLarge(_("The photo has too many pixels. Send a smaller picture."),
+                               code="too_many_pixels") from None
             raise BadInput(_("The photo could not be read."), code="bad_file") from None
         stored_name, size = media.store_bytes(content)
     else:

@@ -7,15 +7,17 @@ static or public URL; only ``api.attachment_file`` serves them, after a scoped r
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import secrets
-import struct
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from PIL import Image, ImageOps
 
 log = logging.getLogger(__name__)
 
@@ -109,149 +111,69 @@ def store_bytes(content: bytes) -> tuple[str, int]:
 # ---------------------------------------------------------------------------------- metadata
 #
 # A phone photo carries where it was taken (GPS), when, and on what device. A photo of a pupil
-# with the coordinates of their home must not travel further than the picture itself, so
-# images are stored without their metadata. The one thing kept is the EXIF orientation,
-# without which a portrait photo shows on its side. Sound and video keep theirs (a known gap).
+# with the coordinates of their home must not travel further than the picture itself. And a file
+# is not a photo because it starts like one: a 30000 x 30000 "pixel flood" PNG of 854 KB decodes
+# to 900 MB on every phone it reaches. So every image is decoded here, with limits checked from
+# its header before a pixel is decoded, then re-encoded by Pillow into a fresh file of the same
+# format: metadata does not survive (only the pixels are written), the EXIF orientation is
+# applied to the pixels (a portrait photo stays upright), and a malformed or hostile file never
+# reaches a family's phone as it was sent. The original is never stored. Sound and video keep
+# their metadata (a known gap).
 
 
-def strip_metadata(content: bytes, content_type: str) -> bytes:
-    """Return the image without EXIF, XMP, IPTC, comments and text chunks; raise ValueError if
-    the image's structure cannot be read."""
-    if content_type == "image/jpeg":
-        return _strip_jpeg(content)
-    if content_type == "image/png":
-        return _strip_png(content)
-    if content_type == "image/webp":
-        return _strip_webp(content)
-    return content
+class ImageRefused(ValueError):
+    """The image cannot be read, or is larger than the limits allow (``too_large``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
-def _exif_orientation(payload: bytes) -> int | None:
-    """Return the Orientation (tag 0x0112) of an APP1 Exif payload, if it has one."""
-    tiff = payload[6:]
-    if len(tiff) < 8 or tiff[:2] not in (b"II", b"MM"):
-        return None
-    order = "<" if tiff[:2] == b"II" else ">"
-    (ifd,) = struct.unpack(order + "I", tiff[4:8])
-    if ifd + 2 > len(tiff):
-        return None
-    (count,) = struct.unpack(order + "H", tiff[ifd:ifd + 2])
-    for i in range(count):
-        at = ifd + 2 + 12 * i
-        if at + 12 > len(tiff):
-            return None
-        tag, kind = struct.unpack(order + "HH", tiff[at:at + 4])
-        if tag == 0x0112 and kind == 3:
-            (value,) = struct.unpack(order + "H", tiff[at + 8:at + 10])
-            return value if 1 <= value <= 8 else None
-    return None
+def open_checked(content: bytes) -> Image.Image:
+    """Return the decoded image; raise ``ImageRefused`` for a file that does not decode or whose
+    dimensions exceed ``TRYGG_IMAGE_MAX_SIDE`` or ``TRYGG_IMAGE_MAX_PIXELS`` (checked from the
+    header, before decoding)."""
+    try:
+        image = Image.open(io.BytesIO(content))
+    except Image.DecompressionBombError as exc:
+        raise ImageRefused("too_large") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise ImageRefused("unreadable") from exc
+    width, height = image.size
+    if width < 1 or height < 1 or max(width, height) > settings.TRYGG_IMAGE_MAX_SIDE \
+            or width * height > settings.TRYGG_IMAGE_MAX_PIXELS:
+        raise ImageRefused("too_large")
+    try:
+        with warnings.catch_warnings():
+            # Pillow's own bomb warning becomes an error; the limits above are stricter anyway.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image.load()
+    except (OSError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning, SyntaxError,
+            EOFError) as exc:
+        raise ImageRefused("unreadable") from exc
+    return image
 
 
-def _orientation_segment(orientation: int) -> bytes:
-    """An APP1 Exif segment holding nothing but the orientation."""
-    tiff = b"MM\x00\x2a" + struct.pack(">I", 8) + struct.pack(">H", 1)
-    tiff += struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack(">I", 0)
-    payload = b"Exif\x00\x00" + tiff
-    return b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 
 
-# Segments kept: JFIF/JFXX (APP0), the ICC colour profile (APP2) and Adobe's colour transform (APP14).
-_KEEP_APP = {0xE0: (b"JFIF\x00", b"JFXX\x00"), 0xE2: (b"ICC_PROFILE\x00",), 0xEE: (b"Adobe",)}
-
-
-def _strip_jpeg(data: bytes) -> bytes:
-    if not data.startswith(b"\xff\xd8"):
-        raise ValueError("not a JPEG")
-    out = [b"\xff\xd8"]
-    orientation = None
-    i = 2
-    while i < len(data):
-        if data[i] != 0xFF:
-            raise ValueError("JPEG marker expected")
-        while i < len(data) and data[i] == 0xFF:
-            i += 1
-        if i >= len(data):
-            raise ValueError("JPEG ends in a marker")
-        marker = data[i]
-        i += 1
-        if marker == 0xD9:
-            out.append(b"\xff\xd9")
-            break
-        if marker == 0x01 or 0xD0 <= marker <= 0xD7:
-            out.append(bytes((0xFF, marker)))
-            continue
-        if i + 2 > len(data):
-            raise ValueError("JPEG segment cut off")
-        (length,) = struct.unpack(">H", data[i:i + 2])
-        if length < 2 or i + length > len(data):
-            raise ValueError("JPEG segment length")
-        payload = data[i + 2:i + length]
-        segment = bytes((0xFF, marker)) + data[i:i + length]
-        i += length
-        if marker == 0xDA:
-            # Start of scan: the compressed picture follows, to the end.
-            out.append(segment + data[i:])
-            break
-        if marker == 0xE1 and payload.startswith(b"Exif\x00\x00"):
-            orientation = orientation or _exif_orientation(payload)
-            continue
-        if 0xE0 <= marker <= 0xEF:
-            if any(payload.startswith(p) for p in _KEEP_APP.get(marker, ())):
-                out.append(segment)
-            continue
-        if marker == 0xFE:
-            continue
-        out.append(segment)
-    if orientation and orientation != 1:
-        out.insert(1, _orientation_segment(orientation))
-    return b"".join(out)
-
-
-_PNG_DROP = {b"eXIf", b"tEXt", b"zTXt", b"iTXt", b"tIME"}
-
-
-def _strip_png(data: bytes) -> bytes:
-    signature = b"\x89PNG\r\n\x1a\n"
-    if not data.startswith(signature):
-        raise ValueError("not a PNG")
-    out = [signature]
-    i = len(signature)
-    while i < len(data):
-        if i + 8 > len(data):
-            raise ValueError("PNG chunk cut off")
-        (length,) = struct.unpack(">I", data[i:i + 4])
-        kind = data[i + 4:i + 8]
-        end = i + 12 + length
-        if end > len(data):
-            raise ValueError("PNG chunk length")
-        if kind not in _PNG_DROP:
-            out.append(data[i:end])
-        i = end
-        if kind == b"IEND":
-            break
-    return b"".join(out)
-
-
-def _strip_webp(data: bytes) -> bytes:
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
-        raise ValueError("not a WebP")
-    chunks = []
-    i = 12
-    while i + 8 <= len(data):
-        kind = data[i:i + 4]
-        (length,) = struct.unpack("<I", data[i + 4:i + 8])
-        end = i + 8 + length + (length & 1)
-        if i + 8 + length > len(data):
-            raise ValueError("WebP chunk length")
-        chunk = bytearray(data[i:min(end, len(data))])
-        i = end
-        if kind in (b"EXIF", b"XMP "):
-            continue
-        if kind == b"VP8X" and len(chunk) > 8:
-            chunk[8] &= ~0x0C & 0xFF  # the chunks are gone, so are their flags
-        chunks.append(bytes(chunk))
-    body = b"WEBP" + b"".join(chunks)
-    return b"RIFF" + struct.pack("<I", len(body)) + body
+def reencode_image(content: bytes, content_type: str) -> bytes:
+    """Return the image decoded and encoded again in its own format, upright and without metadata;
+    raise ``ImageRefused`` for anything that does not decode within the limits."""
+    image = ImageOps.exif_transpose(open_checked(content))
+    # Pillow writes some of ``info`` back on save (a JPEG comment, EXIF into PNG and WebP, the ICC
+    # profile): a fresh image with the pixels only.
+    image.info = {}
+    fmt = FORMATS[content_type]
+    if fmt == "JPEG" and image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    elif image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
+        image = image.convert("RGBA")
+    out = io.BytesIO()
+    options: dict[str, Any] = {"quality": 88, "optimize": True} if fmt in ("JPEG", "WEBP") else {"optimize": True}
+    # Nothing but the pixels is passed on: no exif, no ICC profile, no text chunks, no comments.
+    image.save(out, fmt, **options)
+    return out.getvalue()
 
 
 def remove(stored_name: str) -> None:

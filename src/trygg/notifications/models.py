@@ -85,3 +85,20 @@ class SchoolDayOff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+class JobRun(models.Model):
+    """When a periodic job (notices, digests, retention, reminders, channel sync) may next run.
+
+    Every runner (the thread beside ``trygg serve``, each ``trygg worker``) claims a due job with
+    one conditional update of its row; only the runner whose update changed the row runs it, so a
+    job runs once per period however many workers and runners a deployment has.
+    """
+
+    name = models.CharField(max_length=100, primary_key=True)
+    next_at = models.DateTimeField()
+    claimed_by = models.CharField(max_length=100, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

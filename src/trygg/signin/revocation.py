@@ -17,9 +17,10 @@ REVOKED_CLOSE_CODE = log.SIGNED_OUT
 __all__ = ["REVOKED_CLOSE_CODE", "close_sockets_of", "session_credential", "token_credential"]
 
 
-def close_sockets_of(person_id: int, credential: str | None = None) -> None:
-    """Close the person's open sockets: all of them, or those of one sign-in (``credential``).
+def close_sockets_of(person_id: int, credential: str | None = None, keep: str | None = None) -> None:
+    """Close the person's open sockets: all of them, those of one sign-in (``credential``), or all
+    but those of one (``keep``).
 
     Call after the revocation has committed (``transaction.on_commit``), or inside its transaction.
     """
-    log.close_sockets_of(person_id, credential=credential)
+    log.close_sockets_of(person_id, credential=credential, keep=keep)

@@ -8,10 +8,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from trygg.audit.actions import do_audit
+from trygg.directory.models import Person
 from trygg.signin.models import SignInSession
+from trygg.signin.revocation import close_sockets_of
 from trygg.signin.stepup import SESSION_METHOD, mark_session_strong
 
 
@@ -54,3 +58,37 @@ def forget_session(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     session = getattr(request, "session", None)
     if session is not None and session.session_key:
         SignInSession.objects.filter(session_key=session.session_key).delete()
+
+
+# ------------------------------------------------------------------ revocation by any route
+
+@receiver(pre_save, sender=Person)
+def remember_credentials(sender: Any, instance: Person, update_fields: Any = None, **kwargs: Any) -> None:
+    """Note the stamp and the active flag as stored, so ``end_old_sign_ins`` sees a change made
+    through any route: the admin, ``trygg manage changepassword``, ``set_password()`` and ``save()``."""
+    watched = {"credential_stamp", "is_active"}
+    if instance.pk is None or (update_fields is not None and not watched & set(update_fields)):
+        instance._stored_credentials = None
+        return
+    instance._stored_credentials = Person.objects.filter(pk=instance.pk).values_list(
+        "credential_stamp", "is_active").first()
+
+
+@receiver(post_save, sender=Person)
+def end_old_sign_ins(sender: Any, instance: Person, created: bool, **kwargs: Any) -> None:
+    """A new password ends every older session and token (they are bound to the stamp); a
+    deactivated person's sign-ins all end. Their open sockets close (4401) after the commit.
+
+    ``instance._keep_credential`` names the sign-in that changed the password, which stays.
+    """
+    stored = getattr(instance, "_stored_credentials", None)
+    if created or stored is None:
+        return
+    stamp, was_active = stored
+    deactivated = was_active and not instance.is_active
+    if stamp == instance.credential_stamp and not deactivated:
+        return
+    keep = None if deactivated else getattr(instance, "_keep_credential", None)
+    person_id = instance.pk
+    do_audit(None, "auth.sign_ins_ended", instance, reason="deactivated" if deactivated else "password_changed")
+    close_sockets_of(person_id, keep=keep)  # after the commit

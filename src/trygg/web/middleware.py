@@ -20,8 +20,8 @@ from django.utils import translation
 from django.utils.http import urlencode
 from whitenoise.middleware import WhiteNoiseMiddleware
 
-OPEN_PREFIXES = ("/login/", "/healthz", "/static/", "/api/", "/admin/", "/i18n/", "/favicon.ico", "/calendar/feed/",
-                 "/signin/oidc/", "/signin/unknown/")
+OPEN_PREFIXES = ("/login/", "/healthz", "/readyz", "/static/", "/api/", "/admin/", "/i18n/", "/favicon.ico",
+                 "/calendar/feed/", "/signin/oidc/", "/signin/unknown/")
 
 
 class BothModes:

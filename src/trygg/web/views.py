@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -40,13 +41,19 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data["username"],
                 form.cleaned_data["password"],
                 directory_actions.client_address(request),
+                device=request.COOKIES.get(settings.TRYGG_DEVICE_COOKIE),
             )
         except (NotSignedIn, TooManyRequests, PolicyDenied) as exc:
             error = exc.message
             status = exc.status
         else:
             signin_actions.do_sign_in(request, person, method="password")
-            return signin_views.after_sign_in(request, next_url)
+            response = signin_views.after_sign_in(request, next_url)
+            # This browser signed in to this account: its next sign-ins skip the throttling delay.
+            response.set_cookie(settings.TRYGG_DEVICE_COOKIE, directory_actions.device_value(person.username),
+                                max_age=directory_actions.DEVICE_MAX_AGE, secure=settings.HTTPS, httponly=True,
+                                samesite="Lax", path="/")
+            return response
     elif request.method == "POST":
         status = 400
     providers = [signin_queries.provider_out(p) for p in signin_queries.list_providers()]
@@ -84,11 +91,48 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _dependencies() -> dict[str, str]:
+    """Return each dependency's state: ``ok``, ``down`` or ``not_configured`` (Redis without REDIS_URL)."""
+    parts = {"database": "ok", "redis": "not_configured"}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # noqa: BLE001 - any failure here means the database cannot serve
+        parts["database"] = "down"
+        # A broken connection is dropped, so the next request opens a fresh one.
+        connection.close_if_unusable_or_obsolete()
+    if settings.REDIS_URL:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
+            parts["redis"] = "ok"
+        except Exception:  # noqa: BLE001 - any failure here means Redis cannot serve
+            parts["redis"] = "down"
+    return parts
+
+
+def _health_response(body: dict[str, str], healthy: bool) -> JsonResponse:
+    response = JsonResponse(body, status=200 if healthy else 503)
+    response["Cache-Control"] = "no-store"
+    if not healthy:
+        response["Retry-After"] = "5"
+    return response
+
+
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Say which part is down: ``{"status": "ok"|"unavailable", "database", "redis"}`` (503 if any)."""
+    parts = _dependencies()
+    healthy = "down" not in parts.values()
+    return _health_response({"status": "ok" if healthy else "unavailable", **parts}, healthy)
+
+
+@require_GET
+def readyz(request: HttpRequest) -> HttpResponse:
+    """For load balancers: 200 when this worker can serve, 503 with Retry-After when it cannot."""
+    healthy = "down" not in _dependencies().values()
+    return _health_response({"status": "ready" if healthy else "unavailable"}, healthy)
 
 
 @require_GET

@@ -29,10 +29,19 @@ export class EventStream {
       this.last = frame.id;
       this.onEvent(frame);
     });
-    ws.addEventListener("close", () => {
+    ws.addEventListener("close", (event) => {
       if (this.closed) return;
+      // 4401: signed out (logout, revoked, password changed); 4429: a newer tab of this person
+      // took this socket's place. Reconnecting would only be refused, or push the newer one out.
+      if (event.code === 4401 || event.code === 4429) {
+        this.closed = true;
+        this.onState(event.code === 4401 ? "signed_out" : "closed");
+        return;
+      }
       this.onState("closed");
-      setTimeout(() => this.connect(), this.delay);
+      // 1012: the server restarts or lost a dependency; come back at once and resume.
+      const wait = event.code === 1012 ? 100 : this.delay;
+      setTimeout(() => this.connect(), wait);
       this.delay = Math.min(this.delay * 2, 10000);
     });
   }

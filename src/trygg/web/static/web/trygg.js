@@ -4,7 +4,8 @@ for (const select of document.querySelectorAll("select[data-autosubmit]")) {
 }
 
 export function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  // "__Host-csrftoken" under TRYGG_HTTPS=1, "csrftoken" otherwise.
+  const match = document.cookie.match(/(?:^|;\s*)(?:__Host-)?csrftoken=([^;]+)/);
   return match ? decodeURIComponent(match[1]) : "";
 }
 
