@@ -37,8 +37,8 @@ from trygg.messaging.models import (
 from trygg.messaging.queries import access_conversation, access_message, is_frozen, member_ids
 from trygg.messaging.serialise import nudges_of, serialise_conversation, serialise_message
 from trygg.policy.engine import Decision, check, decide
-from trygg.policy.rules.chat import is_work_chat
 from trygg.policy.limits import check_limit
+from trygg.policy.rules.chat import is_work_chat
 
 MAX_TXN_CHARS = 64
 MAX_GROUP_MEMBERS = 200
