@@ -35,6 +35,7 @@ from trygg.messaging.models import (
 from trygg.messaging.queries import access_conversation, access_message, member_ids
 from trygg.messaging.serialise import nudges_of, serialise_conversation, serialise_message
 from trygg.policy.engine import Decision, check, decide
+from trygg.safety.alerts import offers_show_an_adult, record_signals
 
 MAX_TXN_CHARS = 64
 MAX_GROUP_MEMBERS = 200
@@ -310,8 +311,11 @@ def preview_send(actor: Person, conversation_id: int, body: str, reply_to_id: in
     reply_to = _reply_target(conversation, actor, reply_to_id)
     ids = member_ids(conversation)
     facts = facts_for(ids)
-    return decide("message.send", facts.get(actor.pk, actor), conversation,
-                  send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None))
+    writer = facts.get(actor.pk, actor.facts)
+    # Nothing is written here: a nudged draft that is never sent leaves no trace (issue 14).
+    return decide("message.send", writer, conversation,
+                  send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None,
+                               writer))
 
 
 def check_send(
@@ -330,19 +334,25 @@ def check_send(
     ids = member_ids(conversation)
     facts = facts_for(ids)
     # The cached facts, not ``actor.facts``: that would read six tables on every send.
+    writer = facts.get(actor.pk) or actor.facts
+    members = [facts[i] for i in ids if i in facts]
     decision = check(
-        "message.send", facts.get(actor.pk, actor), conversation,
-        send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None),
+        "message.send", writer, conversation,
+        send_context(conversation, members, text, reply_to is not None, writer),
     )
     try:
-        message = do_send(actor, conversation, text, txn, ids, reply_to)
+        with transaction.atomic():
+            message = do_send(actor, conversation, text, txn, ids, reply_to,
+                              show_an_adult=offers_show_an_adult(decision))
+            # Issue 14: the signals and the alerts they raise, in the send's transaction; no text.
+            record_signals(actor, writer, conversation, message.pk, members, decision)
     except IntegrityError:
         # Two requests with one txn id raced; the loser answers with the winner's message.
         existing = _sent_before(actor, txn)
         if existing is None:
             raise
         return SendResult(existing, False)
-    return SendResult(message, True, nudges_of(decision))
+    return SendResult(message, True, nudges_of(decision, writer))
 
 
 def _sent_before(actor: Person, txn: str) -> Message | None:
@@ -361,6 +371,7 @@ def do_send(
     reply_to: Message | None = None,
     *,
     attachment: Attachment | None = None,
+    show_an_adult: bool = False,
 ) -> Message:
     private_to = None
     is_announcement = False
@@ -386,6 +397,7 @@ def do_send(
             private_to=private_to,
             is_announcement=is_announcement,
             attachment=attachment,
+            show_an_adult=show_an_adult,
         )
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
         Membership.objects.filter(conversation=conversation, person=actor).update(
@@ -410,14 +422,48 @@ def recipients_of(message: Message) -> list[int]:
     return member_ids(message.conversation)
 
 
-def check_edit(actor: Person, message_id: int, body: Any) -> Message:
-    """Edit your own message."""
+@dataclass
+class EditResult:
+    message: Message
+    nudges: list[dict[str, Any]] = field(default_factory=list)
+
+
+def edit_decision(actor: Person, message: Message, text: str) -> tuple[Decision, Any, list[Any]]:
+    """Return the send rules' answer on an edit's new text: edits get the nudges and signals a
+    send gets (R-STF-01, R-STAFF-05, issue 14). Only its obligations count; whether the sender may
+    edit at all is ``message.edit``'s to say."""
+    conversation = message.conversation
+    ids = member_ids(conversation)
+    facts = facts_for(ids)
+    writer = facts.get(actor.pk) or actor.facts
+    members = [facts[i] for i in ids if i in facts]
+    context = send_context(conversation, members, text, message.reply_to_id is not None, writer)
+    return decide("message.send", writer, conversation, context), writer, members
+
+
+def preview_edit(actor: Person, message_id: int, body: Any) -> Decision:
+    """Return the nudges on an edit's new text without saving it (nothing is written)."""
+    message = access_message(actor, message_id)
+    check("message.edit", actor, message)
+    decision, _writer, _members = edit_decision(actor, message, _validate_body(body))
+    return decision
+
+
+def check_edit(actor: Person, message_id: int, body: Any) -> EditResult:
+    """Edit your own message; the new text is read for signals as a send's is."""
     message = access_message(actor, message_id)
     check("message.edit", actor, message)
     if message.deleted_at is not None:
         raise WrongState(_("A deleted message cannot be edited."), code="deleted")
     text = _validate_body(body)
-    return do_edit(actor, message, text)
+    decision, writer, members = edit_decision(actor, message, text)
+    with transaction.atomic():
+        if offers_show_an_adult(decision) and not message.show_an_adult:
+            message.show_an_adult = True
+            message.save(update_fields=["show_an_adult"])
+        edited = do_edit(actor, message, text)
+        record_signals(actor, writer, message.conversation, message.pk, members, decision, edited=True)
+    return EditResult(edited, nudges_of(decision, writer))
 
 
 def do_edit(actor: Person, message: Message, text: str) -> Message:

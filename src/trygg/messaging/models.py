@@ -116,6 +116,9 @@ class Message(models.Model):
     discussion_open = models.BooleanField(default=False)
     # Set by the cases app: evidence is kept even if the message is deleted (see the module docstring).
     legal_hold = models.BooleanField(default=False)
+    # Issue 14 (R-PUP-02): the message read as a threat, so its receivers are offered "show an adult"
+    # at once. A flag only; what was noticed is in the safety app, without the text.
+    show_an_adult = models.BooleanField(default=False)
     # The message.new event, so a repeated send answers with the same event id.
     event_id = models.BigIntegerField(null=True, blank=True)
     # A photo, sound or video; the message exists only once the attachment may be seen.
