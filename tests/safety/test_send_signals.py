@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from tests.messaging.conftest import post
 from trygg.safety.models import Alert, SignalRecord
@@ -41,3 +42,21 @@ def test_r_pup_02_threat_sent_alerts_contact_teacher(
     alerts = list(Alert.objects.all())
     assert {a.recipient_id for a in alerts} == {person("ola.9b").pk}
     assert alerts[0].category == "threat"
+
+
+def test_r_safe_02_alert_list_and_case(
+    chat: Callable[..., Any], send: Callable[..., Any], api_client: Callable[[str | None], Client],
+) -> None:
+    conversation_id, sara = chat("sara.9b", "jonas.9b")
+    send(sara, conversation_id, THREAT)
+    ola = api_client("ola.9b")
+    alerts = ola.get("/api/v1/safety/alerts").json()
+    assert len(alerts) == 1
+    response = post(ola, f"/api/v1/safety/alerts/{alerts[0]['id']}/case", {})
+    assert response.status_code == 201, response.content
+    jonas = api_client("jonas.9b")
+    message_id = jonas.get(f"/api/v1/conversations/{conversation_id}/messages").json()[-1]["id"]
+    response = post(jonas, f"/api/v1/messages/{message_id}/show-an-adult", {})
+    assert response.status_code == 201, response.content
+    assert api_client("sara.9b").get("/api/v1/safety/alerts").status_code == 404
+    assert api_client("kari.4a").get("/api/v1/safety/alerts").json() == []

@@ -86,3 +86,19 @@ def help_lines(country: str | None, language: str | None = None) -> list[dict[st
 def help_lines_intro(language: str | None = None) -> str:
     with translation.override(language or translation.get_language() or "nb"):
         return _("You can call:")
+
+
+def category_label(category: str) -> str:
+    """The name of a category as staff read it on the alerts page."""
+    labels = {
+        "threat": _("Threat"),
+        "selfharm": _("Self-harm"),
+        "bullying": _("Bullying"),
+        "sexual": _("Sexual"),
+        "exclusion": _("Leaving out"),
+        "about_absent": _("Talk about someone absent"),
+        "repeated": _("Repeated this week"),
+        "groups": _("Groups"),
+        "left_out": _("Classmates left out"),
+    }
+    return labels.get(category, category)

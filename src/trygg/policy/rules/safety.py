@@ -111,10 +111,9 @@ def repeated_signals(req: Request, params: Mapping[str, Any]) -> Effect | None:
 def exclusion_noticed(req: Request, params: Mapping[str, Any]) -> Effect | None:
     """R-SOC-01: asked by the weekly job for one class; says whether groups made by pupils or
     guardians that hold most of the class but leave out 1..``left_out_max`` classmates are told to
-    the contact teacher, and whether the notice may name the groups' members (``name_members``)."""
+    the contact teacher. The notice holds counts only: no names, no text."""
     if req.action != "safety.exclusion_notice":
         return None
     return Effect("allow", (Obligation("exclusion_notice", "", {
         "left_out_max": int(params.get("left_out_max", 3)),
-        "name_members": bool(params.get("name_members", False)),
     }),))
