@@ -255,3 +255,26 @@ def test_r_staff_05_praise_in_a_group_nudged_on_edits_with_its_category(
     assert "praise_criticism" in categories(preview_answer["nudges"])
     edited = ola.patch(f"/api/v1/messages/{message_id}", data={"body": text}, content_type="application/json")
     assert "R-STAFF-05" in {n["requirement"] for n in edited.json()["nudges"]}
+
+
+def test_r_safe_01_a_danish_municipality_with_only_its_own_pack_nudges_and_alerts(
+    chat: Callable[..., Any], send: Callable[..., Any], person: Callable[[str], Any],
+) -> None:
+    """Parameters and rules per municipality: with only S4's pack active (a Danish municipality),
+    bullying is nudged, a threat alerts the contact teacher, and the repeat alert (an S0 rule) is off."""
+    from trygg.policy.engine import invalidate
+    from trygg.policy.models import PolicyConfig
+
+    municipality_id = person("sara.9b").municipality_id
+    PolicyConfig.objects.filter(municipality_id=municipality_id).update(active_packs=["dk_policy"])
+    Municipality.objects.filter(pk=municipality_id).update(country="DK")
+    invalidate()
+    conversation_id, sara = chat("sara.9b", "jonas.9b")
+    nudges = preview(sara, conversation_id, BULLYING)["nudges"]
+    assert [(n["category"], n["rule"]) for n in nudges] == [("bullying", "dk_policy.prevent-harassment-nudged")]
+    for text in ("du er så dum", "din jævla taper", BULLYING):
+        send(sara, conversation_id, text)
+    assert not Alert.objects.filter(kind="repeated").exists()
+    send(sara, conversation_id, THREAT)
+    assert list(Alert.objects.values_list("recipient_id", "rule_id")) == [
+        (person("ola.9b").pk, "dk_policy.show-an-adult-threat")]
