@@ -278,3 +278,18 @@ def test_r_safe_01_a_danish_municipality_with_only_its_own_pack_nudges_and_alert
     send(sara, conversation_id, THREAT)
     assert list(Alert.objects.values_list("recipient_id", "rule_id")) == [
         (person("ola.9b").pk, "dk_policy.show-an-adult-threat")]
+
+
+def test_r_safe_01_an_edited_message_counts_once_and_alerts_once(
+    chat: Callable[..., Any], send: Callable[..., Any],
+) -> None:
+    """Editing a threat into another threat tells nobody twice; editing a bullying message three
+    times is one message, not a repeat."""
+    conversation_id, sara = chat("sara.9b", "jonas.9b")
+    threat_id = send(sara, conversation_id, THREAT).json()["id"]
+    sara.patch(f"/api/v1/messages/{threat_id}", data={"body": THREAT + "!!"}, content_type="application/json")
+    assert Alert.objects.filter(category="threat").count() == 1
+    bullying_id = send(sara, conversation_id, "du er så dum").json()["id"]
+    for text in ("din jævla taper", BULLYING):
+        sara.patch(f"/api/v1/messages/{bullying_id}", data={"body": text}, content_type="application/json")
+    assert not Alert.objects.filter(kind="repeated").exists()

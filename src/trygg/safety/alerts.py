@@ -119,6 +119,9 @@ def record_signals(
         if category in seen or category not in SIGNAL_CATEGORIES:
             continue
         seen.add(category)
+        if edited and Alert.objects.filter(message_id=message_id, category=category, kind=Alert.Kind.SIGNAL).exists():
+            # An edit of a message already alerted for this category tells nobody twice.
+            continue
         to: set[int] = {t for cid in own_classes for t in teachers.get(cid, ())}
         if ob.data.get("tell_receivers_teacher"):
             to |= {t for cid in receiver_classes for t in teachers.get(cid, ())}
@@ -143,10 +146,14 @@ def _repeated(writer: Person, own_classes: Sequence[int], teachers: dict[int, li
     since = now - window
     if Alert.objects.filter(pupil=writer, kind=Alert.Kind.REPEATED, created_at__gte=since).exists():
         return []
+    # One message counts once: an edit's record replaces the send's.
+    latest: dict[int, list[str]] = {}
+    for message_id, categories in SignalRecord.objects.filter(person=writer, created_at__gte=since).order_by(
+        "id"
+    ).values_list("message_id", "categories"):
+        latest[message_id] = categories
     counts: Counter[str] = Counter()
-    for categories in SignalRecord.objects.filter(person=writer, created_at__gte=since).values_list(
-        "categories", flat=True
-    ):
+    for categories in latest.values():
         counts.update(c for c in categories if c in watched)
     if sum(counts.values()) < max(int(data.get("threshold") or 3), 1):
         return []
