@@ -252,3 +252,10 @@ def test_r_safe_01_the_pupils_guidelines_say_what_trygg_notices_and_who_is_told(
     assert "Hva Trygg legger merke til" in page
     assert "aldri teksten" in page
     assert "ikke lagret" in page
+
+
+def test_r_soc_01_the_weekly_exclusion_job_runs_in_the_notice_worker() -> None:
+    from trygg.notifications import worker
+
+    worker._load_job_modules()
+    assert "safety.exclusion_notices" in [name for name, _fn, _every in worker._JOBS]
