@@ -293,3 +293,10 @@ def test_r_safe_01_an_edited_message_counts_once_and_alerts_once(
     for text in ("din jævla taper", BULLYING):
         sara.patch(f"/api/v1/messages/{bullying_id}", data={"body": text}, content_type="application/json")
     assert not Alert.objects.filter(kind="repeated").exists()
+
+
+def test_r_pup_02_an_adult_writing_about_self_harm_sees_the_adults_help_line(chat: Callable[..., Any]) -> None:
+    conversation_id, mor = chat("mor.emma", "kari.4a")
+    nudge = next(n for n in preview(mor, conversation_id, SELFHARM)["nudges"] if n["category"] == "selfharm")
+    assert [(line["name"], line["number"]) for line in nudge["help_lines"]] == [
+        ("Mental Helse hjelpetelefonen", "116 123")]

@@ -106,7 +106,7 @@ def nudges_of(decision: Decision, writer: Any = None) -> list[dict[str, Any]]:
             entry["message"] = nudge_message(category, band, language) or entry["message"]
             if category == "selfharm":
                 entry["help_lines"] = list(data.get("help_lines") or ()) or help_lines(
-                    _country_of(writer), language)
+                    _country_of(writer), language, band)
                 entry["help_intro"] = help_lines_intro(language)
         if category in SIGNAL_CATEGORIES and category in by_category:
             # One entry per category; a signal's age-worded text wins over a general rule's.

@@ -21,6 +21,11 @@ HELP_LINES: dict[str, tuple[dict[str, str], ...]] = {
         {"name": "BørneTelefonen", "number": "116 111"},
     ),
 }
+# For an adult writer (a guardian, staff), the lines for adults of the same country.
+ADULT_HELP_LINES: dict[str, tuple[dict[str, str], ...]] = {
+    "NO": ({"name": "Mental Helse hjelpetelefonen", "number": "116 123"},),
+    "DK": ({"name": "Livslinien", "number": "70 201 201"},),
+}
 
 
 def age_band(facts: Any) -> str:
@@ -75,9 +80,11 @@ def nudge_message(category: str, band: str, language: str | None = None) -> str:
         return _messages(band).get(category, "")
 
 
-def help_lines(country: str | None, language: str | None = None) -> list[dict[str, str]]:
-    """Return the help lines of a country (NO by default), each with a short text in the language."""
-    lines = HELP_LINES.get((country or "NO").upper(), HELP_LINES["NO"])
+def help_lines(country: str | None, language: str | None = None, band: str = "child") -> list[dict[str, str]]:
+    """Return the help lines of a country (NO by default) for a child or young person (or, for
+    ``band="adult"``, for adults), each with a short text in the language."""
+    table = ADULT_HELP_LINES if band == "adult" else HELP_LINES
+    lines = table.get((country or "NO").upper(), table["NO"])
     with translation.override(language or translation.get_language() or "nb"):
         call = _("Free to call. You don't have to say who you are.")
         return [{**line, "text": call} for line in lines]
