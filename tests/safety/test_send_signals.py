@@ -300,3 +300,18 @@ def test_r_pup_02_an_adult_writing_about_self_harm_sees_the_adults_help_line(cha
     nudge = next(n for n in preview(mor, conversation_id, SELFHARM)["nudges"] if n["category"] == "selfharm")
     assert [(line["name"], line["number"]) for line in nudge["help_lines"]] == [
         ("Mental Helse hjelpetelefonen", "116 123")]
+
+
+def test_r_pup_02_a_photo_caption_with_a_threat_alerts_once_posted(
+    chat: Callable[..., Any], person: Callable[[str], Any],
+) -> None:
+    """A caption is read as a message's text is: a threatening caption alerts the contact teacher when
+    the photo is posted, and its receiver is offered "show an adult"."""
+    from tests.messaging.test_attachments import upload
+
+    conversation_id, sara = chat("sara.9b", "jonas.9b")
+    response = upload(sara, conversation_id, nobody=True, caption=THREAT)
+    assert response.status_code == 201, response.content
+    message = Message.objects.get(conversation_id=conversation_id)
+    assert message.show_an_adult is True
+    assert list(Alert.objects.values_list("recipient_id", "category")) == [(person("ola.9b").pk, "threat")]
