@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.test_a11y import check_page
+
 pytestmark = pytest.mark.e2e
 
 THREAT = "Jeg skal banke deg etter skolen i dag"
@@ -35,6 +37,8 @@ def test_r_pup_02_r_safe_02_threat_nudged_sent_anyway_shown_to_adult_alert_witho
     expect(nudge.locator("[data-category=threat]")).to_have_count(1)
     # Nothing is sent before "send anyway".
     expect(sara.locator("#messages li").filter(has_text=THREAT)).to_have_count(0)
+    # R-A11Y-01 holds with the nudge open.
+    assert check_page(sara) == []
     nudge.get_by_role("button", name=re.compile("Send likevel|Send anyway")).click()
     expect(sara.locator("#messages li").filter(has_text=THREAT)).to_have_count(1)
     # The writer is not offered to report her own message as a threat.
@@ -44,6 +48,7 @@ def test_r_pup_02_r_safe_02_threat_nudged_sent_anyway_shown_to_adult_alert_witho
     jonas.goto(conversation_url)
     offer = jonas.locator("#messages li").filter(has_text=THREAT).locator("[data-testid=show-an-adult]")
     expect(offer).to_be_visible()
+    assert check_page(jonas) == []
     offer.get_by_role("button", name=re.compile("Vis en voksen|Show an adult")).click()
     expect(jonas).to_have_url(re.compile(r"/cases/\d+/sent/$"))
 
@@ -53,6 +58,10 @@ def test_r_pup_02_r_safe_02_threat_nudged_sent_anyway_shown_to_adult_alert_witho
     expect(alert).to_be_visible()
     expect(alert).to_contain_text("Sara Dahle")
     expect(ola.locator("main")).not_to_contain_text("banke")
+    assert check_page(ola) == []
+    alert.get_by_role("button", name=re.compile("Merk som sett|Mark as seen")).click()
+    expect(ola.locator("[data-testid=safety-alert][data-category=threat]").first).not_to_have_class(
+        re.compile("unread"))
 
 
 def test_r_pup_02_emma_writing_about_hurting_herself_sees_the_help_line(signed_in_page):
@@ -68,3 +77,4 @@ def test_r_pup_02_emma_writing_about_hurting_herself_sees_the_help_line(signed_i
     expect(lines).to_contain_text("Kors på halsen")
     expect(lines).to_contain_text("800 33 321")
     expect(lines).to_contain_text("116 111")
+    assert check_page(emma) == []
