@@ -315,3 +315,19 @@ def test_r_pup_02_a_photo_caption_with_a_threat_alerts_once_posted(
     message = Message.objects.get(conversation_id=conversation_id)
     assert message.show_an_adult is True
     assert list(Alert.objects.values_list("recipient_id", "category")) == [(person("ola.9b").pk, "threat")]
+
+
+def test_r_safe_01_signal_records_are_deleted_once_no_rule_needs_them(
+    chat: Callable[..., Any], send: Callable[..., Any],
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from trygg.safety.alerts import purge_signal_records
+
+    conversation_id, sara = chat("sara.9b", "jonas.9b")
+    send(sara, conversation_id, BULLYING)
+    assert purge_signal_records() == 0
+    assert purge_signal_records(timezone.now() + timedelta(days=32)) == 1
+    assert SignalRecord.objects.count() == 0

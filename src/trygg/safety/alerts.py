@@ -161,3 +161,15 @@ def _repeated(writer: Person, own_classes: Sequence[int], teachers: dict[int, li
     return raise_alert(to, kind=Alert.Kind.REPEATED, category="repeated", pupil=writer,
                        school_class_id=own_classes[0] if own_classes else None,
                        counts={c: counts[c] for c in SIGNAL_CATEGORIES if counts.get(c)}, rule_id=rule_id)
+
+
+# The longest window a municipality may set for repeats (``window_days`` max); older records serve
+# no rule, so they are deleted: Trygg keeps no history of who was nudged beyond what a rule needs.
+SIGNAL_RECORD_DAYS = 31
+
+
+def purge_signal_records(now: Any = None) -> int:
+    """Delete signal records older than any repeat window; return how many went."""
+    now = now or timezone.now()
+    deleted, _rows = SignalRecord.objects.filter(created_at__lt=now - timedelta(days=SIGNAL_RECORD_DAYS)).delete()
+    return deleted
