@@ -78,3 +78,21 @@ def test_r_pup_02_emma_writing_about_hurting_herself_sees_the_help_line(signed_i
     expect(lines).to_contain_text("800 33 321")
     expect(lines).to_contain_text("116 111")
     assert check_page(emma) == []
+
+
+def test_r_safe_01_a_threatening_photo_caption_is_nudged_before_upload(signed_in_page):
+    """A caption is read as a message is: sara.9b sees the nudge before the photo goes, and can send anyway."""
+    from tests.e2e.test_attachments import png
+
+    sara = signed_in_page("sara.9b")
+    open_direct(sara, "jonas.9b")
+    sara.locator("#attach-details summary").click()
+    sara.set_input_files("#attach-file", files=[{"name": "bilde.png", "mimeType": "image/png", "buffer": png()}])
+    sara.check("#attach-nobody")
+    sara.fill("#attach-caption", "Jeg skal drepe deg 🔪")
+    sara.click("#attach-send")
+    nudge = sara.locator("[data-testid=attach-nudge]")
+    expect(nudge.locator("[data-category=threat]")).to_have_count(1)
+    expect(sara.locator("#messages .attachment")).to_have_count(0)
+    nudge.get_by_role("button").click()
+    expect(sara.locator("#messages .attachment")).to_have_count(1)
