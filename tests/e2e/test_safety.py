@@ -27,6 +27,9 @@ def test_r_pup_02_r_safe_02_threat_nudged_sent_anyway_shown_to_adult_alert_witho
     """R-PUP-02, R-SAFE-02, R-CASE-10, R-STAFF-06: sara.9b writes a threat to jonas.9b and sees the
     nudge, sends anyway; jonas.9b is offered "show an adult"; ola.9b (contact teacher 9B) gets an alert
     naming Sara, without the text."""
+    ola = signed_in_page("ola.9b")
+    ola.goto("/safety/alerts/")
+    expect(ola.locator("#safety-alerts-page")).to_have_attribute("data-socket", "open")
     sara = signed_in_page("sara.9b")
     open_direct(sara, "jonas.9b")
     conversation_url = sara.url
@@ -52,8 +55,9 @@ def test_r_pup_02_r_safe_02_threat_nudged_sent_anyway_shown_to_adult_alert_witho
     offer.get_by_role("button", name=re.compile("Vis en voksen|Show an adult")).click()
     expect(jonas).to_have_url(re.compile(r"/cases/\d+/sent/$"))
 
-    ola = signed_in_page("ola.9b")
-    ola.goto("/safety/alerts/")
+    # ola.9b's open page hears the alert at once, then shows it.
+    expect(ola.locator("[data-testid=new-alerts]")).to_be_visible()
+    ola.locator("[data-testid=new-alerts] a").click()
     alert = ola.locator("[data-testid=safety-alert][data-category=threat]").first
     expect(alert).to_be_visible()
     expect(alert).to_contain_text("Sara Dahle")

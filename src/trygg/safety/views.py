@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from trygg.events.log import latest_event_id
 from trygg.safety import actions, queries
 from trygg.safety.texts import category_label
 
@@ -24,7 +25,7 @@ def alerts_page(request: HttpRequest) -> HttpResponse:
     for alert in queries.list_alerts(request.user):
         rows.append({"alert": alert, "label": category_label(alert.category),
                      "counts": [(category_label(k), v) for k, v in sorted((alert.counts or {}).items())]})
-    return render(request, "safety/alerts.html", {"rows": rows})
+    return render(request, "safety/alerts.html", {"rows": rows, "latest_event_id": latest_event_id(request.user.pk)})
 
 
 @login_required
