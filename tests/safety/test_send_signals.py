@@ -331,3 +331,27 @@ def test_r_safe_01_signal_records_are_deleted_once_no_rule_needs_them(
     assert purge_signal_records() == 0
     assert purge_signal_records(timezone.now() + timedelta(days=32)) == 1
     assert SignalRecord.objects.count() == 0
+
+
+def test_r_safe_01_a_municipality_sets_the_repeat_threshold_and_the_categories_nudged(
+    chat: Callable[..., Any], send: Callable[..., Any], person: Callable[[str], Any],
+) -> None:
+    """Parameters per municipality: a threshold of two raises the repeat alert on the second
+    bullying message; taking `sexual` off the nudged categories leaves only bullying nudged."""
+    from trygg.policy.engine import invalidate
+    from trygg.policy.models import PolicyConfig
+
+    municipality_id = person("sara.9b").municipality_id
+    PolicyConfig.objects.filter(municipality_id=municipality_id).update(
+        active_packs=["amot"],
+        overrides={"amot.repeated-signals-told": {"threshold": 2},
+                   "amot.hurtful-words-nudged": {"categories": ["bullying"]}},
+    )
+    invalidate()
+    conversation_id, sara = chat("sara.9b", "jonas.9b")
+    send(sara, conversation_id, "du er så dum")
+    assert not Alert.objects.filter(kind="repeated").exists()
+    send(sara, conversation_id, BULLYING)
+    assert Alert.objects.get(kind="repeated").counts == {"bullying": 2}
+    nudges = preview(sara, conversation_id, "send meg nudes")["nudges"]
+    assert "sexual" not in categories(nudges)
