@@ -65,6 +65,7 @@ def _mount() -> None:
     from trygg.messaging.api import router as messaging
     from trygg.notifications.api import router as notifications
     from trygg.policy.api import router as policy
+    from trygg.safety.api import router as safety
     from trygg.signin.api import router as signin
     from trygg.web.api import router as web
 
@@ -77,6 +78,7 @@ def _mount() -> None:
     api.add_router("/meetings", meetings)
     api.add_router("/", calendar_router)
     api.add_router("/", cases)
+    api.add_router("/", safety)
     api.add_router("/policy", policy)
     api.add_router("/", web)
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "trygg.meetings",
     "trygg.classlist",
     "trygg.cases",
+    "trygg.safety",
     "trygg.signin",
     "trygg.web",
 ]

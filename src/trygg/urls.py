@@ -19,6 +19,7 @@ urlpatterns = [
     path("meetings/", include("trygg.meetings.urls")),
     path("classes/", include("trygg.classlist.urls")),
     path("cases/", include("trygg.cases.urls")),
+    path("safety/", include("trygg.safety.urls")),
     path("guidelines/", include("trygg.policy.urls")),
     path("signin/", include("trygg.signin.urls")),
     path("", include("trygg.web.urls")),

@@ -39,6 +39,7 @@ from trygg.messaging.serialise import nudges_of, serialise_conversation, seriali
 from trygg.policy.engine import Decision, check, decide
 from trygg.policy.limits import check_limit
 from trygg.policy.rules.chat import is_work_chat
+from trygg.safety.alerts import offers_show_an_adult, record_signals
 
 MAX_TXN_CHARS = 64
 MAX_GROUP_MEMBERS = 200
@@ -388,11 +389,12 @@ def preview_send(actor: Person, conversation_id: int, body: str, reply_to_id: in
     reply_to = _reply_target(conversation, actor, reply_to_id)
     ids = member_ids(conversation)
     facts = facts_for(ids)
-    context = send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None,
-                           facts.get(actor.pk))
+    writer = facts.get(actor.pk) or actor.facts
+    context = send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None, writer)
     if conversation.kind == ConversationKind.GROUP:
         context["frozen"] = is_frozen(conversation)
-    return decide("message.send", facts.get(actor.pk, actor), conversation, context)
+    # Nothing is written here: a nudged draft that is never sent leaves no trace (issue 14).
+    return decide("message.send", writer, conversation, context)
 
 
 def check_send(
@@ -415,24 +417,29 @@ def check_send(
     ids = member_ids(conversation)
     facts = facts_for(ids)
     # The cached facts, not ``actor.facts``: that would read six tables on every send.
-    context = send_context(conversation, [facts[i] for i in ids if i in facts], text, reply_to is not None,
-                           facts.get(actor.pk))
+    writer = facts.get(actor.pk) or actor.facts
+    members = [facts[i] for i in ids if i in facts]
+    context = send_context(conversation, members, text, reply_to is not None, writer)
     if conversation.kind == ConversationKind.GROUP:
         # R-STAFF-07: a staff-run group that lost its adults is read-only until one is added.
         context["frozen"] = is_frozen(conversation)
-    decision = check("message.send", facts.get(actor.pk, actor), conversation, context)
+    decision = check("message.send", writer, conversation, context)
     # Counted once the send is allowed: a repeat of a txn id, a hidden conversation or a refused
     # send uses up none of the allowance.
     check_limit(actor, "message", facts.get(actor.pk))
     try:
-        message = do_send(actor, conversation, text, txn, ids, reply_to, sensitive=bool(sensitive))
+        with transaction.atomic():
+            message = do_send(actor, conversation, text, txn, ids, reply_to, sensitive=bool(sensitive),
+                              show_an_adult=offers_show_an_adult(decision))
+            # Issue 14: the signals and the alerts they raise, in the send's transaction; no text.
+            record_signals(actor, writer, conversation, message.pk, members, decision)
     except IntegrityError:
         # Two requests with one txn id raced; the loser answers with the winner's message.
         existing = _sent_before(actor, txn)
         if existing is None:
             raise
         return SendResult(existing, False)
-    return SendResult(message, True, nudges_of(decision))
+    return SendResult(message, True, nudges_of(decision, writer))
 
 
 def _sent_before(actor: Person, txn: str) -> Message | None:
@@ -452,6 +459,7 @@ def do_send(
     *,
     attachment: Attachment | None = None,
     sensitive: bool = False,
+    show_an_adult: bool = False,
 ) -> Message:
     private_to = None
     is_announcement = False
@@ -480,6 +488,7 @@ def do_send(
             is_announcement=is_announcement,
             attachment=attachment,
             sensitive=sensitive,
+            show_an_adult=show_an_adult,
         )
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
         Membership.objects.filter(conversation=conversation, person=actor).update(
@@ -514,22 +523,54 @@ def recipients_of(message: Message) -> list[int]:
     return member_ids(message.conversation)
 
 
-def check_edit(actor: Person, message_id: int, body: Any) -> SendResult:
+@dataclass
+class EditResult:
+    message: Message
+    nudges: list[dict[str, Any]] = field(default_factory=list)
+
+
+def edit_decision(actor: Person, message: Message, text: str) -> tuple[Decision, Any, list[Any]]:
+    """Return the send rules' answer on an edit's new text: edits get the nudges and signals a
+    send gets (R-STF-01, R-STAFF-05, issue 14). Only its obligations count; whether the sender may
+    edit at all is ``message.edit``'s to say."""
+    conversation = message.conversation
+    ids = member_ids(conversation)
+    facts = facts_for(ids)
+    writer = facts.get(actor.pk) or actor.facts
+    members = [facts[i] for i in ids if i in facts]
+    context = send_context(conversation, members, text, message.reply_to_id is not None, writer)
+    if conversation.kind == ConversationKind.GROUP:
+        context["frozen"] = is_frozen(conversation)
+    return decide("message.send", writer, conversation, context), writer, members
+
+
+def preview_edit(actor: Person, message_id: int, body: Any) -> Decision:
+    """Return the nudges on an edit's new text without saving it (nothing is written)."""
+    message = access_message(actor, message_id)
+    check("message.edit", actor, message)
+    decision, _writer, _members = edit_decision(actor, message, _validate_body(body))
+    return decision
+
+
+def check_edit(actor: Person, message_id: int, body: Any) -> EditResult:
     """Edit your own message. The new text passes the same guards and nudges as a send
-    (``message.send``): an edit is no side entrance for what a send would refuse or warn about."""
+    (``message.send``): an edit is no side entrance for what a send would refuse or warn about, and
+    it is read for signals as a send is (issue 14)."""
     message = access_message(actor, message_id)
     check("message.edit", actor, message)
     if message.deleted_at is not None:
         raise WrongState(_("A deleted message cannot be edited."), code="deleted")
     text = _validate_body(body)
-    conversation = message.conversation
-    ids = member_ids(conversation)
-    facts = facts_for(ids)
-    context = send_context(conversation, [facts[i] for i in ids if i in facts], text, message.reply_to_id is not None)
-    if conversation.kind == ConversationKind.GROUP:
-        context["frozen"] = is_frozen(conversation)
-    decision = check("message.send", facts.get(actor.pk, actor), conversation, context)
-    return SendResult(do_edit(actor, message, text), True, nudges_of(decision))
+    decision, writer, members = edit_decision(actor, message, text)
+    if not decision.allowed:
+        raise PolicyDenied(decision)
+    with transaction.atomic():
+        if offers_show_an_adult(decision) and not message.show_an_adult:
+            message.show_an_adult = True
+            message.save(update_fields=["show_an_adult"])
+        edited = do_edit(actor, message, text)
+        record_signals(actor, writer, message.conversation, message.pk, members, decision, edited=True)
+    return EditResult(edited, nudges_of(decision, writer))
 
 
 def do_edit(actor: Person, message: Message, text: str) -> Message:

@@ -69,7 +69,7 @@ class MessagesQuery(Schema):
     limit: int = Field(default=queries.PAGE_SIZE, ge=1, le=queries.PAGE_SIZE)
 
 
-def decision_out(decision: Decision) -> dict[str, Any]:
+def decision_out(decision: Decision, writer: Any = None) -> dict[str, Any]:
     """A decision as the composer shows it: allowed, the reason if refused, and nudges."""
     from django.utils.translation import get_language
 
@@ -80,7 +80,7 @@ def decision_out(decision: Decision) -> dict[str, Any]:
         "reason": decision.reason(lang) if not decision.allowed else "",
         "rule": denied.rule.id if denied else None,
         "requirement": denied.rule.requirements[0] if denied and denied.rule.requirements else None,
-        "nudges": serialise.nudges_of(decision),
+        "nudges": serialise.nudges_of(decision, writer),
     }
 
 
@@ -141,7 +141,8 @@ def send_message(request: HttpRequest, conversation_id: int, payload: MessageIn)
 
 @router.post("/conversations/{conversation_id}/messages/preview")
 def preview_message(request: HttpRequest, conversation_id: int, payload: PreviewIn) -> dict[str, Any]:
-    return decision_out(actions.preview_send(request.auth, conversation_id, payload.body, payload.reply_to))
+    return decision_out(actions.preview_send(request.auth, conversation_id, payload.body, payload.reply_to),
+                        request.auth.facts)
 
 
 @router.post("/conversations/{conversation_id}/read")
@@ -182,6 +183,12 @@ def read_sensitive_text(request: HttpRequest, message_id: int) -> dict[str, Any]
     if message.sensitive:
         require_step_up(request, message, "sensitive_message")
     return serialise.sensitive_text(message)
+
+
+@router.post("/messages/{message_id}/preview")
+def preview_edit(request: HttpRequest, message_id: int, payload: EditIn) -> dict[str, Any]:
+    """The nudges an edit's new text would get (issue 14: edits are read as sends are); saves nothing."""
+    return decision_out(actions.preview_edit(request.auth, message_id, payload.body), request.auth.facts)
 
 
 @router.delete("/messages/{message_id}")

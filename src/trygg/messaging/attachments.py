@@ -34,6 +34,7 @@ from trygg.events.log import emit_event
 from trygg.messaging import events as et
 from trygg.messaging import media
 from trygg.messaging.actions import delete_attachment_file, do_send, emit_message_edited
+from trygg.messaging.context import send_context
 from trygg.messaging.models import Attachment, AttachmentPermission, Conversation, Message
 from trygg.messaging.queries import (
     access_attachment,
@@ -43,8 +44,9 @@ from trygg.messaging.queries import (
     member_ids,
 )
 from trygg.messaging.serialise import serialise_attachment
-from trygg.policy.engine import Decision, check, params_for
+from trygg.policy.engine import Decision, check, decide, params_for
 from trygg.policy.limits import check_limit
+from trygg.safety.alerts import offers_show_an_adult, record_signals
 
 log = logging.getLogger(__name__)
 
@@ -305,9 +307,27 @@ def _release(attachment: Attachment) -> None:
     attachment.status = Attachment.Status.VISIBLE
     attachment.released_at = timezone.now()
     attachment.save(update_fields=["status", "released_at"])
-    do_send(attachment.uploader, conversation, attachment.caption, f"attachment-{attachment.pk}", ids, reply_to,
-            attachment=attachment)
+    decision, writer, members = _caption_signals(attachment, conversation, ids, reply_to is not None)
+    message = do_send(attachment.uploader, conversation, attachment.caption, f"attachment-{attachment.pk}", ids,
+                      reply_to, attachment=attachment,
+                      show_an_adult=decision is not None and offers_show_an_adult(decision))
+    if decision is not None:
+        # A caption is read as a message's text is (issue 14), once it is posted.
+        record_signals(attachment.uploader, writer, conversation, message.pk, members, decision)
     do_audit(None, "attachment.released", attachment, conversation_id=conversation.pk)
+
+
+def _caption_signals(
+    attachment: Attachment, conversation: Conversation, ids: Sequence[int], reply: bool,
+) -> tuple[Decision | None, Any, list[Any]]:
+    """Return the send rules' answer on a caption (None without one), the writer's and members' facts."""
+    if not attachment.caption.strip():
+        return None, None, []
+    facts = facts_for(ids)
+    writer = facts.get(attachment.uploader_id) or attachment.uploader.facts
+    members = [facts[i] for i in ids if i in facts]
+    context = send_context(conversation, members, attachment.caption, reply, writer)
+    return decide("message.send", writer, conversation, context), writer, members
 
 
 # ---------------------------------------------------------------------------------- decisions

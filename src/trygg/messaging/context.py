@@ -11,9 +11,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from trygg.directory.facts import facts_for
-from trygg.directory.models import Enrollment, Person, PersonFacts
+from trygg.directory.models import Enrollment, Person, PersonFacts, TeachingAssignment
 from trygg.directory.queries import hidden_from
 from trygg.messaging.models import Conversation
+from trygg.policy.signals import SignalContext, Signals, classify
 
 
 def first_name(person: Person) -> str:
@@ -35,33 +36,69 @@ def class_pupils(class_ids: Iterable[int]) -> dict[int, set[int]]:
 def names_context(members: Sequence[PersonFacts], kind: str, writer: PersonFacts | None = None) -> dict[str, Any]:
     """Names the nudges need (R-STAFF-05, R-SAFE-01): the pupils in it, and classmates outside it.
 
-    Classmates hidden from the ``writer`` (R-LIST-05) are left out: a nudge naming them would tell
-    the writer they exist.
+    ``absent_names`` and ``present_names`` are for the text signals (issue 14): the first names of
+    the members' classmates (and, for guardians, of their children's classes) and of those classes'
+    teachers who are not in the conversation, and the members' own. In a guardians' channel the
+    children are all absent, so talk about a child or a teacher who is not there is noticed (S4).
+
+    People hidden from the ``writer`` (R-LIST-05) are left out: a nudge naming them would tell the
+    writer they exist.
     """
     pupil_ids = [m.id for m in members if "pupil" in m.roles]
+    member_ids = {m.id for m in members}
     class_ids = {cid for m in members for cid in m.pupil_class_ids}
-    names: dict[str, Any] = {"pupil_names": {}, "outside_names": ()}
-    if not pupil_ids and not class_ids:
-        return names
+    wider = class_ids | {cid for m in members for cid in m.child_class_ids}
+    names: dict[str, Any] = {"pupil_names": {}, "outside_names": (), "absent_names": (), "present_names": ()}
     outside: set[int] = set()
-    if kind in ("direct", "group") and class_ids:
-        for pupils in class_pupils(class_ids).values():
-            outside |= pupils
-        outside -= {m.id for m in members}
+    absent: set[int] = set()
+    if wider:
+        for class_id, pupils in class_pupils(wider).items():
+            absent |= pupils
+            if kind in ("direct", "group") and class_id in class_ids:
+                outside |= pupils
+        absent |= set(TeachingAssignment.objects.filter(school_class_id__in=wider).values_list("teacher_id", flat=True))
+        outside -= member_ids
+        absent -= member_ids
         if writer is not None:
-            outside -= hidden_from(writer, outside)
-    people = {p.pk: first_name(p) for p in Person.objects.filter(id__in=set(pupil_ids) | outside).only("id", "name")}
+            hidden = hidden_from(writer, outside | absent)
+            outside -= hidden
+            absent -= hidden
+    people = {
+        p.pk: first_name(p)
+        for p in Person.objects.filter(id__in=member_ids | outside | absent).only("id", "name")
+    }
     names["pupil_names"] = {pid: people.get(pid, "") for pid in pupil_ids}
     names["outside_names"] = tuple(sorted({people[pid] for pid in outside if people.get(pid)}))
+    names["absent_names"] = tuple(sorted({people[pid] for pid in absent if people.get(pid)}))
+    names["present_names"] = tuple(sorted({people[pid] for pid in member_ids if people.get(pid)}))
     return names
+
+
+def writer_role(actor: PersonFacts) -> str:
+    """The classifier's word for the writer: staff, guardian (any other adult) or pupil."""
+    if actor.is_staff_member:
+        return "staff"
+    if "guardian" in actor.roles or actor.is_adult:
+        return "guardian"
+    return "pupil"
+
+
+def signals_of(actor: PersonFacts, body: str, names: dict[str, Any]) -> Signals:
+    """Classify one message for the safety rules (issue 14); nothing of the text is kept."""
+    return classify(body, context=SignalContext(
+        absent_names=names.get("absent_names") or (),
+        present_names=names.get("present_names") or (),
+        writer_role=writer_role(actor),
+        language_hint=actor.language if actor.language in ("nb", "da", "en") else None,
+    ))
 
 
 def send_context(
     conversation: Conversation, members: Sequence[PersonFacts], body: str, reply: bool,
     writer: PersonFacts | None = None,
 ) -> dict[str, Any]:
-    """Return what ``message.send`` rules need: the members, the text, the kind and the names
-    (as the ``writer`` may know them)."""
+    """Return what ``message.send`` rules need: the members, the text, the kind, the names (as the
+    ``writer`` may know them) and, when the writer is given, the text's signals."""
     context: dict[str, Any] = {
         "members": tuple(members),
         "body": body,
@@ -70,6 +107,8 @@ def send_context(
         "reply": reply,
     }
     context.update(names_context(members, conversation.kind, writer))
+    if writer is not None:
+        context["signals"] = signals_of(writer, body, context)
     return context
 
 

@@ -119,6 +119,9 @@ class Message(models.Model):
     # Health or family matters (issue 17): the text stays out of frames, previews, notices and
     # search, and a reader sees it only after a recent strong sign-in (signin.stepup).
     sensitive = models.BooleanField(default=False)
+    # Issue 14 (R-PUP-02): the message read as a threat, so its receivers are offered "show an adult"
+    # at once. A flag only; what was noticed is in the safety app, without the text.
+    show_an_adult = models.BooleanField(default=False)
     # The message.new event, so a repeated send answers with the same event id.
     event_id = models.BigIntegerField(null=True, blank=True)
     # A photo, sound or video; the message exists only once the attachment may be seen.

@@ -22,6 +22,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from trygg.directory.models import Person
@@ -30,6 +31,8 @@ from trygg.messaging.models import Attachment, AttachmentPermission, Conversatio
 from trygg.messaging.queries import member_ids
 from trygg.policy.engine import Decision
 from trygg.policy.queries import obligation_notes
+from trygg.safety.alerts import SIGNAL_CATEGORIES
+from trygg.safety.texts import age_band, help_lines, help_lines_intro, nudge_message
 
 
 def person_ref(person: Person | None, hidden: Collection[int] = ()) -> dict[str, Any] | None:
@@ -101,6 +104,7 @@ def serialise_message(message: Message, hidden: Collection[int] = ()) -> dict[st
         "private_to": message.private_to_id,
         "is_announcement": message.is_announcement,
         "discussion_open": message.discussion_open,
+        "show_an_adult": message.show_an_adult and not deleted,
         "event_id": message.event_id,
         "attachment": _attachment_ref(message),
     }
@@ -118,11 +122,48 @@ def _attachment_ref(message: Message) -> dict[str, Any] | None:
     return attachment_ref(message.attachment)
 
 
-def nudges_of(decision: Decision) -> list[dict[str, Any]]:
-    """Return the nudges a person should see before sending, with the rule's localised reason."""
-    return [
-        {k: v for k, v in note.items() if k != "data"} for note in obligation_notes(decision, "nudge")
-    ]
+def nudges_of(decision: Decision, writer: Any = None) -> list[dict[str, Any]]:
+    """Return the nudges a person should see before sending: each ``{rule, requirement, category,
+    message}`` (plus ``level``, and ``help_lines`` for self-harm), never the data a rule looked at.
+
+    A text signal (issue 14) is worded for the writer's age (``writer``: their ``PersonFacts``);
+    each category appears once, the signal's own wording first.
+    """
+    language = (get_language() or "nb")[:2]
+    band = age_band(writer)
+    notes: list[dict[str, Any]] = []
+    by_category: dict[str, int] = {}
+    for note in obligation_notes(decision, "nudge"):
+        data = note.pop("data", {}) or {}
+        category = data.get("category") or "other"
+        entry = {"rule": note["rule"], "requirement": note["requirement"], "category": category,
+                 "message": note["message"], "level": note["level"]}
+        if data.get("signal"):
+            entry["message"] = nudge_message(category, band, language) or entry["message"]
+            if category == "selfharm":
+                entry["help_lines"] = list(data.get("help_lines") or ()) or help_lines(
+                    _country_of(writer), language, band)
+                entry["help_intro"] = help_lines_intro(language)
+        if category in SIGNAL_CATEGORIES and category in by_category:
+            # One entry per category; a signal's age-worded text wins over a general rule's.
+            if data.get("signal") and not notes[by_category[category]].get("_signal"):
+                notes[by_category[category]] = {**entry, "_signal": True}
+            continue
+        if category in SIGNAL_CATEGORIES:
+            by_category[category] = len(notes)
+        notes.append({**entry, "_signal": bool(data.get("signal"))})
+    for entry in notes:
+        entry.pop("_signal", None)
+    return notes
+
+
+def _country_of(facts: Any) -> str | None:
+    municipality_id = getattr(facts, "municipality_id", None)
+    if municipality_id is None:
+        return None
+    from trygg.directory.models import Municipality
+
+    return Municipality.objects.filter(pk=municipality_id).values_list("country", flat=True).first()
 
 
 def file_url(attachment: Attachment) -> str | None:

@@ -31,6 +31,10 @@ def notice_text(language: str, kinds: list[str], conversations: int, digest: boo
             # R-PAR-01: a request for a meeting, or its answer; the topic never leaves Trygg.
             link = absolute("/meetings/")
             what = _("Something new is waiting for you in Trygg.")
+        elif kinds and set(kinds) <= {"safety_alert"}:
+            # Issue 14: a safety alert for staff. Neutral words: no category, no names, no text.
+            link = absolute("/safety/alerts/")
+            what = _("Something new is waiting for you in Trygg.")
         else:
             what = _("Something new is waiting for you in Trygg.")
         subject = _("Trygg: summary") if digest else _("Trygg: something new")

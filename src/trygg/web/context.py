@@ -16,6 +16,7 @@ NAVIGATION: list[tuple[str, Any, frozenset[str]]] = [
     ("classlist:mine", _("Class list"), frozenset({"guardian", "teacher", "leader", "admin"})),
     ("cases:mine", _("Reports"), frozenset()),
     ("cases:list", _("Open cases"), frozenset({"leader", "union_rep", "safety_rep", "admin"})),
+    ("safety:alerts", _("Safety alerts"), frozenset({"teacher", "leader"})),
     ("policy:rulebook", _("Guidelines"), frozenset()),
 ]
 

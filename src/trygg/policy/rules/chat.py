@@ -260,7 +260,7 @@ def no_individual_praise_in_groups(req: Request, params: Mapping[str, Any]) -> E
     padded = _words(body)
     if not any(f" {w} " in padded for w in words):
         return None
-    return oblige("nudge", None, name=named[0])
+    return oblige("nudge", None, category="praise_criticism", name=named[0])
 
 
 @logic("chat.talk_with_not_about")
@@ -272,7 +272,7 @@ def talk_with_not_about(req: Request, params: Mapping[str, Any]) -> Effect | Non
     outside = _mentions(body, req.context.get("outside_names") or ())
     if not outside:
         return None
-    return oblige("nudge", None, names=outside)
+    return oblige("nudge", None, category="about_absent", names=outside)
 
 
 @logic("chat.left_out_noticed")
@@ -286,7 +286,7 @@ def left_out_noticed(req: Request, params: Mapping[str, Any]) -> Effect | None:
         pupils = frozenset(pupils)
         missing = pupils - member_ids
         if pupils and 0 < len(missing) <= left_out_max and len(pupils & member_ids) > len(missing):
-            return oblige("nudge", None, class_id=class_id, missing=len(missing))
+            return oblige("nudge", None, category="exclusion", class_id=class_id, missing=len(missing))
     return None
 
 
@@ -398,7 +398,7 @@ def no_negative_about_people(req: Request, params: Mapping[str, Any]) -> Effect 
     names = [*dict(req.context.get("pupil_names") or {}).values(), *(req.context.get("outside_names") or ())]
     if not _has_any(tokens, padded, about) and not _mentions(body, names):
         return None
-    return oblige("nudge", None)
+    return oblige("nudge", None, category="negative_staff")
 
 
 @logic("chat.work_talk_stays_here")
@@ -415,4 +415,7 @@ def work_talk_stays_here(req: Request, params: Mapping[str, Any]) -> Effect | No
     others = [m for m in _members(req) if m.id != req.actor.id]
     if not any(m.roles & {"pupil", "guardian"} for m in others):
         return None
-    return Effect(None, (Obligation("inform", "", {"show": True}), Obligation("nudge", "", {"inform": True})))
+    return Effect(None, (
+        Obligation("inform", "", {"show": True}),
+        Obligation("nudge", "", {"inform": True, "category": "other"}),
+    ))

@@ -176,6 +176,25 @@ export function setUpAttachments(conversationId) {
     pictured.disabled = nobody.checked;
     if (nobody.checked) for (const option of pictured.options) option.selected = false;
   });
+  function showCaptionNudges(nudges, onAnyway) {
+    const box = document.createElement("div");
+    box.className = "notice nudge";
+    box.dataset.testid = "attach-nudge";
+    for (const nudge of nudges) {
+      const p = document.createElement("p");
+      p.dataset.category = nudge.category || "other";
+      p.textContent = nudge.message;
+      box.append(p);
+    }
+    const anyway = document.createElement("button");
+    anyway.type = "button";
+    anyway.className = "button-small";
+    anyway.textContent = document.getElementById("i18n-strings")?.dataset.sendAnyway || "OK";
+    anyway.addEventListener("click", onAnyway);
+    box.append(anyway);
+    feedback.replaceChildren(box);
+    anyway.focus();
+  }
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const chosen = [...pictured.selectedOptions].length;
@@ -188,6 +207,18 @@ export function setUpAttachments(conversationId) {
     if (file && file.size > Number(form.dataset.maxBytes || Infinity)) {
       showError({ data: { message: t.tooLarge } });
       return;
+    }
+    // A caption is read as a message is (issue 14): its nudges first, then "send anyway".
+    const caption = document.getElementById("attach-caption")?.value.trim();
+    if (caption && form.dataset.nudged !== caption) {
+      try {
+        const decision = await request(`/api/v1/conversations/${conversationId}/messages/preview`, {
+          method: "POST", body: { body: caption } });
+        if (decision.nudges && decision.nudges.length) {
+          showCaptionNudges(decision.nudges, () => { form.dataset.nudged = caption; form.requestSubmit(); });
+          return;
+        }
+      } catch { /* the upload itself answers with any refusal */ }
     }
     const data = new FormData(form);
     data.delete("csrfmiddlewaretoken");
@@ -202,6 +233,7 @@ export function setUpAttachments(conversationId) {
       feedback.replaceChildren();
       if (attachment.status === "pending") showPending(attachment);
       form.reset();
+      delete form.dataset.nudged;
       pictured.disabled = false;
     } catch (error) {
       showError(error);

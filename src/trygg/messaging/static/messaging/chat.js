@@ -53,6 +53,7 @@ function setUp(root) {
     } else {
       item.append(message.sensitive ? sensitiveNode(message.id) : el("p", "body", message.body));
       if (message.attachment) item.append(attachmentNode(message.attachment));
+      if (message.show_an_adult && message.sender.id !== me) item.append(showAnAdultOffer(message.id));
       item.append(reportLink(message.id));
     }
     decorate(item);
@@ -88,6 +89,29 @@ function setUp(root) {
     return form;
   }
 
+  // Issue 14 (R-PUP-02): a message read as a threat offers its receiver "show an adult" at once;
+  // one press reports it, and the message is kept as evidence. The button works without script too.
+  function showAnAdultOffer(id) {
+    const box = el("div", "notice show-an-adult");
+    box.dataset.testid = "show-an-adult";
+    box.append(el("p", "", t.threatOffer));
+    const button = el("button", "button-small button-primary", t.showAdult);
+    button.type = "button";
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        await api(`/api/v1/messages/${id}/show-an-adult`, { method: "POST", body: {} });
+        box.replaceChildren(el("p", "", t.adultShown));
+        box.setAttribute("role", "status");
+      } catch (error) {
+        button.disabled = false;
+        showRefusal(error.data || { message: error.message });
+      }
+    });
+    box.append(button);
+    return box;
+  }
+
   function insertInOrder(item) {
     const id = Number(item.dataset.messageId);
     const later = [...list.children].find((li) => Number(li.dataset.messageId) > id);
@@ -116,12 +140,24 @@ function setUp(root) {
       text.after(box);
       editor.focus();
       cancel.addEventListener("click", () => { box.remove(); text.hidden = false; edit.focus(); });
-      save.addEventListener("click", async () => {
+      const saveEdit = async () => {
         try {
           render(await api(`/api/v1/messages/${id}`, { method: "PATCH", body: { body: editor.value } }));
+          feedback.replaceChildren();
         } catch (error) {
           showRefusal(error.data || { message: error.message });
         }
+      };
+      save.addEventListener("click", async () => {
+        // An edit is read as a send is: the same nudges first (issue 14, R-STF-01, R-STAFF-05).
+        try {
+          const decision = await api(`/api/v1/messages/${id}/preview`, { method: "POST", body: { body: editor.value } });
+          if (decision.nudges.length) { showNudges(decision.nudges, saveEdit); return; }
+        } catch (error) {
+          showRefusal(error.data || { message: error.message });
+          return;
+        }
+        await saveEdit();
       });
     });
     const remove = el("button", "button-small button-danger", t.delete);
@@ -225,14 +261,35 @@ function setUp(root) {
     feedback.append(box);
   }
 
-  function showNudges(nudges, text) {
+  // Each nudge is its own entry, worded for the writer's age; self-harm adds the help lines of
+  // the writer's country. Nothing of the draft is stored unless it is sent.
+  function showNudges(nudges, onAnyway) {
     feedback.replaceChildren();
     const box = el("div", "notice nudge");
     box.dataset.testid = "nudge";
-    for (const nudge of nudges) box.append(el("p", "", nudge.message));
+    for (const nudge of nudges) {
+      const entry = el("div", "nudge-entry");
+      entry.dataset.category = nudge.category || "other";
+      entry.append(el("p", "", nudge.message));
+      if (nudge.help_lines && nudge.help_lines.length) {
+        const lines = el("ul", "help-lines");
+        lines.dataset.testid = "help-lines";
+        if (nudge.help_intro) entry.append(el("p", "", nudge.help_intro));
+        for (const line of nudge.help_lines) {
+          const li = el("li");
+          const link = el("a", "", `${line.name}: ${line.number}`);
+          link.href = `tel:${line.number.replace(/\s+/g, "")}`;
+          li.append(link);
+          if (line.text) li.append(" ", el("span", "hint", line.text));
+          lines.append(li);
+        }
+        entry.append(lines);
+      }
+      box.append(entry);
+    }
     const anyway = el("button", "button-small", t.sendAnyway);
     anyway.type = "button";
-    anyway.addEventListener("click", () => send(text));
+    anyway.addEventListener("click", () => onAnyway());
     const change = el("button", "button-small", t.editText);
     change.type = "button";
     change.addEventListener("click", () => { feedback.replaceChildren(); body.focus(); });
@@ -288,7 +345,7 @@ function setUp(root) {
       return;
     }
     if (!decision.allowed) { showRefusal(decision); return; }
-    if (decision.nudges.length) { showNudges(decision.nudges, text); return; }
+    if (decision.nudges.length) { showNudges(decision.nudges, () => send(text)); return; }
     await send(text);
   });
 
