@@ -93,15 +93,17 @@ def scene(person: Callable[[str], Person]) -> dict[str, Any]:
     class_channel, guardians_channel = chat.ensure_class_channels(nine_b)
     chat.ensure_class_channels(four_a)
 
-    # Pupils chat: sara's group with jonas and ali, and a group ali made himself.
-    group = chat.check_create_conversation(person("sara.9b"), "group", "Prosjekt", ["jonas.9b", "ali.9b"]).conversation
+    # The teachers' group with sara, jonas and ali, and a group ali made himself with sara (others
+    # cannot add a protected pupil: to them he does not exist).
+    group = chat.check_create_conversation(ola, "group", "Prosjekt", ["sara.9b", "jonas.9b", "ali.9b", "nils.9b"],
+                                           school_owned=True).conversation
     for username, text in (("ali.9b", "Hei fra meg"), ("jonas.9b", "Hei fra Jonas"), ("sara.9b", "Hei!")):
         chat.check_send(person(username), group.pk, text, f"hf-{username}-1")
-    alis = chat.check_create_conversation(person("ali.9b"), "group", "Gjengen", ["sara.9b", "jonas.9b"]).conversation
+    alis = chat.check_create_conversation(person("ali.9b"), "group", "Gjengen", ["sara.9b"]).conversation
     chat.check_send(person("ali.9b"), alis.pk, "Velkommen", "hf-ali-2")
-    # Guardians chat: mor.sara's group with mor.ali and far.jonas.
+    # The guardians: a teachers' group with mor.sara, mor.ali and far.jonas.
     parents = chat.check_create_conversation(
-        person("mor.sara"), "group", "Foreldre", ["mor.ali", "far.jonas"]
+        ola, "group", "Foreldre", ["mor.sara", "mor.ali", "far.jonas", "nils.9b"], school_owned=True
     ).conversation
     for username in ("mor.ali", "far.jonas"):
         chat.check_send(person(username), parents.pk, "Hilsen", f"hf-{username}-3")
@@ -207,7 +209,7 @@ def test_r_list_05_member_lists_leave_protected_people_out_without_a_placeholder
     names = {m["username"] for m in guardians["members"]}
     assert "mor.sara" in names and not names & {"mor.ali", "far.jonas", "far.ali"} and None not in names
     group = _api(sara, f"/api/v1/conversations/{scene['group'].pk}").json()
-    assert {m["username"] for m in group["members"]} == {"sara.9b"}
+    assert {m["username"] for m in group["members"]} == {"sara.9b", "ola.9b", "nils.9b"}
 
 
 def test_r_list_05_a_protected_sender_is_a_pupil_or_a_guardian_to_other_families(
@@ -384,3 +386,29 @@ def test_r_soc_01_r_list_05_left_out_counts_only_classmates_the_creator_can_see(
     assert "amot.left-out-noticed" in nudged()  # jonas is visible to sara, and left out
     Protection.objects.create(pupil=person("jonas.9b"), secret_address=True)
     assert "amot.left-out-noticed" not in nudged()
+
+
+def test_r_list_05_other_families_cannot_find_a_protected_person_by_username(
+    scene: dict[str, Any], api_client: Callable[[str], Client], person: Callable[[str], Person]
+) -> None:
+    """A typed username is a picker too: ali.9b and mor.ali answer as an unknown account does (400),
+    through the API and the page, when sara or her mother start a chat or add a member; ali can
+    still start one with sara, and staff can reach him."""
+    unknown = post_json(api_client("sara.9b"), "/api/v1/conversations",
+                        {"kind": "direct", "member_usernames": ["nobody.9b"]})
+    for username in ("ali.9b", "jonas.9b"):
+        refused = post_json(api_client("sara.9b"), "/api/v1/conversations",
+                            {"kind": "direct", "member_usernames": [username]})
+        assert refused.status_code == unknown.status_code == 400
+        assert refused.json() == unknown.json()
+    page = session("mor.sara").post("/messages/new", {"members": ["mor.ali"]})
+    assert page.status_code == 400 and "Maryam" not in page.content.decode()
+    adding = post_json(api_client("ali.9b"), f"/api/v1/conversations/{scene['alis'].pk}/members",
+                       {"username": "jonas.9b"})
+    assert adding.status_code == 400  # jonas's family is hidden from ali's too
+    assert post_json(api_client("ola.9b"), "/api/v1/conversations",
+                     {"kind": "direct", "member_usernames": ["ali.9b"]}).status_code == 201
+
+
+def post_json(client: Client, url: str, body: dict[str, Any]) -> Any:
+    return client.post(url, data=json.dumps(body), content_type="application/json")

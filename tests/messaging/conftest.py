@@ -46,3 +46,14 @@ def send() -> Callable[..., Any]:
                     {"body": body, "client_txn_id": txn or new_txn(), **extra})
 
     return do
+
+
+@pytest.fixture
+def classmate(demo: object) -> str:
+    """The username of a 9B pupil of no named family (the demo's invented classmates): others can
+    add them to a group, as they cannot add ali.9b, whose identity is confidential (R-LIST-05)."""
+    from trygg.directory.models import Person
+
+    named = ["sara.9b", "jonas.9b", "ali.9b"]
+    return (Person.objects.filter(enrollments__school_class__name="9B").exclude(username__in=named)
+            .order_by("username").values_list("username", flat=True).first())

@@ -122,17 +122,17 @@ def test_read_state_and_unread_counts(chat, send, api_client) -> None:
     assert listed[conversation_id]["unread"] == 0
 
 
-def test_r_chat_04_conversation_shows_creator_and_owner(chat, api_client) -> None:
-    conversation_id, _client = chat("sara.9b", "jonas.9b", "ali.9b", kind="group", title="Prosjekt")
+def test_r_chat_04_conversation_shows_creator_and_owner(chat, api_client, classmate) -> None:
+    conversation_id, _client = chat("sara.9b", "jonas.9b", classmate, kind="group", title="Prosjekt")
     got = api_client("jonas.9b").get(f"/api/v1/conversations/{conversation_id}").json()
     assert got["created_by"]["username"] == "sara.9b"
     assert got["school_owned"] is False and got["social"] is True
     assert "Sara" in got["ownership"] or "sara" in got["ownership"].lower()
 
 
-def test_r_chat_04_pupil_cannot_mark_group_as_school(api_client) -> None:
+def test_r_chat_04_pupil_cannot_mark_group_as_school(api_client, classmate) -> None:
     response = post(api_client("sara.9b"), "/api/v1/conversations",
-                    {"kind": "group", "member_usernames": ["jonas.9b", "ali.9b"], "school_owned": True})
+                    {"kind": "group", "member_usernames": ["jonas.9b", classmate], "school_owned": True})
     assert response.status_code == 403
     assert response.json()["requirement"] in ("R-CHAT-01", "R-CHAT-04")
 
@@ -151,8 +151,8 @@ def test_r_staff_07_group_with_pupils_needs_two_staff(api_client) -> None:
     assert ok.status_code == 201
 
 
-def test_r_staff_04_only_creator_adds_members(chat, api_client) -> None:
-    conversation_id, creator = chat("sara.9b", "jonas.9b", "ali.9b", kind="group")
+def test_r_staff_04_only_creator_adds_members(chat, api_client, classmate) -> None:
+    conversation_id, creator = chat("sara.9b", "jonas.9b", classmate, kind="group")
     other = api_client("jonas.9b")
     refused = post(other, f"/api/v1/conversations/{conversation_id}/members", {"username": "far.jonas"})
     assert refused.status_code == 403
@@ -208,11 +208,11 @@ def test_r_soc_01_group_leaving_out_few_classmates_is_noticed(api_client) -> Non
         .values_list("pupil__username", flat=True).order_by("pupil__username")
     )
     client = api_client("sara.9b")
-    # Leave out a classmate sara can see: ali.9b is hidden from her, so leaving him out is not noticed
-    # (a count of him would tell her he exists, R-LIST-05).
-    visible = [u for u in usernames if u != "ali.9b"]
+    # ali.9b is hidden from sara (R-LIST-05): she cannot add him, and leaving him out is not noticed
+    # (a count of him would tell her he exists). The class as she sees it is everyone else.
+    usernames = [u for u in usernames if u != "ali.9b"]
     left_out = post(client, "/api/v1/conversations/preview",
-                    {"kind": "group", "member_usernames": [u for u in usernames if u != visible[0]]}).json()
+                    {"kind": "group", "member_usernames": usernames[1:]}).json()
     assert any(n["requirement"] == "R-SOC-01" for n in left_out["nudges"])
     everyone = post(client, "/api/v1/conversations/preview", {"kind": "group", "member_usernames": usernames}).json()
     assert not any(n["requirement"] == "R-SOC-01" for n in everyone["nudges"])

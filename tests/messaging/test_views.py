@@ -41,16 +41,16 @@ def test_conversation_page_is_404_for_non_members_and_escapes_text(person) -> No
     assert "&lt;b&gt;fet&lt;/b&gt;" in page and "<b>fet</b>" not in page
 
 
-def test_r_staff_04_owner_manages_members_on_the_page(person) -> None:
+def test_r_staff_04_owner_manages_members_on_the_page(person, classmate) -> None:
     sara = person("sara.9b")
-    conversation = actions.check_create_conversation(sara, "group", "Gjeng", ["jonas.9b", "ali.9b"]).conversation
+    conversation = actions.check_create_conversation(sara, "group", "Gjeng", ["jonas.9b", classmate]).conversation
     jonas = signed_in(person, "jonas.9b")
     assert jonas.post(f"/messages/{conversation.pk}/members/add", {"username": "mor.sara"}).status_code == 403
     owner = signed_in(person, "sara.9b")
     page = owner.get(f"/messages/{conversation.pk}/").content.decode()
     assert "add-member" in page
-    assert owner.post(f"/messages/{conversation.pk}/members/remove", {"username": "ali.9b"}).status_code == 302
-    assert signed_in(person, "ali.9b").get(f"/messages/{conversation.pk}/").status_code == 404
+    assert owner.post(f"/messages/{conversation.pk}/members/remove", {"username": classmate}).status_code == 302
+    assert signed_in(person, classmate).get(f"/messages/{conversation.pk}/").status_code == 404
     assert jonas.post(f"/messages/{conversation.pk}/members/remove", {"username": "jonas.9b"}).status_code == 302
     assert jonas.get(f"/messages/{conversation.pk}/").status_code == 404
 

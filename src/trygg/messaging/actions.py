@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from trygg.audit.actions import do_audit
 from trygg.directory.facts import facts_for
 from trygg.directory.models import Enrollment, Person, SchoolClass, TeachingAssignment
-from trygg.directory.queries import Audience, audiences
+from trygg.directory.queries import Audience, audiences, hidden_from
 from trygg.errors import BadInput, NotFoundOrHidden, PolicyDenied, TooLarge, WrongState
 from trygg.events.log import emit_event
 from trygg.events.models import Event
@@ -102,8 +102,10 @@ def _resolve_members(actor: Person, usernames: Sequence[str]) -> list[Person]:
         raise BadInput(_("Choose between one and %(n)d members.") % {"n": MAX_GROUP_MEMBERS})
     wanted = {str(u).strip() for u in usernames if str(u).strip()} - {actor.username}
     people = list(Person.objects.filter(username__in=wanted, is_active=True))
-    if len(people) != len(wanted):
-        # Unknown and inactive accounts answer the same, so the directory does not leak.
+    # A protected pupil or guardian does not exist for other families, not even by a typed username
+    # (R-LIST-05): they answer as unknown and inactive accounts do, so the directory does not leak.
+    hidden = hidden_from(actor, [p.pk for p in people])
+    if len(people) != len(wanted) or hidden:
         raise BadInput(_("Some of the people could not be found."), code="unknown_member")
     return people
 
@@ -278,7 +280,7 @@ def sync_all_class_channels() -> int:
 def check_add_member(actor: Person, conversation_id: int, username: str) -> Membership:
     conversation = access_conversation(actor, conversation_id)
     person = Person.objects.filter(username=str(username).strip(), is_active=True).first()
-    if person is None:
+    if person is None or hidden_from(actor, [person.pk]):
         raise BadInput(_("Some of the people could not be found."), code="unknown_member")
     current = member_ids(conversation)
     if person.pk in current:
