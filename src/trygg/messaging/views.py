@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trygg.directory.models import Person
-from trygg.directory.queries import hidden_from, list_children, list_guardians
+from trygg.directory.queries import display_name, hidden_from, list_children, list_guardians
 from trygg.errors import NotFoundOrHidden, TryggError
 from trygg.events.log import latest_event_id
 from trygg.messaging import actions, attachments, media, queries, serialise
@@ -226,7 +226,11 @@ def sensitive_message_view(request: HttpRequest, conversation_id: int, message_i
         raise NotFoundOrHidden()
     if message.sensitive:
         require_step_up(request, message, "sensitive_message")
-    return render(request, "messaging/sensitive.html", {"message": message, "conversation": message.conversation})
+    return render(request, "messaging/sensitive.html", {
+        "message": message, "conversation": message.conversation,
+        # A protected sender is "a pupil" or "a guardian" to other families (R-LIST-05).
+        "sender_name": display_name(request.user, message.sender),
+    })
 
 
 @login_required
