@@ -269,7 +269,10 @@ async def test_r_meet_10_signalling_frames_are_rate_limited_per_peer(demo) -> No
     kari, mor, kari_id, mor_id = await admitted_pair(talk)
     started = asyncio.get_running_loop().time()
     for n in range(5000):
-        await mor.send_json_to({"type": "signal", "to": kari_id, "data": {"n": n}})
+        # Well-shaped ICE candidates (R-MEET-17 refuses anything else before the limit counts).
+        candidate = f"candidate:{n} 1 udp 2122260223 192.0.2.1 {n + 1024} typ host"
+        await mor.send_json_to({"type": "signal", "to": kari_id,
+                                "data": {"candidate": {"candidate": candidate, "sdpMid": "0", "sdpMLineIndex": 0}}})
     await mor.send_json_to({"type": "ping"})
     told = []
     while True:
@@ -283,7 +286,8 @@ async def test_r_meet_10_signalling_frames_are_rate_limited_per_peer(demo) -> No
         relayed += (await kari.receive_json_from())["type"] == "signal"
     assert 0 < relayed <= 200
     assert asyncio.get_running_loop().time() - started < 10
-    await kari.send_json_to({"type": "signal", "to": mor_id, "data": {"sdp": "offer"}})
-    assert (await next_of(mor, "signal"))["data"] == {"sdp": "offer"}
+    offer = {"description": {"type": "offer", "sdp": "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\n"}}
+    await kari.send_json_to({"type": "signal", "to": mor_id, "data": offer})
+    assert (await next_of(mor, "signal"))["data"] == offer
     for ws in (kari, mor):
         await ws.disconnect()
