@@ -90,3 +90,31 @@ def test_r_priv_03_the_rulebook_shows_the_real_numbers(api_client):
     rule = rules["core_platform.retention"]
     assert rule["params"]["legal_hold_days"] == 365
     assert "365" in json.dumps(rule, ensure_ascii=False) and "180" in json.dumps(rule, ensure_ascii=False)
+
+
+def test_r_priv_03_meeting_chat_reflections_and_requests_have_retention_too(api_client, person, capsys):
+    """R-PRIV-03: a meeting's chat goes after 30 days, a pupil's reflections and a guardian's request
+    for a meeting after 365 (the pack's defaults); the dry run counts them first."""
+    from trygg.cli import main
+    from trygg.meetings.models import Meeting, MeetingMessage, MeetingRequest, Reflection
+    from trygg.meetings.retention import expired_meeting_data, purge_expired_meeting_data
+
+    talk = post(api_client("kari.4a"), "/api/v1/meetings", {
+        "kind": "development_talk", "student_username": "emma.4a", "starts_at": "2026-12-05T10:00:00+01:00",
+        "title": "Utviklingssamtale", "invitation_text": "Velkommen."}).json()
+    meeting = Meeting.objects.get(pk=talk["id"])
+    emma = person("emma.4a")
+    Reflection.objects.create(meeting=meeting, pupil=emma, text="Jeg har lært brøk")
+    MeetingMessage.objects.create(meeting=meeting, sender=person("kari.4a"), body="Hei")
+    MeetingRequest.objects.create(requester=person("mor.emma"), pupil=emma, school=meeting.school,
+                                  school_class=meeting.school_class, addressee="contact_teacher", topic="Lekser")
+    now = timezone.now()
+    assert expired_meeting_data(now + timedelta(days=10)) == {"meeting_chat": 0, "reflections": 0,
+                                                               "meeting_requests": 0}
+    assert expired_meeting_data(now + timedelta(days=31))["meeting_chat"] == 1
+    assert purge_expired_meeting_data(now + timedelta(days=31)) == 1
+    assert not MeetingMessage.objects.exists() and Reflection.objects.exists()
+    assert purge_expired_meeting_data(now + timedelta(days=366)) == 2
+    assert not Reflection.objects.exists() and not MeetingRequest.objects.exists()
+    assert main(["retention", "--dry-run"]) == 0
+    assert "meeting chat past their period: 0" in capsys.readouterr().out

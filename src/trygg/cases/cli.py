@@ -30,6 +30,10 @@ def cmd_retention(args: argparse.Namespace) -> int:
     print(f"legal holds to release (closed cases past their period): {len(holds)}")
     for municipality_id, ids in media:
         print(f"files past media_retention_days in municipality {municipality_id}: {len(ids)}")
+    from trygg.meetings.retention import expired_meeting_data, purge_expired_meeting_data
+
+    for kind, count in expired_meeting_data().items():
+        print(f"{kind.replace('_', ' ')} past their period: {count}")
     expired = expired_message_counts()
     for municipality_id, count in expired:
         print(f"messages past message_retention_days in municipality {municipality_id}: {count}")
@@ -39,7 +43,9 @@ def cmd_retention(args: argparse.Namespace) -> int:
     released = release_legal_holds()
     files = purge_expired_media()
     messages = purge_expired_messages()
-    print(f"Released {released} hold(s), deleted {files} file(s) and {messages} message(s).")
+    meeting_rows = purge_expired_meeting_data()
+    print(f"Released {released} hold(s), deleted {files} file(s), {messages} message(s) "
+          f"and {meeting_rows} meeting record(s).")
     return 0
 
 
