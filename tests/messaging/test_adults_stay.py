@@ -112,3 +112,13 @@ def test_r_chat_02_a_municipality_may_allow_supervised_pupil_groups(api_client, 
     own = post(api_client("emma.4a"), "/api/v1/conversations", {
         "kind": "group", "title": "Vi", "member_usernames": ["noah.4a", "kari.4a"]})
     assert own.status_code == 403
+
+
+def test_r_chat_02_a_teacher_is_not_told_to_write_to_her_teacher(api_client):
+    """R-CHAT-02, issue 11 item 13: the refusal kari.4a meets names the grade rule in words that fit a
+    teacher: never "write to your teacher instead"."""
+    refused = post(api_client("kari.4a"), "/api/v1/conversations", {
+        "kind": "group", "title": "4A", "member_usernames": ["emma.4a", "noah.4a", "nils.9b"], "school_owned": True})
+    message = refused.json()["message"]
+    for phrase in ("læreren din", "din lærer", "your teacher"):
+        assert phrase not in message

@@ -722,6 +722,53 @@ def record_export(actor: Person, case: Case, what: str) -> None:
         do_audit(actor, "case.exported", case, format=what)
 
 
+# ---------------------------------------------------------------------------------- legal holds
+
+RETENTION_RULE = "core_platform.retention"
+RELEASE_BATCH = 5000
+
+
+def held_by_cases(now: datetime | None = None) -> set[int]:
+    """Return the message ids a case still holds as evidence: every open case, and a closed one
+    until ``legal_hold_days`` after it closed (the municipality's setting, R-PRIV-03)."""
+    import json as _json
+
+    now = now or timezone.now()
+    needed: set[int] = set()
+    cases = Case.objects.values_list("pk", "status", "closed_at", "municipality_id")
+    keep = []
+    for pk, status, closed_at, municipality_id in cases:
+        days = int(params_for(RETENTION_RULE, municipality_id).get("legal_hold_days") or 0)
+        if status != Status.CLOSED or closed_at is None or closed_at > now - timedelta(days=days):
+            keep.append(pk)
+    for canonical in EvidenceItem.objects.filter(case_id__in=keep, kind=EvidenceItem.Kind.MESSAGE_SNAPSHOT) \
+            .values_list("canonical", flat=True):
+        needed.update(int(m["id"]) for m in _json.loads(canonical).get("messages") or ())
+    return needed
+
+
+def holds_to_release(now: datetime | None = None) -> list[int]:
+    """Return (one batch of) the held messages no case needs any longer."""
+    return list(
+        Message.objects.filter(legal_hold=True).exclude(pk__in=held_by_cases(now))
+        .order_by("pk").values_list("pk", flat=True)[:RELEASE_BATCH]
+    )
+
+
+def release_legal_holds(now: datetime | None = None) -> int:
+    """Release the legal holds of closed cases once their period has passed, so retention can erase
+    the messages like any others (R-PRIV-03). A daily job; one batch per run."""
+    from trygg.messaging.actions import do_set_legal_hold
+
+    ids = holds_to_release(now)
+    if not ids:
+        return 0
+    with transaction.atomic():
+        do_set_legal_hold(ids, hold=False)
+        do_audit(None, "case.legal_holds_released", None, count=len(ids))
+    return len(ids)
+
+
 # ---------------------------------------------------------------------------------- reminders
 
 

@@ -476,3 +476,60 @@ def purge_used_pupil_media(now: Any = None) -> int:
                     _emit_updated(attachment)
             deleted += 1
     return deleted
+
+
+RETENTION_RULE = "core_platform.retention"
+RETENTION_BATCH = 1000
+
+
+def expired_media(now: Any = None) -> list[tuple[int | None, list[int]]]:
+    """Return, per municipality, the ids of files older than ``media_retention_days`` that no case
+    holds as evidence (R-PRIV-03), one batch each."""
+    from datetime import timedelta
+
+    from trygg.directory.models import Municipality
+
+    now = now or timezone.now()
+    found: list[tuple[int | None, list[int]]] = []
+    for municipality_id in [None, *Municipality.objects.values_list("id", flat=True)]:
+        days = int(params_for(RETENTION_RULE, municipality_id).get("media_retention_days") or 0)
+        if days <= 0:
+            continue
+        scope = (
+            Attachment.objects.filter(created_at__lt=now - timedelta(days=days))
+            .exclude(status__in=[Attachment.Status.DELETED, Attachment.Status.REFUSED])
+            .exclude(stored_name="")
+            .exclude(message__legal_hold=True)
+        )
+        if municipality_id is None:
+            scope = scope.filter(uploader__municipality__isnull=True)
+        else:
+            scope = scope.filter(uploader__municipality_id=municipality_id)
+        ids = list(scope.order_by("id").values_list("id", flat=True)[:RETENTION_BATCH])
+        if ids:
+            found.append((municipality_id, ids))
+    return found
+
+
+def purge_expired_media(now: Any = None) -> int:
+    """R-PRIV-03: delete files older than the municipality's ``media_retention_days``, except
+    evidence; the message stays and says the file was deleted."""
+    deleted = 0
+    for municipality_id, ids in expired_media(now):
+        for attachment_id in ids:
+            with transaction.atomic():
+                attachment = _locked(attachment_id)
+                if not attachment.has_file:
+                    continue
+                message = Message.objects.select_related("sender").filter(attachment=attachment).first()
+                if message is not None and message.legal_hold:
+                    continue
+                delete_attachment_file(attachment, Attachment.Status.DELETED, None, "attachment.retention_purged",
+                                       municipality_id=municipality_id)
+                if message is not None:
+                    message.attachment = attachment
+                    emit_message_edited(message)
+                else:
+                    _emit_updated(attachment)
+            deleted += 1
+    return deleted

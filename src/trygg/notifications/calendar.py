@@ -18,8 +18,9 @@ from django.utils import timezone
 from trygg.directory.models import Municipality, Person
 from trygg.notifications.models import SchoolDayOff
 
-# Reminders wait for a school day; other notices (a new case, a meeting) are not held by this.
-REMINDER_KINDS = frozenset({"case_follow_up", "classlist_reminder"})
+# Scheduled reminders wait for a school day; notices a person caused just now (a new case, a meeting,
+# the class-list reminder a teacher chose to send) go when they are due.
+REMINDER_KINDS = frozenset({"case_follow_up"})
 SCHOOL_DAY_STARTS = time(8, 0)
 MAX_IMPORT_DAYS = 400
 

@@ -94,7 +94,7 @@ def start_background_worker(poll_seconds: float = 1.0) -> threading.Thread:
 def _load_job_modules() -> None:
     import importlib
 
-    for app in ("notifications", "cases", "messaging", "safety"):
+    for app in ("notifications", "cases", "messaging", "meetings", "safety"):
         try:
             importlib.import_module(f"trygg.{app}.jobs")
         except ModuleNotFoundError as exc:
