@@ -30,8 +30,11 @@ def png_bytes(width: int = 2, height: int = 2, pad: int = 0) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    body = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw))
+    # Row by row, so that a 30000 x 30000 flood is built without 900 MB in memory.
+    packer = zlib.compressobj()
+    row = b"\x00" + b"\x80" * width
+    data = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    body = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)) + chunk(b"IDAT", data)
     if pad:
         body += chunk(b"tEXt", b"c\x00" + b"x" * pad)
     return b"\x89PNG\r\n\x1a\n" + body + chunk(b"IEND", b"")

@@ -169,3 +169,45 @@ async def test_r_priv_01_a_guardian_who_loses_parental_responsibility_leaves_the
     await asyncio.sleep(0.5)
     assert await ws.receive_nothing(timeout=1)
     await ws.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_r_priv_01_the_password_page_ends_every_other_sign_in_but_its_own(demo) -> None:
+    """The page route: mor.emma changes her password in one browser; her token, her other browser and
+    its socket are ended, while the browser that changed it stays signed in, socket included."""
+    @database_sync_to_async
+    def setup() -> tuple[Client, Client, str]:
+        return browser("mor.emma"), browser("mor.emma"), ApiToken.issue(Person.objects.get(username="mor.emma"))[1]
+
+    here, other, raw = await setup()
+    token_socket = await events_socket(raw)
+
+    def cookie_socket(client: Client) -> WebsocketCommunicator:
+        from trygg.asgi import application
+
+        return WebsocketCommunicator(application, "/ws/events", headers=[
+            (b"host", b"testserver"), (b"origin", b"http://testserver"),
+            (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())])
+
+    mine, theirs = cookie_socket(here), cookie_socket(other)
+    for ws in (mine, theirs):
+        assert (await ws.connect())[0]
+        assert (await ws.receive_json_from(timeout=5))["type"] == "hello"
+
+    @database_sync_to_async
+    def change() -> int:
+        return here.post("/signin/password/", {"old_password": "demo", "new_password1": "Fjord-kveld-2026",
+                                                "new_password2": "Fjord-kveld-2026"}).status_code
+
+    assert await change() == 200
+    assert await close_code(token_socket) == 4401
+    assert await close_code(theirs) == 4401
+    await mine.send_json_to({"type": "ping"})
+    assert (await mine.receive_json_from(timeout=5))["type"] == "pong"
+    await mine.disconnect()
+
+    @database_sync_to_async
+    def after() -> tuple[int, int, int]:
+        return here.get("/messages/").status_code, other.get("/messages/").status_code, me(raw)
+
+    assert await after() == (200, 302, 401)

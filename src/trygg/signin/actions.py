@@ -17,7 +17,7 @@ from importlib import import_module
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -417,6 +417,18 @@ def do_sign_out(request: HttpRequest) -> str | None:
         return None
     return oidc.end_session_url(provider, id_token=id_token,
                                 post_logout_redirect_uri=absolute("/login/", request))
+
+
+def do_change_password(request: HttpRequest, form: Any) -> Person:
+    """Save a valid ``PasswordChangeForm``: the new password ends every other session and token
+    of the person, and closes their sockets (``signin.signals``); this browser's session stays."""
+    person = form.user
+    person._keep_credential = session_credential(request.session.session_key)
+    with transaction.atomic():
+        form.save()
+        do_audit(person, "auth.password_changed", person)
+    update_session_auth_hash(request, person)
+    return person
 
 
 def do_revoke_token(person: Person, token: ApiToken) -> None:

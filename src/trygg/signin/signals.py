@@ -15,7 +15,7 @@ from django.utils import timezone
 from trygg.audit.actions import do_audit
 from trygg.directory.models import Person
 from trygg.signin.models import SignInSession
-from trygg.signin.revocation import close_sockets_of
+from trygg.signin.revocation import close_sockets_of, session_credential
 from trygg.signin.stepup import SESSION_METHOD, mark_session_strong
 
 
@@ -90,5 +90,9 @@ def end_old_sign_ins(sender: Any, instance: Person, created: bool, **kwargs: Any
         return
     keep = None if deactivated else getattr(instance, "_keep_credential", None)
     person_id = instance.pk
+    # The ended browsers leave the person's list of sign-ins too.
+    for row in SignInSession.objects.filter(person_id=person_id):
+        if keep is None or session_credential(row.session_key) != keep:
+            row.delete()
     do_audit(None, "auth.sign_ins_ended", instance, reason="deactivated" if deactivated else "password_changed")
     close_sockets_of(person_id, keep=keep)  # after the commit

@@ -12,5 +12,6 @@ urlpatterns = [
     path("step-up/", views.step_up_page, name="step_up"),
     path("authenticator/", views.otp_enrol, name="otp"),
     path("sessions/", views.sessions_page, name="sessions"),
+    path("password/", views.password_page, name="password"),
     path("link-codes/", views.link_code_page, name="link_codes"),
 ]

@@ -9,6 +9,7 @@ from typing import Any
 
 import segno
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -210,6 +211,19 @@ def _b32(device: TOTPDevice) -> str:
 
     raw = b32encode(device.bin_key).decode()
     return " ".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_page(request: HttpRequest) -> HttpResponse:
+    """Change one's password: every other sign-in (browsers, tokens, their sockets) ends; this
+    browser stays signed in."""
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        actions.do_change_password(request, form)
+        return render(request, "signin/password.html", {"form": None, "changed": True})
+    return render(request, "signin/password.html", {"form": form, "changed": False},
+                  status=400 if request.method == "POST" else 200)
 
 
 @login_required
