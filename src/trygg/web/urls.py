@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trygg.web import views
+from trygg.web import pwa, views
 
 app_name = "web"
 
@@ -9,4 +9,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("me/data/", views.my_data, name="my_data"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("offline/", pwa.offline, name="offline"),
 ]
