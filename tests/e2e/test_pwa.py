@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from playwright.sync_api import expect
 
@@ -59,3 +61,60 @@ def test_started_without_a_connection_the_app_says_it_is_offline(page) -> None:
         assert page.evaluate("getComputedStyle(document.body).display") == "flex"
     finally:
         page.context.set_offline(False)
+
+
+def _registration_id(cdp: object, page: object) -> str:
+    """Return the id DevTools gives the page's service worker registration."""
+    found: list[dict] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: found.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    for _round in range(100):  # each evaluate lets Playwright hand over the events that arrived
+        live = [r for r in found if not r.get("isDeleted")]
+        if live:
+            return live[0]["registrationId"]
+        page.evaluate("1")
+    raise AssertionError("no service worker registration reported")
+
+
+def test_r_staff_06_push_over_devtools_shows_a_neutral_notice_that_opens_the_messages(
+    new_page, live_server_url
+) -> None:
+    """A push delivered to the real service worker shows Trygg's neutral notice; a click opens /messages/."""
+    from trygg.notifications.texts import push_payload
+
+    page = new_page()
+    page.context.grant_permissions(["notifications"], origin=live_server_url)
+    sign_in(page, "mor.emma")
+    page.goto("/messages/notices/")
+    _worker_ready(page)
+    # The button that turns push on is offered: this browser has what push needs.
+    expect(page.get_by_role("button", name="Slå på for denne enheten")).to_be_visible()
+    cdp = page.context.new_cdp_session(page)
+    payload = push_payload("nb", ["new_message"], 2, False)
+    registration = _registration_id(cdp, page)
+    cdp.send("ServiceWorker.deliverPushMessage", {
+        "origin": live_server_url, "registrationId": registration, "data": json.dumps(payload),
+    })
+    page.wait_for_function(
+        "async () => (await (await navigator.serviceWorker.ready).getNotifications()).length > 0"
+    )
+    shown = page.evaluate("""async () => (await (await navigator.serviceWorker.ready).getNotifications())
+        .map((n) => ({title: n.title, body: n.body, tag: n.tag, url: n.data.url}))""")
+    assert shown == [{"title": payload["title"], "body": payload["body"], "tag": payload["tag"], "url": "/messages/"}]
+    assert "Marte" not in json.dumps(shown) and "Solheim" not in json.dumps(shown)
+    worker = page.context.service_workers[0] if page.context.service_workers else \
+        page.context.wait_for_event("serviceworker")
+    target = worker.evaluate("async () => clickTarget((await self.registration.getNotifications())[0])")
+    assert target == live_server_url + "/messages/"
+    # A payload pointing outside Trygg is not followed: the click opens Trygg's home page instead.
+    cdp.send("ServiceWorker.deliverPushMessage", {
+        "origin": live_server_url, "registrationId": registration,
+        "data": json.dumps({**payload, "tag": "elsewhere", "url": "https://evil.example/"}),
+    })
+    page.wait_for_function(
+        "async () => (await (await navigator.serviceWorker.ready).getNotifications({tag: 'elsewhere'})).length > 0"
+    )
+    target = worker.evaluate(
+        "async () => clickTarget((await self.registration.getNotifications({tag: 'elsewhere'}))[0])"
+    )
+    assert target == live_server_url + "/"
