@@ -19,7 +19,7 @@ from trygg.directory.models import Person
 from trygg.directory.queries import list_children, list_guardians
 from trygg.errors import NotFoundOrHidden, TryggError
 from trygg.events.log import latest_event_id
-from trygg.messaging import actions, attachments, media, queries, serialise
+from trygg.messaging import actions, attachments, media, picker, queries, serialise
 from trygg.messaging.models import Attachment, Conversation, ConversationKind
 from trygg.policy.packs_schema import WEEKDAYS
 
@@ -29,7 +29,7 @@ def _list_context(request: HttpRequest, **extra: object) -> dict[str, object]:
     facts = person.facts
     return {
         "conversations": queries.list_conversations(person),
-        "contacts": queries.list_contacts(person),
+        "contacts": picker.contacts_out(picker.list_startable_contacts(person)),
         "is_staff_member": facts.is_staff_member,
         "children": list_children(person),
         "latest_event_id": latest_event_id(person.pk),
