@@ -47,3 +47,55 @@ def test_axe_is_really_running(page) -> None:
                      '<button></button></body></html>')
     ids = {v["id"] for v in axe_violations(page)}
     assert {"image-alt", "button-name", "html-has-lang"} <= ids
+
+
+def test_on_a_phone_the_header_is_one_line_and_the_menu_opens_from_one_button(new_page) -> None:
+    """At 390×844 the header is brand and "Meny"; the menu opens and closes with that button."""
+    page = new_page()
+    page.set_viewport_size(SIZES["phone"])
+    sign_in(page, "mor.emma")
+    page.goto("/")
+    toggle = page.get_by_role("button", name="Meny")
+    expect(toggle).to_be_visible()
+    assert page.locator(".site-header").bounding_box()["height"] <= 64
+    nav = page.get_by_role("navigation", name="Hovedmeny")
+    expect(nav).to_be_hidden()
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(nav.get_by_role("link", name="Meldinger")).to_be_visible()
+    assert nav.get_by_role("link", name="Meldinger").bounding_box()["height"] >= 44
+    page.set_viewport_size(SIZES["desktop"])
+    expect(toggle).to_be_hidden()
+    expect(nav).to_be_visible()
+
+
+def test_a_chat_on_a_phone_shows_the_messages_not_the_chrome(new_page, live_server_url) -> None:
+    """At 390×844 the composer is one line with "Send" beside it; one's own message offers no "Report",
+    the other's does; axe finds nothing on the conversation page."""
+    from tests.e2e.api_calls import call, token_of
+
+    ola = token_of(live_server_url, "ola.9b")
+    conversation = call(live_server_url, "POST", "/api/v1/conversations", ola,
+                        {"kind": "direct", "member_usernames": ["far.jonas"], "school_owned": True})
+    call(live_server_url, "POST", f"/api/v1/conversations/{conversation['id']}/messages", ola,
+         {"body": "Jonas var flink i dag", "client_txn_id": "phone-1"})
+    page = new_page()
+    page.set_viewport_size(SIZES["phone"])
+    sign_in(page, "far.jonas")
+    page.goto(f"/messages/{conversation['id']}/")
+    expect(page.locator("#conversation")).to_have_attribute("data-socket", "open")
+    page.fill("#body", "Takk for beskjed")
+    page.click("#send")
+    mine = page.locator("#messages li.mine").filter(has_text="Takk for beskjed")
+    expect(mine).to_have_count(1)
+    expect(mine.locator(".message-report")).to_have_count(0)
+    theirs = page.locator("#messages li").filter(has_text="Jonas var flink i dag")
+    expect(theirs.locator(".message-report")).to_have_count(1)
+    composer = page.locator("#composer").bounding_box()
+    assert composer["height"] <= 120, composer
+    send, body = page.locator("#send").bounding_box(), page.locator("#body").bounding_box()
+    assert abs(send["y"] + send["height"] - (body["y"] + body["height"])) <= 2  # on the same line
+    assert axe_violations(page) == []
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / "far.jonas-phone-conversation.png"))

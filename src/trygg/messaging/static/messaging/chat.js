@@ -51,7 +51,8 @@ function setUp(root) {
     } else {
       item.append(el("p", "body", message.body));
       if (message.attachment) item.append(attachmentNode(message.attachment));
-      item.append(reportLink(message.id));
+      // One's own message is not reported: "Report" and "Show an adult" are for what others wrote.
+      if (message.sender.id !== me) item.append(reportLink(message.id));
     }
     decorate(item);
     if (fresh) insertInOrder(item);

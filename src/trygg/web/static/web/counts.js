@@ -9,9 +9,8 @@ const baseTitle = document.title.replace(/^\(\d+\)\s*/, "");
 let pending = null;
 
 function show(counts) {
-  let total = 0;
-  for (const [key, value] of Object.entries(counts)) {
-    total += value;
+  const total = Object.values(counts).reduce((sum, value) => sum + value, 0);
+  for (const [key, value] of Object.entries({ ...counts, total })) {
     for (const holder of document.querySelectorAll(`[data-count="${key}"]`)) {
       holder.hidden = value === 0;
       for (const number of holder.querySelectorAll("[data-count-number]")) number.textContent = String(value);
