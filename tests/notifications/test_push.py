@@ -263,7 +263,7 @@ def test_the_notices_page_lists_devices_and_turns_one_off(api_client, person) ->
     client.force_login(person("mor.emma"))
     page = client.get("/messages/notices/").content.decode()
     assert "Chrome · Android" in page and "Firefox · Linux" not in page
-    client.post("/messages/notices/", {"form": "push_off", "device_id": other_id})
+    assert client.post("/me/", {"form": "push_off", "device_id": other_id}).status_code == 404
     assert PushSubscription.objects.filter(pk=other_id).exists()
-    client.post("/messages/notices/", {"form": "push_off", "device_id": sub_id})
+    client.post("/me/", {"form": "push_off", "device_id": sub_id, "next": "/messages/notices/"})
     assert not PushSubscription.objects.filter(pk=sub_id).exists()

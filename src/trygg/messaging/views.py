@@ -254,10 +254,6 @@ def notice_preferences_view(request: HttpRequest) -> HttpResponse:
     from trygg.notifications import actions as notice_actions
     from trygg.notifications.queries import list_push_devices, list_quiet_hours
 
-    if request.method == "POST" and request.POST.get("form") == "push_off":
-        notice_actions.check_remove_push_device(request.user, int(request.POST.get("device_id") or 0))
-        messages.success(request, _("Push notices are off for that device."))
-        return redirect(reverse("messaging:notices"))
     if request.method == "POST" and request.POST.get("form") == "quiet":
         days = [d for d in request.POST.getlist("days") if d in WEEKDAYS]
         start, end = request.POST.get("start", ""), request.POST.get("end", "")
