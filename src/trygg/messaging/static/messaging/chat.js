@@ -40,7 +40,7 @@ function setUp(root) {
     item.replaceChildren();
     const meta = el("p", "message-meta");
     meta.append(el("span", "sender", message.sender.name), " ");
-    const time = el("time", "", new Date(message.created_at).toLocaleString([], { day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit" }));
+    const time = el("time", "", spokenTime(new Date(message.created_at)));
     time.dateTime = message.created_at;
     meta.append(time);
     if (message.edited_at) meta.append(" ", el("span", "edited", `(${t.edited})`));
@@ -57,6 +57,18 @@ function setUp(root) {
     decorate(item);
     if (fresh) insertInOrder(item);
     return item;
+  }
+
+  // "today 08:14", "yesterday 17:02", else the date: as the server writes it on the page.
+  function spokenTime(at) {
+    const clock = at.toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
+    const day = new Date(at.getFullYear(), at.getMonth(), at.getDate());
+    const now = new Date();
+    const today = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+    const days = Math.round((today - day) / 86400000);
+    if (days === 0) return t.today.replace("%(time)s", clock);
+    if (days === 1) return t.yesterday.replace("%(time)s", clock);
+    return `${at.toLocaleDateString(document.documentElement.lang, { day: "numeric", month: "long" })} ${clock}`;
   }
 
   // Every message can be reported (R-SAFE-02, R-PUP-02: "show an adult" for young pupils).
