@@ -73,6 +73,12 @@ def serve(host: str, port: int, workers: int = 1) -> int:
 
     from trygg.notifications.worker import start_background_worker
 
+    # Links made outside a request (notices, calendar feeds) name the address this server listens
+    # on, unless TRYGG_PUBLIC_URL says otherwise; worker processes inherit it through the environment.
+    public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - a comparison
+    listen_url = f"http://{public_host}:{port}"
+    os.environ["TRYGG_LISTEN_URL"] = listen_url
+    settings.TRYGG_LISTEN_URL = listen_url
     if workers == 1:
         start_background_worker()
     uvicorn.run(

@@ -225,7 +225,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("TRYGG_FROM_EMAIL", "trygg@localhost")
 TRYGG_SMS_BACKEND = os.environ.get("TRYGG_SMS_BACKEND", "trygg.notifications.sms.LoggingSmsBackend")
 TRYGG_SMS_GATEWAY_URL = os.environ.get("TRYGG_SMS_GATEWAY_URL", "")
 TRYGG_SMS_GATEWAY_TOKEN = os.environ.get("TRYGG_SMS_GATEWAY_TOKEN", "")
-TRYGG_PUBLIC_URL = os.environ.get("TRYGG_PUBLIC_URL", "http://127.0.0.1:8000")
+# The address in links that leave a page (notices, calendar feeds); empty: the request's own host,
+# or outside a request the address `trygg serve`/`demo` listens on (it sets TRYGG_LISTEN_URL).
+TRYGG_PUBLIC_URL = os.environ.get("TRYGG_PUBLIC_URL", "")
+TRYGG_LISTEN_URL = os.environ.get("TRYGG_LISTEN_URL", "")
 
 # WebRTC: STUN/TURN servers handed to meeting participants. JSON list of RTCIceServer dicts.
 TRYGG_ICE_SERVERS = os.environ.get("TRYGG_ICE_SERVERS", "[]")

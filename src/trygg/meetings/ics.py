@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from trygg.meetings.models import CalendarEntry
 
@@ -42,11 +43,11 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def public_url() -> str:
-    """Return the address links in the feed start with (``TRYGG_PUBLIC_URL``)."""
-    from django.conf import settings
+def public_url(request: Any = None) -> str:
+    """Return the address links in the feed start with (``trygg.addresses.public_url``)."""
+    from trygg.addresses import public_url as trygg_url
 
-    return str(getattr(settings, "TRYGG_PUBLIC_URL", "")).rstrip("/")
+    return trygg_url(request)
 
 
 def render_calendar(entries: Iterable[CalendarEntry], name: str = "Trygg") -> str:

@@ -69,7 +69,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     return render(request, "meetings/list.html", {
         "meetings": meetings,
         "entries": entries,
-        "feed_url": f"{public_url()}/api/v1/calendar/feed/{feed.key}.ics",
+        "feed_url": f"{public_url(request)}/api/v1/calendar/feed/{feed.key}.ics",
         "can_create": bool(facts.taught_class_ids or facts.child_class_ids or facts.led_school_ids),
         "can_ask": bool(facts.child_ids),
         "meeting_requests": queries.list_meeting_requests(person),

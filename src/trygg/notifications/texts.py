@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from trygg.addresses import public_url
 
 
 def _what_and_path(kinds: list[str], conversations: int) -> tuple[str, str]:
@@ -35,7 +36,7 @@ def notice_text(language: str, kinds: list[str], conversations: int, digest: boo
     """Return (subject, body) for a person's ready notices, in their language."""
     with translation.override(language or "nb"):
         what, path = _what_and_path(kinds, conversations)
-        link = settings.TRYGG_PUBLIC_URL.rstrip("/") + path
+        link = public_url() + path
         subject = _("Trygg: summary") if digest else _("Trygg: something new")
         lead = _("Held during school hours:") + " " if digest else ""
         sign_in = _("Sign in to read it:")
