@@ -99,3 +99,37 @@ def test_a_chat_on_a_phone_shows_the_messages_not_the_chrome(new_page, live_serv
     assert axe_violations(page) == []
     if SHOTS:
         page.screenshot(path=str(Path(SHOTS) / "far.jonas-phone-conversation.png"))
+
+
+def test_removing_someone_from_the_lobby_asks_first_and_can_be_undone(signed_in_page, live_server_url) -> None:
+    """"Remove" beside "Let in" asks before it acts, then waits with "Undo"; undone, the guardian
+    is still waiting in the lobby."""
+    from datetime import datetime, timedelta
+
+    from tests.e2e.api_calls import call, token_of
+
+    kari_token = token_of(live_server_url, "kari.4a")
+    starts = (datetime.now().astimezone() + timedelta(days=1)).replace(microsecond=0).isoformat()
+    meeting = call(live_server_url, "POST", "/api/v1/meetings", kari_token, {
+        "kind": "development_talk", "student_username": "emma.4a", "starts_at": starts,
+        "title": "Samtale", "invitation_text": "Velkommen.",
+    })
+    mor = signed_in_page("mor.emma")
+    mor.goto(f"/meetings/{meeting['id']}/")
+    mor.click("[data-testid=join-link]")
+    expect(mor.locator("#room")).to_have_attribute("data-state", "lobby")
+    kari = signed_in_page("kari.4a")
+    kari.goto(f"/meetings/{meeting['id']}/")
+    kari.click("[data-testid=join-link]")
+    expect(kari.locator("#room")).to_have_attribute("data-state", "admitted")
+    row = kari.locator('#people li[data-username="mor.emma"]')
+    row.locator("button.remove").click()
+    expect(row).to_contain_text("Fjerne Marte Solheim fra møtet?")
+    row.locator("button.remove-cancel").click()
+    expect(row.locator("button.remove")).to_be_visible()
+    row.locator("button.remove").click()
+    row.locator("button.remove-yes").click()
+    expect(row.locator(".remove-pending")).to_contain_text("Marte Solheim")
+    row.locator("button.undo").click()
+    expect(row.locator("button.admit")).to_be_visible()
+    expect(mor.locator("#room")).to_have_attribute("data-state", "lobby")

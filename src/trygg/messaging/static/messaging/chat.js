@@ -66,8 +66,8 @@ function setUp(root) {
     const now = new Date();
     const today = new Date(now.getFullYear(), now.getMonth(), now.getDate());
     const days = Math.round((today - day) / 86400000);
-    if (days === 0) return t.today.replace("%(time)s", clock);
-    if (days === 1) return t.yesterday.replace("%(time)s", clock);
+    if (days === 0) return t.today.replace("{time}", clock);
+    if (days === 1) return t.yesterday.replace("{time}", clock);
     return `${at.toLocaleDateString(document.documentElement.lang, { day: "numeric", month: "long" })} ${clock}`;
   }
 
