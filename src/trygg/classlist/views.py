@@ -117,6 +117,8 @@ def consent(request: HttpRequest, class_id: int) -> HttpResponse:
                        "requirement": "R-LIST-04", "rule": queries.NOTICE_RULE}
             status = 400
         else:
+            child = next((c for c in children if c.username == request.POST.get("student_username", "")), None)
+            before = queries.consents_of(viewer, child) if child is not None else None
             try:
                 actions.check_set_consent(viewer, class_id, request.POST.get("student_username", ""), wanted,
                                           via="page")
@@ -126,7 +128,12 @@ def consent(request: HttpRequest, class_id: int) -> HttpResponse:
                 refusal = exc.as_dict()
                 status = exc.status
             else:
-                messages.success(request, _("Your choices are saved."))
+                # Honest about what happened: "saved" only when a choice really changed.
+                after = queries.consents_of(viewer, child) if child is not None else None
+                if before is not None and before == after:
+                    messages.info(request, _("Nothing was changed: your choices were already like this."))
+                else:
+                    messages.success(request, _("Your choices are saved."))
                 return redirect(reverse("classlist:consent", args=[class_id]))
     notice = actions.notice_for(viewer)
     forms = []
