@@ -15,7 +15,7 @@ from tests.e2e.axe_check import axe_violations
 pytestmark = pytest.mark.e2e
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
-PAGES = ("/", "/messages/", "/messages/notices/", "/offline/")
+PAGES = ("/", "/messages/", "/messages/notices/", "/me/", "/meetings/", "/offline/")
 # Screenshots for a person to look at, when asked for (TRYGG_SCREENS_DIR=/some/dir).
 SHOTS = os.environ.get("TRYGG_SCREENS_DIR", "")
 
@@ -133,3 +133,18 @@ def test_removing_someone_from_the_lobby_asks_first_and_can_be_undone(signed_in_
     row.locator("button.undo").click()
     expect(row.locator("button.admit")).to_be_visible()
     expect(mor.locator("#room")).to_have_attribute("data-state", "lobby")
+
+
+def test_r_a11y_01_the_confirmation_after_saving_passes_axe(new_page) -> None:
+    """The flash list after a save (here: the class-list consent saved unchanged) passes axe, at both
+    sizes, and says honestly that nothing changed."""
+    page = new_page()
+    sign_in(page, "far.jonas")
+    page.goto("/classes/")
+    page.locator("a[href$='/consent/']").first.click()
+    form = page.locator("form[data-consent-form]").first
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".flash")).to_contain_text("Ingenting ble endret")
+    for size in SIZES.values():
+        page.set_viewport_size(size)
+        assert axe_violations(page) == []
