@@ -21,3 +21,14 @@ def test_r_i18n_01_times_are_relative_and_translated() -> None:
         older = when(now.replace(year=now.year - 1))
         assert str(now.year - 1) in older and "T" not in older  # never a raw ISO timestamp
     assert when(None) == ""
+
+
+def test_a_sign_in_is_named_by_browser_and_system() -> None:
+    from trygg.web.templatetags.web_tags import device
+
+    chrome_android = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                      "Chrome/126.0 Mobile Safari/537.36")
+    assert device(chrome_android) == "Chrome · Android"
+    assert device("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Version/17.5 "
+                  "Mobile/15E148 Safari/604.1") == "Safari · iPhone"
+    assert device("curl/8.0") == "curl/8.0"

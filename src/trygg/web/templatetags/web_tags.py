@@ -38,3 +38,16 @@ def when(value: Any) -> str:
     if local.year == today.year:
         return f"{formats.date_format(local, 'j. F')} {clock}"
     return f"{formats.date_format(local, 'j. F Y')} {clock}"
+
+
+@register.filter
+def device(user_agent: str) -> str:
+    """Return a browser's name and system from its user-agent string ("Chrome · Android"), which
+    is what a person recognises in a list of their sign-ins; unknown parts are left out."""
+    ua = user_agent or ""
+    browsers = (("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+    systems = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Mac OS X", "macOS"),
+               ("Windows", "Windows"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+    browser = next((name for mark, name in browsers if mark in ua), "")
+    system = next((name for mark, name in systems if mark in ua), "")
+    return " · ".join(part for part in (browser, system) if part) or ua[:40]
