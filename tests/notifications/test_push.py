@@ -149,7 +149,8 @@ def test_r_staff_06_push_reaches_the_device_encrypted_and_neutral(api_client, pe
     actions.deliver_due(now=now)
     assert actions.deliver_pushes(now=now) == 1
     [payload] = push_service.received["/ok/1"]
-    assert set(payload) == {"title", "body", "url", "tag"}
+    assert set(payload) == {"title", "body", "url", "tag", "count"}
+    assert isinstance(payload["count"], int) and payload["count"] >= 1  # the app badge: a number only
     assert payload["url"] == "/messages/"
     assert "1" in payload["body"]
     text = json.dumps(payload, ensure_ascii=False)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trygg.audit.actions import do_audit
+from trygg.directory.counts import counts_for
 from trygg.directory.models import Person, SchoolClass
 from trygg.errors import BadInput, NotFoundOrHidden
 from trygg.notifications import push
@@ -204,7 +205,10 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> int:
         if channel == Channel.PUSH:
             # Push has its own outbox, a row per device, retried on its own: one phone that is
             # off does not hold back the others, nor e-mail.
-            _queue_push(person, push_payload(person.language, kinds, max(conversations_n, 1), digest), now)
+            payload = push_payload(person.language, kinds, max(conversations_n, 1), digest)
+            # A number only, for the app's badge on the home screen (Badging API); never what or who.
+            payload["count"] = sum(counts_for(person).values())
+            _queue_push(person, payload, now)
             Notice.objects.filter(id__in=ids).update(sent_at=now)
             sent += 1
             continue
