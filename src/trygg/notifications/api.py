@@ -74,8 +74,9 @@ def push_key(request: HttpRequest) -> dict[str, str]:
 
 @router.get("/push/subscriptions")
 def push_devices(request: HttpRequest) -> list[dict[str, Any]]:
-    return [{"id": sub.pk, "device": sub.device, "created_at": sub.created_at, "last_success_at": sub.last_success_at}
-            for sub in queries.list_push_devices(request.auth)]
+    # The endpoint is the owner's own; the page compares it with this browser's subscription.
+    return [{"id": sub.pk, "device": sub.device, "endpoint": sub.endpoint, "created_at": sub.created_at,
+             "last_success_at": sub.last_success_at} for sub in queries.list_push_devices(request.auth)]
 
 
 @router.post("/push/subscriptions", response={201: dict})

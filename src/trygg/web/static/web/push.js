@@ -53,11 +53,27 @@ async function turnOn() {
   }
 }
 
+// Is push already on for this very browser? Then say so instead of offering to turn it on.
+async function onHere() {
+  try {
+    const registration = await navigator.serviceWorker.ready;
+    const subscription = await registration.pushManager.getSubscription();
+    if (!subscription) return false;
+    const devices = await api("/api/v1/push/subscriptions");
+    return devices.some((d) => d.endpoint === subscription.endpoint);
+  } catch (_error) {
+    return false;
+  }
+}
+
 if (button) {
   if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
     say("unsupported");
   } else {
-    button.hidden = false;
     button.addEventListener("click", turnOn);
+    onHere().then((on) => {
+      if (on) say("on");
+      else button.hidden = false;
+    });
   }
 }
