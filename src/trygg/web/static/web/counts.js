@@ -40,6 +40,12 @@ function soon() {
 
 if (script) {
   new EventStream(script.dataset.eventsAfter, soon);
+  // A push notice shown on this device: something changed.
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (event.data && event.data.type === "trygg.push") soon();
+    });
+  }
   // Coming back to the tab or the installed app: the counts may have changed while away.
   document.addEventListener("visibilitychange", () => { if (!document.hidden) soon(); });
   refresh();

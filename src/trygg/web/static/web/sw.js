@@ -53,18 +53,27 @@ self.addEventListener("push", (event) => {
     data = {};
   }
   // The server sends neutral words only (who wrote, or what, never leaves Trygg).
+  const tag = data.tag || "trygg";
   event.waitUntil(self.registration.showNotification(data.title || "Trygg", {
     body: data.body || "",
-    tag: data.tag || "trygg",
+    tag,
     renotify: true,
     icon: SHELL.find((u) => u.endsWith("icon-192.png")),
     badge: SHELL.find((u) => u.endsWith("badge-96.png")),
     data: { url: safePath(data.url) },
-  }));
+  }).then(() => tellWindows(tag)));
   if (typeof data.count === "number" && self.navigator.setAppBadge) {
     self.navigator.setAppBadge(data.count).catch(() => {});
   }
 });
+
+// Open Trygg windows hear that a notice was shown, so their counts and title catch up at once.
+async function tellWindows(tag) {
+  const [shown] = await self.registration.getNotifications({ tag });
+  const notification = shown ? { title: shown.title, body: shown.body, tag: shown.tag, url: shown.data.url } : null;
+  const windows = await self.clients.matchAll({ type: "window" });
+  for (const client of windows) client.postMessage({ type: "trygg.push", notification });
+}
 
 // What a click on a notification opens: its own path inside Trygg, or the home page.
 function clickTarget(notification) {
