@@ -27,7 +27,16 @@ if (form) {
     none.hidden = shown !== 0;
   }
 
+  const titleField = form.querySelector("[data-picker-title]");
+
+  // A title is for a group: the field shows once two or more people are chosen.
+  function showTitle() {
+    const chosen = form.querySelectorAll("input[name=members]:checked").length;
+    if (titleField) titleField.hidden = chosen < 2 && !form.querySelector("#title").value;
+  }
+
   async function explain() {
+    showTitle();
     const members = [...form.querySelectorAll("input[name=members]:checked")].map((input) => input.value);
     const ticket = ++asked;
     if (!members.length) {
@@ -70,6 +79,7 @@ if (form) {
   }
 
   search.addEventListener("input", filter);
+  showTitle();
   form.addEventListener("change", (event) => {
     if (event.target.name === "members" || event.target === schoolOwned) explain();
   });
