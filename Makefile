@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench coverage browser idp janus vnu clean
+.PHONY: run test lint bench coverage browser idp janus vnu axe clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,15 @@ $(IDP_STAMP): demo-idp/package-lock.json
 	cd demo-idp && npm ci --no-audit --no-fund --loglevel=error
 	touch $(IDP_STAMP)
 
+# axe-core for the browser tests' accessibility checks (tests/e2e/axe_check.py), from its lockfile.
+AXE_STAMP := tests/e2e/axe/node_modules/.installed-stamp
+$(AXE_STAMP): tests/e2e/axe/package-lock.json
+	cd tests/e2e/axe && npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE_STAMP)
+
+axe:
+	@$(MAKE) --no-print-directory $(AXE_STAMP)
+
 idp:
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(IDP_STAMP); \
 	else echo "npm not found: the demo runs without its sign-in provider"; fi
@@ -59,7 +68,7 @@ browser:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 
-test: $(STAMP) browser idp janus vnu lint
+test: $(STAMP) browser idp janus vnu axe lint
 	$(PY) -m pytest -p no:cacheprovider
 
 coverage: $(STAMP)

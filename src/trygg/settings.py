@@ -309,6 +309,14 @@ TRYGG_IMAGE_MAX_PIXELS = int(os.environ.get("TRYGG_IMAGE_MAX_PIXELS", 50_000_000
 # A chat notice waits this long, so a message read at once sends nothing out of the app.
 TRYGG_NOTICE_DELAY_SECONDS = float(os.environ.get("TRYGG_NOTICE_DELAY_SECONDS", "60"))
 
+# Web Push (trygg.notifications.push). The VAPID key pair is made once per installation and kept in
+# TRYGG_DATA_DIR; the subject tells push services whom to contact about this server.
+TRYGG_VAPID_SUBJECT = os.environ.get("TRYGG_VAPID_SUBJECT") or f"mailto:{DEFAULT_FROM_EMAIL}"
+# Push services are https; a plain-http endpoint is accepted only for tests with a local endpoint.
+TRYGG_PUSH_ALLOW_HTTP_ENDPOINTS = env_bool("TRYGG_PUSH_ALLOW_HTTP_ENDPOINTS")
+TRYGG_PUSH_TIMEOUT = float(os.environ.get("TRYGG_PUSH_TIMEOUT", "10"))
+TRYGG_PUSH_MAX_DEVICES = int(os.environ.get("TRYGG_PUSH_MAX_DEVICES", "10"))
+
 # requirements.md for `trygg policy coverage`; empty: ../shared/requirements.md beside the checkout.
 TRYGG_REQUIREMENTS = os.environ.get("TRYGG_REQUIREMENTS", "")
 TRYGG_LOG_LEVEL = os.environ.get("TRYGG_LOG_LEVEL", "INFO").upper()

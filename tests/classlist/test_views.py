@@ -188,3 +188,16 @@ def test_the_overview_shows_each_role_its_pages(browser_as: Pages, classes: dict
     assert f"/classes/{classes['9B']}/completeness/" in teacher and "/consent/" not in teacher
     leader = browser_as("rektor").get("/classes/").content.decode()
     assert f"/classes/{classes['9B']}/export/" in leader and f"/classes/{classes['4A']}/export/" in leader
+
+
+def test_r_list_02_saving_without_a_change_says_so(browser_as: Pages, classes: dict[str, int]) -> None:
+    """"Saved" only when a choice changed; saving the same choices again says nothing changed."""
+    client = browser_as("mor.sara")
+    url = f"/classes/{classes['9B']}/consent/"
+    client.post(url, {"student_username": "sara.9b", "phone": "on", "notice_read": "on"})
+    first = client.get(url).content.decode()
+    assert "Valgene dine er lagret" in first or "Your choices are saved" in first
+    client.post(url, {"student_username": "sara.9b", "phone": "on"})
+    again = client.get(url).content.decode()
+    assert "Ingenting ble endret" in again or "Nothing was changed" in again
+    assert "er lagret" not in again

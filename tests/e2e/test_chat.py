@@ -23,7 +23,7 @@ XSS_CORPUS = [
 
 def open_direct(page, username: str) -> None:
     page.goto("/messages/")
-    page.select_option("#members", username)
+    page.check(f"#new-conversation input[name=members][value='{username}']")
     page.click("#new-conversation button[type=submit]")
     page.wait_for_url(re.compile(r"/messages/\d+/$"))
 
@@ -67,17 +67,43 @@ def test_kari_and_mor_emma_chat_live_without_reload(signed_in_page):
     assert loads == {"kari": 0, "mor": 0}
 
 
-def test_r_chat_02_emma_is_refused_a_chat_with_noah_and_sees_why(signed_in_page):
-    """R-CHAT-02: emma.4a (grade 4) is refused a chat with noah.4a; the page shows the reason and rule."""
+def test_r_chat_02_emma_is_never_offered_noah_and_a_stale_choice_is_refused_in_plain_words(signed_in_page):
+    """R-CHAT-02: emma.4a (grade 4) is not offered her classmate noah.4a; the picker says why
+    someone may be missing. A stale form that still names him is refused with the reason, and a
+    pupil never sees the rule id (R-I18N-01)."""
     emma = signed_in_page("emma.4a")
     emma.goto("/messages/")
-    emma.select_option("#members", "noah.4a")
+    picker = emma.get_by_test_id("picker")
+    expect(picker.locator("input[value='kari.4a']")).to_have_count(1)
+    expect(picker.locator("input[value='noah.4a']")).to_have_count(0)
+    expect(emma.locator("#picker-help")).to_be_visible()
+    # A page left open from before the rules changed: the form still names noah.4a.
+    emma.evaluate("""() => {
+        const input = document.createElement('input');
+        input.type = 'hidden'; input.name = 'members'; input.value = 'noah.4a';
+        document.getElementById('new-conversation').append(input);
+    }""")
     emma.click("#new-conversation button[type=submit]")
     refusal = emma.locator("[data-testid=refusal]")
     expect(refusal).to_be_visible()
     expect(refusal).to_contain_text("8")
-    expect(refusal).to_contain_text("R-CHAT-02")
+    expect(refusal).not_to_contain_text("R-CHAT-02")
     assert "/messages/new" in emma.url
+
+
+def test_r_staff_07_the_picker_explains_the_two_adults_rule_before_sending(signed_in_page):
+    """ola.9b picks two pupils for a group: before he sends, the picker says a colleague is needed,
+    with the rule for staff; adding nils.9b clears it."""
+    ola = signed_in_page("ola.9b")
+    ola.goto("/messages/")
+    ola.fill("#picker-search", "9B")
+    ola.check("#new-conversation input[value='sara.9b']")
+    ola.check("#new-conversation input[value='jonas.9b']")
+    verdict = ola.locator("[data-picker-verdict]")
+    expect(verdict).to_contain_text("R-STAFF-07")
+    ola.check("#new-conversation input[value='nils.9b']")
+    expect(verdict.locator(".rule-ref")).to_have_count(0)
+    assert "/messages/" in ola.url
 
 
 def test_script_injection_corpus_never_executes(signed_in_page):
@@ -110,7 +136,8 @@ def test_r_staff_05_composer_shows_nudge_before_sending_and_sends_anyway(signed_
     """R-STAFF-05: praise of one named pupil in a group shows the nudge inline; "Send anyway" sends."""
     ola = signed_in_page("ola.9b")
     ola.goto("/messages/")
-    ola.select_option("#members", ["nils.9b", "sara.9b", "jonas.9b"])
+    for username in ("nils.9b", "sara.9b", "jonas.9b"):
+        ola.check(f"#new-conversation input[name=members][value='{username}']")
     ola.fill("#title", "Matteprosjekt")
     ola.check("#school_owned")
     ola.click("#new-conversation button[type=submit]")

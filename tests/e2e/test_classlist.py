@@ -29,13 +29,16 @@ def test_r_list_02_mor_sara_shares_her_phone_and_far_jonas_sees_it(new_page):
     expect(mor.locator("[data-testid=public-notice]")).to_contain_text("journalister")
     form = mor.locator("[data-testid=consent-sara\\.9b]")
     phone_toggle = form.locator("#sara\\.9b-phone")
-    # Before the notice is confirmed the toggles wait (R-LIST-04).
-    expect(phone_toggle).to_be_disabled()
-    form.locator("[data-notice-read]").check()
+    # The switches work in any order; saving an "on" before the notice is confirmed points at the
+    # confirmation instead (R-LIST-04), and nothing is saved.
     expect(phone_toggle).to_be_enabled()
     phone_toggle.check()
     phone = form.locator("[data-testid=value-phone]").inner_text().strip()
     assert re.fullmatch(r"\d{8}", phone)
+    form.locator("button[type=submit]").click()
+    expect(form.locator("[data-notice-needed]")).to_be_visible()
+    expect(form.locator("[data-notice-read]")).to_be_focused()
+    form.locator("[data-notice-read]").check()
     form.locator("button[type=submit]").click()
     expect(mor.locator(".flash")).to_be_visible()
     expect(mor.locator("#sara\\.9b-phone")).to_be_checked()

@@ -25,11 +25,20 @@ def test_list_shows_unread_count_and_ownership(person) -> None:
     assert kari.name in row[:1500]
 
 
-def test_r_chat_02_refusal_shown_with_rule_on_the_page(person) -> None:
+def test_r_chat_02_refusal_shown_in_plain_words_to_a_pupil(person) -> None:
+    """A pupil reads why (grade 8), never the rule id or requirement ID; staff see the rule."""
     response = signed_in(person, "emma.4a").post("/messages/new", {"members": ["noah.4a"]})
     assert response.status_code == 403
     page = response.content.decode()
-    assert 'data-testid="refusal"' in page and "R-CHAT-02" in page and "amot.pupil-chat-grade" in page
+    assert 'data-testid="refusal"' in page and "8" in page
+    assert "R-CHAT-02" not in page and "amot.pupil-chat-grade" not in page
+
+
+def test_r_staff_07_refusal_shows_the_rule_to_staff(person) -> None:
+    response = signed_in(person, "ola.9b").post("/messages/new", {"members": ["sara.9b", "jonas.9b"]})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert 'data-testid="refusal"' in page and "R-STAFF-07" in page
 
 
 def test_conversation_page_is_404_for_non_members_and_escapes_text(person) -> None:

@@ -88,3 +88,17 @@ def test_explaining_an_unknown_person_says_so_without_detail(person: Callable[[s
     response = page_as(person, "rektor", "en").get("/guidelines/explain/", {**EXPLAIN, "actor": "nobody"})
     assert response.status_code == 400
     assert "No such person or target at your school." in response.content.decode()
+
+
+def test_r_i18n_01_pupils_and_guardians_never_see_requirement_ids_on_the_rulebook(
+    person: Callable[[str], Any],
+) -> None:
+    """The rule's words are for everyone; requirement IDs are for staff, who answer for the rules."""
+    import re
+
+    visible_ids = re.compile(r">[^<]*\bR-[A-Z0-9]+-\d\d")
+    for who in ("emma.4a", "mor.emma"):
+        html = page_as(person, who).get("/guidelines/").content.decode()
+        assert not visible_ids.search(html), who
+    staff = page_as(person, "kari.4a").get("/guidelines/").content.decode()
+    assert visible_ids.search(staff)

@@ -110,6 +110,8 @@ def consent(request: HttpRequest, class_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         wanted = {f: request.POST.get(f) == "on" for f in FIELDS}
+        child = next((c for c in children if c.username == request.POST.get("student_username", "")), None)
+        before = queries.consents_of(viewer, child) if child is not None else None
         try:
             # R-LIST-04: the action refuses a field turned on without the current notice accepted
             # (the checkbox here, or earlier), as it does for the API.
@@ -121,7 +123,12 @@ def consent(request: HttpRequest, class_id: int) -> HttpResponse:
             refusal = exc.as_dict()
             status = exc.status
         else:
-            messages.success(request, _("Your choices are saved."))
+            # Honest about what happened: "saved" only when a choice really changed.
+            after = queries.consents_of(viewer, child) if child is not None else None
+            if before is not None and before == after:
+                messages.info(request, _("Nothing was changed: your choices were already like this."))
+            else:
+                messages.success(request, _("Your choices are saved."))
             return redirect(reverse("classlist:consent", args=[class_id]))
     notice = actions.notice_for(viewer)
     forms = []

@@ -200,3 +200,16 @@ def do_set_protection(actor: Person | None, pupil: Person, **flags: bool) -> Pro
         after = {f: getattr(protection, f) for f in PROTECTION_FIELDS}
         do_audit(actor, "directory.protection_changed", pupil, before=before, after=after)
     return protection
+
+
+def check_set_language(actor: Person, language: str) -> Person:
+    """Set the language the person reads Trygg and its notices in (R-I18N-01)."""
+    from trygg.errors import BadInput
+
+    if language not in {code for code, _label in settings.LANGUAGES}:
+        raise BadInput(_("Choose one of the listed languages."), code="bad_language")
+    with transaction.atomic():
+        actor.language = language
+        actor.save(update_fields=["language"])
+        do_audit(actor, "person.language_changed", actor, language=language)
+    return actor

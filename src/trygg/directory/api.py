@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from trygg.directory import queries
+from trygg.directory.counts import counts_for
 
 router = Router(tags=["directory"])
 
@@ -16,6 +17,8 @@ class MeOut(Schema):
     name: str
     roles: list[str]
     language: str
+    # Unread messages, photos waiting for my permission, cases I handle that wait, meetings today.
+    counts: dict[str, int]
 
 
 class ClassOut(Schema):
@@ -40,6 +43,7 @@ def me(request: HttpRequest) -> dict[str, object]:
         "name": person.name,
         "roles": sorted(person.facts.roles),
         "language": person.language,
+        "counts": counts_for(person),
     }
 
 

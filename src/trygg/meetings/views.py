@@ -7,7 +7,7 @@ Forms work without script; ``meetings/new.js`` checks the invitation while typin
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -73,6 +73,8 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
         "feed_url": f"{public_url(request)}/api/v1/calendar/feed/{feed.key}.ics",
         "can_create": bool(facts.taught_class_ids or facts.child_class_ids or facts.led_school_ids),
         "can_ask": bool(facts.child_ids),
+        # Staff plan meetings; families first look for theirs, so their page leads with the lists.
+        "lead_with_actions": facts.is_staff_member,
         "meeting_requests": queries.list_meeting_requests(person),
         "now": timezone.now(),
     })
@@ -90,9 +92,28 @@ def _form_context(person: Person, **extra: Any) -> dict[str, Any]:
     choices = queries.list_meeting_choices(person)
     kinds = [(k, label) for k, label in MeetingKind.choices
              if k == MeetingKind.CLASS_GATHERING or person.facts.is_staff_member]
-    default_start = (timezone.localtime() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    default_start = next_school_slot(timezone.localtime())
     return {**choices, "kinds": kinds,
             "default_start": default_start.strftime("%Y-%m-%dT%H:%M"), "values": {}, **extra}
+
+
+SCHOOL_DAY = (8, 15)  # the hours a meeting is usually planned between (start of the first, end of the last)
+
+
+def next_school_slot(now: datetime) -> datetime:
+    """Return the next whole hour at least an hour ahead that falls on a school day (Monday to
+    Friday, 08:00-15:00), so a meeting planned at night does not default to 04:00."""
+    slot = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    if now.minute or now.second or now.microsecond:
+        slot += timedelta(hours=1)
+    first, last = SCHOOL_DAY
+    for _day in range(8):
+        if slot.weekday() < 5 and first <= slot.hour < last:
+            return slot
+        if slot.weekday() < 5 and slot.hour < first:
+            return slot.replace(hour=first)
+        slot = (slot + timedelta(days=1)).replace(hour=first)
+    return slot
 
 
 @login_required

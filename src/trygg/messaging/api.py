@@ -13,7 +13,7 @@ from pydantic import ConfigDict, Field
 
 from trygg.directory.queries import hidden_from
 from trygg.errors import BadInput, NotFoundOrHidden
-from trygg.messaging import actions, attachments, media, queries, serialise
+from trygg.messaging import actions, attachments, media, picker, queries, serialise
 from trygg.policy.engine import Decision
 from trygg.signin.stepup import require_step_up
 
@@ -101,6 +101,16 @@ def create_conversation(request: HttpRequest, payload: ConversationIn) -> Status
     )
     body = serialise.serialise_conversation(result.conversation, nudges=result.nudges)  # the creator is the caller
     return Status(201 if result.created else 200, body)
+
+
+class ContactsQuery(Schema):
+    q: str = Field(default="", max_length=100)
+
+
+@router.get("/contacts")
+def list_contacts(request: HttpRequest, q: Query[ContactsQuery]) -> list[dict[str, Any]]:
+    """People the caller may start a conversation with (the policy's answer), grouped, searchable."""
+    return picker.contacts_out(picker.list_startable_contacts(request.auth, q.q))
 
 
 @router.post("/conversations/preview")

@@ -19,7 +19,7 @@ from trygg.directory.models import Person
 from trygg.directory.queries import display_name, hidden_from, list_children, list_guardians
 from trygg.errors import NotFoundOrHidden, TryggError
 from trygg.events.log import latest_event_id
-from trygg.messaging import actions, attachments, media, queries, serialise
+from trygg.messaging import actions, attachments, media, picker, queries, serialise
 from trygg.messaging.models import Attachment, Conversation, ConversationKind
 from trygg.policy.packs_schema import WEEKDAYS
 from trygg.signin.stepup import require_step_up
@@ -43,7 +43,7 @@ def _list_context(request: HttpRequest, **extra: object) -> dict[str, object]:
         c.creator_label = serialise.name_of(c.created_by, hidden)
     return {
         "conversations": conversations,
-        "contacts": queries.list_contacts(person),
+        "contacts": picker.contacts_out(picker.list_startable_contacts(person)),
         "is_staff_member": facts.is_staff_member,
         "children": list_children(person),
         "latest_event_id": latest_event_id(person.pk),
@@ -294,7 +294,7 @@ def weekday_labels() -> list[tuple[str, str]]:
 @require_http_methods(["GET", "POST"])
 def notice_preferences_view(request: HttpRequest) -> HttpResponse:
     from trygg.notifications import actions as notice_actions
-    from trygg.notifications.queries import list_quiet_hours
+    from trygg.notifications.queries import list_push_devices, list_quiet_hours
 
     if request.method == "POST" and request.POST.get("form") == "quiet":
         days = [d for d in request.POST.getlist("days") if d in WEEKDAYS]
@@ -309,4 +309,5 @@ def notice_preferences_view(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("messaging:notices"))
     pref = notice_actions.preferences_of([request.user.pk])[request.user.pk]
     return render(request, "messaging/notices.html",
-                  {"pref": pref, "quiet": list_quiet_hours(request.user), "weekdays": weekday_labels()})
+                  {"pref": pref, "quiet": list_quiet_hours(request.user), "weekdays": weekday_labels(),
+                   "push_devices": list_push_devices(request.user)})

@@ -7,12 +7,14 @@ digest. Texts are neutral (R-STAFF-06): they say that something is new, never wh
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -22,13 +24,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trygg.audit.actions import do_audit
+from trygg.directory.counts import counts_for
 from trygg.directory.models import Person, SchoolClass
 from trygg.errors import BadInput, NotFoundOrHidden
 from trygg.links import absolute
+from trygg.notifications import push
 from trygg.notifications.calendar import is_day_off, reminder_due
-from trygg.notifications.models import Channel, ClassQuietHours, Notice, NoticePreference
+from trygg.notifications.models import (
+    Channel,
+    ClassQuietHours,
+    Notice,
+    NoticePreference,
+    PushDelivery,
+    PushSubscription,
+)
 from trygg.notifications.sms import get_sms_backend
-from trygg.notifications.texts import notice_text
+from trygg.notifications.texts import notice_text, push_payload
 from trygg.policy.engine import check, decide
 from trygg.policy.packs_schema import validate_schedule
 
@@ -78,15 +89,21 @@ def queue_message_notices(conversation: Any, recipient_ids: Iterable[int], now: 
             "person_id", "email_messages", "sms_messages"
         )
     }
+    pushing = _with_push_devices(ids)
     rows = []
     for pid in ids:
         email, sms = chosen.get(pid, _DEFAULT_MESSAGE_CHANNELS)
-        for channel, wanted in ((Channel.EMAIL, email), (Channel.SMS, sms)):
+        for channel, wanted in ((Channel.EMAIL, email), (Channel.SMS, sms), (Channel.PUSH, pid in pushing)):
             if wanted and (pid, channel) not in waiting:
                 rows.append(Notice(person_id=pid, channel=channel, kind="new_message",
                                    conversation_id=conversation.pk, created_at=now, due_at=now + notice_delay()))
     Notice.objects.bulk_create(rows)
     return len(rows)
+
+
+def _with_push_devices(person_ids: list[int]) -> set[int]:
+    """Return who of these people turned push on for at least one device (push is per device)."""
+    return set(PushSubscription.objects.filter(person_id__in=person_ids).values_list("person_id", flat=True))
 
 
 def queue_notice(person_id: int, kind: str, *, other: bool = True, now: datetime | None = None) -> int:
@@ -96,7 +113,9 @@ def queue_notice(person_id: int, kind: str, *, other: bool = True, now: datetime
     due = reminder_due(person_id, kind, now)
     pref = preferences_of([person_id])[person_id]
     rows = []
-    for channel, wanted in ((Channel.EMAIL, pref.email_other), (Channel.SMS, pref.sms_other)):
+    pushing = bool(_with_push_devices([person_id]))
+    for channel, wanted in ((Channel.EMAIL, pref.email_other), (Channel.SMS, pref.sms_other),
+                            (Channel.PUSH, pushing)):
         if wanted:
             rows.append(Notice(person_id=person_id, channel=channel, kind=kind, created_at=now, due_at=due))
     Notice.objects.bulk_create(rows)
@@ -202,8 +221,19 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> int:
         person = people[person_id]
         digest = any(n.held for n in group)
         conversations_n = len({n.conversation_id for n in group if n.conversation_id})
-        subject, body = notice_text(person.language, [n.kind for n in group], max(conversations_n, 1), digest)
+        kinds = [n.kind for n in group]
         ids = [n.pk for n in group]
+        if channel == Channel.PUSH:
+            # Push has its own outbox, a row per device, retried on its own: one phone that is
+            # off does not hold back the others, nor e-mail.
+            payload = push_payload(person.language, kinds, max(conversations_n, 1), digest)
+            # A number only, for the app's badge on the home screen (Badging API); never what or who.
+            payload["count"] = sum(counts_for(person).values())
+            _queue_push(person, payload, now)
+            Notice.objects.filter(id__in=ids).update(sent_at=now)
+            sent += 1
+            continue
+        subject, body = notice_text(person.language, kinds, max(conversations_n, 1), digest)
         try:
             _send(person, channel, subject, body, now)
         except Exception as exc:  # noqa: BLE001 - any backend failure (a relay down, a misconfigured
@@ -248,6 +278,109 @@ def _send(person: Person, channel: str, subject: str, body: str, now: datetime) 
             notice_email(person, subject, body, now).send(fail_silently=False)
     elif channel == Channel.SMS and person.phone:
         get_sms_backend().send(person.phone, body)
+
+
+def _queue_push(person: Person, payload: dict[str, Any], now: datetime) -> int:
+    rows = [PushDelivery(subscription=sub, payload=payload, created_at=now, due_at=now)
+            for sub in PushSubscription.objects.filter(person=person)]
+    PushDelivery.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _claim_pushes(now: datetime, limit: int) -> list[PushDelivery]:
+    """Claim due push rows the way notices are claimed: ours only if our conditional update won."""
+    PushDelivery.objects.filter(sent_at__isnull=True, claimed_at__lt=now - STALE_CLAIM).update(claimed_at=None)
+    candidates = list(
+        PushDelivery.objects.filter(sent_at__isnull=True, failed=False, claimed_at__isnull=True, due_at__lte=now)
+        .order_by("due_at", "id").values_list("id", flat=True)[:limit]
+    )
+    claimed = [pk for pk in candidates
+               if PushDelivery.objects.filter(id=pk, claimed_at__isnull=True).update(claimed_at=now) == 1]
+    return list(PushDelivery.objects.filter(id__in=claimed).select_related("subscription").order_by("id"))
+
+
+def deliver_pushes(now: datetime | None = None, limit: int = 200) -> int:
+    """Send due push rows, one per device; return how many the push services accepted.
+
+    A refusal or an unreachable service is retried with a growing wait, up to ``MAX_ATTEMPTS``;
+    a subscription the service reports gone (404/410) is removed with its waiting rows.
+    """
+    now = now or timezone.now()
+    sent = 0
+    for delivery in _claim_pushes(now, limit):
+        sub = delivery.subscription
+        try:
+            push.send(sub.endpoint, sub.p256dh, sub.auth, delivery.payload)
+        except push.PushGone:
+            log.info("push device %s is gone; removing it", sub.pk)
+            with transaction.atomic():
+                do_audit(None, "notifications.push_device_gone", sub, person_id=sub.person_id)
+                sub.delete()
+            continue
+        except push.PushFailed as exc:
+            log.warning("push delivery %s failed (%s); retrying later", delivery.pk, exc)
+            attempts = delivery.attempts + 1
+            PushDelivery.objects.filter(pk=delivery.pk).update(
+                claimed_at=None, attempts=attempts, failed=attempts >= MAX_ATTEMPTS,
+                due_at=now + timedelta(minutes=2 ** delivery.attempts),
+            )
+            continue
+        PushDelivery.objects.filter(pk=delivery.pk).update(sent_at=now)
+        PushSubscription.objects.filter(pk=sub.pk).update(last_success_at=now)
+        sent += 1
+    return sent
+
+
+def check_add_push_device(actor: Person, endpoint: str, p256dh: str, auth: str, device: str = "") -> PushSubscription:
+    """Turn push on for one of the actor's devices (the browser's subscription)."""
+    _validate_subscription(endpoint, p256dh, auth)
+    device = " ".join(device.split())[:80]
+    with transaction.atomic():
+        existing = PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
+        if existing is None and PushSubscription.objects.filter(person=actor).count() >= \
+                settings.TRYGG_PUSH_MAX_DEVICES:
+            raise BadInput(_("Push is already on for as many devices as allowed. Turn one off first."),
+                           code="too_many_devices")
+        if existing is not None:
+            # The browser has one subscription: whoever turned push on last on it owns it, so a
+            # shared family tablet never shows one person's notices to the next.
+            existing.person, existing.p256dh, existing.auth = actor, p256dh, auth
+            existing.device = device or existing.device
+            existing.save()
+            sub = existing
+        else:
+            sub = PushSubscription.objects.create(person=actor, endpoint=endpoint, p256dh=p256dh, auth=auth,
+                                                  device=device)
+        do_audit(actor, "notifications.push_device_added", sub)
+    return sub
+
+
+def check_remove_push_device(actor: Person, subscription_id: int) -> None:
+    """Turn push off for one of the actor's devices; another person's device is 404."""
+    with transaction.atomic():
+        sub = PushSubscription.objects.filter(pk=subscription_id, person=actor).first()
+        if sub is None:
+            raise NotFoundOrHidden()
+        do_audit(actor, "notifications.push_device_removed", sub)
+        sub.delete()
+
+
+def _b64url_bytes(value: str) -> bytes | None:
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (ValueError, TypeError):
+        return None
+
+
+def _validate_subscription(endpoint: str, p256dh: str, auth: str) -> None:
+    scheme = urlsplit(endpoint).scheme if isinstance(endpoint, str) else ""
+    allowed = ("https", "http") if settings.TRYGG_PUSH_ALLOW_HTTP_ENDPOINTS else ("https",)
+    if scheme not in allowed or not urlsplit(endpoint).hostname or len(endpoint) > 2000:
+        raise BadInput(_("The push service's address must be https."), code="bad_push_endpoint")
+    key, secret = _b64url_bytes(p256dh or ""), _b64url_bytes(auth or "")
+    # An uncompressed P-256 point (65 bytes, 0x04 first) and a 16-byte secret (RFC 8291).
+    if not key or len(key) != 65 or key[0] != 4 or not secret or len(secret) != 16:
+        raise BadInput(_("The device's push keys are not valid."), code="bad_push_keys")
 
 
 def check_set_preferences(actor: Person, **values: Any) -> NoticePreference:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import ConfigDict
 
-from trygg.notifications import actions, queries
+from trygg.notifications import actions, push, queries
 
 router = Router(tags=["notifications"])
 
@@ -24,6 +24,20 @@ class PreferencesIn(Schema):
 class QuietHoursIn(Schema):
     model_config = ConfigDict(extra="forbid")
     schedule: dict[str, Any]
+
+
+class PushKeysIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    p256dh: str
+    auth: str
+
+
+class PushSubscriptionIn(Schema):
+    # The browser's PushSubscription.toJSON() also carries expirationTime; device is our label.
+    model_config = ConfigDict(extra="ignore")
+    endpoint: str
+    keys: PushKeysIn
+    device: str = ""
 
 
 def _prefs(pref: Any) -> dict[str, bool]:
@@ -68,3 +82,29 @@ def school_calendar(request: HttpRequest, year: int | None = None) -> list[dict[
     year = year if year is not None and 2000 <= year <= 2100 else date.today().year
     return [{"date": d.isoformat(), "name": name}
             for d, name in days_off(municipality, date(year, 1, 1), date(year, 12, 31)).items()]
+
+
+@router.get("/push/key")
+def push_key(request: HttpRequest) -> dict[str, str]:
+    """The VAPID application server key browsers subscribe with."""
+    return {"public_key": push.public_key()}
+
+
+@router.get("/push/subscriptions")
+def push_devices(request: HttpRequest) -> list[dict[str, Any]]:
+    # The endpoint is the owner's own; the page compares it with this browser's subscription.
+    return [{"id": sub.pk, "device": sub.device, "endpoint": sub.endpoint, "created_at": sub.created_at,
+             "last_success_at": sub.last_success_at} for sub in queries.list_push_devices(request.auth)]
+
+
+@router.post("/push/subscriptions", response={201: dict})
+def add_push_device(request: HttpRequest, payload: PushSubscriptionIn) -> Status:
+    sub = actions.check_add_push_device(request.auth, payload.endpoint, payload.keys.p256dh, payload.keys.auth,
+                                        payload.device)
+    return Status(201, {"id": sub.pk})
+
+
+@router.delete("/push/subscriptions/{subscription_id}", response={204: None})
+def remove_push_device(request: HttpRequest, subscription_id: int) -> Status:
+    actions.check_remove_push_device(request.auth, subscription_id)
+    return Status(204, None)

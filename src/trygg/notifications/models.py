@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
     SMS = "sms", _("Text message")
+    PUSH = "push", _("Push notice")
 
 
 class Notice(models.Model):
@@ -102,3 +103,47 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PushSubscription(models.Model):
+    """One device (browser) a person turned push notices on for (RFC 8030/8291).
+
+    The endpoint is the push service's address for that browser; ``p256dh`` and ``auth`` are the
+    browser's keys the payload is encrypted with. The push service answers 404/410 for a
+    subscription that is gone, and the row is then removed.
+    """
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.URLField(max_length=2000, unique=True)
+    p256dh = models.CharField(max_length=120)
+    auth = models.CharField(max_length=40)
+    # What the person sees in their device list ("Chrome on Android"); never sent anywhere.
+    device = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"push device {self.pk} of {self.person_id}"
+
+
+class PushDelivery(models.Model):
+    """One neutral push message to one device: an outbox row a worker claims, retried until it goes.
+
+    ``payload`` is what the service worker shows: a title, a neutral body, a path inside Trygg and
+    a count. It never holds names or message text (R-STAFF-06).
+    """
+
+    subscription = models.ForeignKey(PushSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    payload = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    failed = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["sent_at", "due_at"], name="push_due_idx")]
+
+    def __str__(self) -> str:
+        return f"push {self.pk} → device {self.subscription_id}"

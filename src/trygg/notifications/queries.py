@@ -6,7 +6,7 @@ from typing import Any
 
 from trygg.directory.models import Person, SchoolClass
 from trygg.errors import NotFoundOrHidden
-from trygg.notifications.models import ClassQuietHours
+from trygg.notifications.models import ClassQuietHours, PushSubscription
 
 
 def list_quiet_hours(viewer: Person) -> list[dict[str, Any]]:
@@ -31,3 +31,8 @@ def access_quiet_hours(viewer: Person, class_id: int) -> dict[str, Any]:
         raise NotFoundOrHidden()
     quiet = ClassQuietHours.objects.filter(school_class_id=class_id).first()
     return {"class_id": class_id, "schedule": quiet.schedule if quiet else {}}
+
+
+def list_push_devices(viewer: Person) -> list[PushSubscription]:
+    """Return the devices the viewer turned push notices on for, newest first."""
+    return list(PushSubscription.objects.filter(person=viewer).order_by("-created_at", "-id"))

@@ -21,7 +21,7 @@ from django.utils.http import urlencode
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 OPEN_PREFIXES = ("/login/", "/healthz", "/readyz", "/static/", "/api/", "/admin/", "/i18n/", "/favicon.ico",
-                 "/calendar/feed/", "/signin/oidc/", "/signin/unknown/")
+                 "/calendar/feed/", "/signin/oidc/", "/signin/unknown/", "/manifest.webmanifest", "/sw.js", "/offline/")
 
 
 class BothModes:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trygg.audit.actions import do_audit
@@ -169,4 +172,43 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     do_audit(viewer, "audit.read", None, person=flt.person, kind=flt.kind, after=flt.after, rows=len(rows))
     return render(request, "web/audit.html", {
         "rows": rows, "filter": flt, "next_after": rows[-1].pk if len(rows) == audit.PAGE_SIZE else None,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    """One page for what is one's own: language, push devices, sign-ins, notices and one's data."""
+    from trygg.notifications import actions as notice_actions
+    from trygg.notifications.queries import list_push_devices
+    from trygg.signin.queries import list_my_sessions
+
+    person = request.user
+    if request.method == "POST":
+        form = request.POST.get("form")
+        next_url = request.POST.get("next") or "/me/"
+        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            next_url = "/me/"
+        if form == "language":
+            language = request.POST.get("language", "")
+            directory_actions.check_set_language(person, language)
+            translation.activate(language)
+            messages.success(request, _("Trygg now speaks the language you chose."))
+            response = redirect(next_url)
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax",
+                                secure=settings.SESSION_COOKIE_SECURE, max_age=365 * 24 * 3600)
+            return response
+        if form == "push_off":
+            raw = request.POST.get("device_id", "")
+            notice_actions.check_remove_push_device(person, int(raw) if raw.isdigit() and len(raw) < 19 else 0)
+            messages.success(request, _("Push notices are off for that device."))
+            return redirect(next_url)
+        return redirect("web:profile")
+    pref = notice_actions.preferences_of([person.pk])[person.pk]
+    return render(request, "web/profile.html", {
+        "person": person,
+        "push_devices": list_push_devices(person),
+        "sessions": list(list_my_sessions(person)[:10]),
+        "pref": pref,
+        "languages": [(code, name) for code, name in settings.LANGUAGES],
     })

@@ -159,7 +159,7 @@ function start(root) {
           item.append(" ", button(t.muteMic, "mute", () => act("moderate", { username: p.username, audio: false })));
           item.append(" ", button(t.cameraOffFor, "camera-off", () => act("moderate", { username: p.username, video: false })));
         }
-        item.append(" ", button(t.remove, "remove", () => act("remove", { username: p.username })));
+        item.append(" ", ...removeControls(p));
       }
       if (hands.has(p.id)) item.append(" ", el("span", "badge hand", t.handRaised));
       people.append(item);
@@ -177,6 +177,48 @@ function start(root) {
       }
       if (list) list.replaceChildren(...attempts.map((a) => el("li", "", a.person.name)));
     }
+  }
+
+  // "Remove" sits beside "Let in": it asks first, then waits 10 s with "Undo" before it happens,
+  // so a slip of the finger never throws a parent out of the meeting.
+  const UNDO_SECONDS = 10;
+  const pendingRemovals = new Map(); // username -> {timer, until}
+  const confirming = new Set();
+
+  setInterval(() => {
+    for (const note of document.querySelectorAll(".remove-pending")) {
+      const left = Math.max(0, Math.ceil((Number(note.dataset.until) - Date.now()) / 1000));
+      note.textContent = t.removingIn.replace("{name}", note.dataset.name).replace("{n}", String(left));
+    }
+  }, 1000);
+
+  function removeControls(p) {
+    const pending = pendingRemovals.get(p.username);
+    if (pending) {
+      const left = Math.max(0, Math.ceil((pending.until - Date.now()) / 1000));
+      const note = el("span", "remove-pending", t.removingIn.replace("{name}", p.name).replace("{n}", String(left)));
+      note.dataset.until = String(pending.until);
+      note.dataset.name = p.name;
+      return [note, " ", button(t.undo, "undo", () => {
+        clearTimeout(pending.timer);
+        pendingRemovals.delete(p.username);
+        refreshRoster();
+      })];
+    }
+    if (confirming.has(p.username)) {
+      return [el("span", "remove-confirm", t.removeConfirm.replace("{name}", p.name)), " ",
+        button(t.removeYes, "remove-yes", () => {
+          confirming.delete(p.username);
+          const timer = setTimeout(() => {
+            pendingRemovals.delete(p.username);
+            act("remove", { username: p.username });
+          }, UNDO_SECONDS * 1000);
+          pendingRemovals.set(p.username, { timer, until: Date.now() + UNDO_SECONDS * 1000 });
+          refreshRoster();
+        }), " ",
+        button(t.cancel, "remove-cancel", () => { confirming.delete(p.username); refreshRoster(); })];
+    }
+    return [button(t.remove, "remove", () => { confirming.add(p.username); refreshRoster(); })];
   }
 
   function button(label, cls, onClick) {

@@ -41,7 +41,7 @@ function setUp(root) {
     item.replaceChildren();
     const meta = el("p", "message-meta");
     meta.append(el("span", "sender", message.sender.name), " ");
-    const time = el("time", "", new Date(message.created_at).toLocaleString([], { day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit" }));
+    const time = el("time", "", spokenTime(new Date(message.created_at)));
     // HTML allows at most three digits of a second's fraction; the API sends six.
     time.dateTime = String(message.created_at).replace(/(\.\d{3})\d+/, "$1");
     meta.append(time);
@@ -54,7 +54,8 @@ function setUp(root) {
       item.append(message.sensitive ? sensitiveNode(message.id) : el("p", "body", message.body));
       if (message.attachment) item.append(attachmentNode(message.attachment));
       if (message.show_an_adult && message.sender.id !== me) item.append(showAnAdultOffer(message.id));
-      item.append(reportLink(message.id));
+      // One's own message is not reported: "Report" and "Show an adult" are for what others wrote.
+      if (message.sender.id !== me) item.append(reportLink(message.id));
     }
     decorate(item);
     if (fresh) insertInOrder(item);
@@ -71,6 +72,18 @@ function setUp(root) {
     link.href = `${root.dataset.messageUrl}${id}/`;
     box.append(link);
     return box;
+  }
+
+  // "today 08:14", "yesterday 17:02", else the date: as the server writes it on the page.
+  function spokenTime(at) {
+    const clock = at.toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
+    const day = new Date(at.getFullYear(), at.getMonth(), at.getDate());
+    const now = new Date();
+    const today = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+    const days = Math.round((today - day) / 86400000);
+    if (days === 0) return t.today.replace("{time}", clock);
+    if (days === 1) return t.yesterday.replace("{time}", clock);
+    return `${at.toLocaleDateString(document.documentElement.lang, { day: "numeric", month: "long" })} ${clock}`;
   }
 
   // Every message can be reported (R-SAFE-02, R-PUP-02: "show an adult" for young pupils).

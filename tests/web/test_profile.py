@@ -1,0 +1,49 @@
+"""The profile page: language, push devices, sign-ins, notices and one's data on one page."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.test import Client
+
+from trygg.directory.models import Person
+
+# A browser's public key (an uncompressed P-256 point), as a real subscription carries.
+P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
+
+
+def signed_in(person) -> Client:
+    client = Client()
+    client.force_login(person)
+    return client
+
+
+def test_r_i18n_01_the_profile_sets_the_language_for_good(person) -> None:
+    """Choosing Danish on the profile keeps it on the person (notices use it) and in the browser."""
+    client = signed_in(person("far.jonas"))
+    page = client.get("/me/").content.decode()
+    assert 'data-testid="profile-language"' in page and 'data-testid="push-devices"' in page
+    assert 'data-testid="profile-sessions"' in page and "/me/data/" in page
+    response = client.post("/me/", {"form": "language", "language": "da"})
+    assert response.status_code == 302
+    assert Person.objects.get(username="far.jonas").language == "da"
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "da"
+    assert "Din profil" in client.get("/me/").content.decode()
+    assert client.post("/me/", {"form": "language", "language": "xx"}).status_code == 400
+    assert Person.objects.get(username="far.jonas").language == "da"
+
+
+def test_the_profile_lists_only_ones_own_push_devices(api_client, person) -> None:
+    body = {"endpoint": "https://push.example.org/profile", "device": "Firefox · Android",
+            "keys": {"p256dh": P256DH, "auth": "tBHItJI5svbpez7KI4CCXg"}}
+    created = api_client("mor.sara").post("/api/v1/push/subscriptions", data=json.dumps(body),
+                                          content_type="application/json")
+    assert created.status_code == 201, created.content
+    assert "Firefox · Android" in signed_in(person("mor.sara")).get("/me/").content.decode()
+    assert "Firefox · Android" not in signed_in(person("mor.ali")).get("/me/").content.decode()
+
+
+def test_every_page_links_to_the_profile(person) -> None:
+    page = signed_in(person("emma.4a")).get("/").content.decode()
+    assert 'data-testid="profile-link"' in page and 'href="/me/"' in page
