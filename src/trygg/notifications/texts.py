@@ -30,6 +30,11 @@ def notice_text(language: str, kinds: list[str], conversations: int, digest: boo
             # R-PAR-01: a request for a meeting, or its answer; the topic never leaves Trygg.
             link = settings.TRYGG_PUBLIC_URL.rstrip("/") + "/meetings/"
             what = _("Something new is waiting for you in Trygg.")
+        elif kinds and set(kinds) <= {"signin_attempts"}:
+            # The daily ceiling of failed sign-ins was passed: the owner learns it, nothing more.
+            link = settings.TRYGG_PUBLIC_URL.rstrip("/") + "/signin/sessions/"
+            what = _("Many wrong passwords were tried for your Trygg account today. If that was not you, "
+                     "change your password or ask the school.")
         else:
             what = _("Something new is waiting for you in Trygg.")
         subject = _("Trygg: summary") if digest else _("Trygg: something new")
