@@ -122,7 +122,7 @@ def test_a_device_that_signed_in_before_skips_the_delay(demo: object) -> None:
 def test_past_the_daily_ceiling_an_unknown_device_needs_the_second_factor(demo: object, settings: Any) -> None:
     """Past the account's daily ceiling of failures, the right password from a new device answers
     401 second_factor_required (neutral: the same for a wrong password's next try would be 401 too),
-    while a device that signed in before still gets in."""
+    while a device that signed in before still gets in; the owner gets a neutral notice."""
     device = token_attempt("ola.9b", "demo").json()["device_token"]
     settings.LOGIN_THROTTLE = {**settings.LOGIN_THROTTLE, "daily_ceiling": 4, "max_delay": 0.1}
     for i in range(4):
@@ -132,6 +132,16 @@ def test_past_the_daily_ceiling_an_unknown_device_needs_the_second_factor(demo: 
     known = Client().post("/api/v1/auth/token", {"username": "ola.9b", "password": "demo", "device_token": device},
                           content_type="application/json", REMOTE_ADDR="10.0.9.9")
     assert known.status_code == 200
+    # The owner is told once, out of the app, in words that name nothing (the notice's text).
+    from trygg.notifications.models import Notice
+    from trygg.notifications.texts import notice_text
+
+    told = Notice.objects.filter(person__username="ola.9b", kind="signin_attempts")
+    assert told.exists()
+    token_attempt("ola.9b", "demo", "10.0.9.9")
+    assert told.count() == Notice.objects.filter(person__username="ola.9b", kind="signin_attempts").count()
+    subject, body = notice_text("nb", ["signin_attempts"], 0, False)
+    assert "feil passord" in body and "ola" not in body.lower() and "10.0.9" not in body
 
 
 def test_unknown_and_known_usernames_get_the_same_answers(demo: object) -> None:

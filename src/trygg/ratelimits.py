@@ -30,7 +30,10 @@ __all__ = ["RateLimitItemPerMinute", "RateLimitItemPerSecond", "check_rate", "lo
 
 @lru_cache(maxsize=4)
 def _limiter(url: str) -> MovingWindowRateLimiter:
-    storage: Storage = storage_from_string(url) if url else MemoryStorage()
+    # Under the deployment's own prefix, so that several Trygg installations (or test runs) can
+    # share one Redis without counting each other's people.
+    prefix = f"{settings.CACHES['default'].get('KEY_PREFIX') or 'trygg'}:limits"
+    storage: Storage = storage_from_string(url, key_prefix=prefix) if url else MemoryStorage()
     return MovingWindowRateLimiter(storage)
 
 

@@ -16,6 +16,7 @@ from django.contrib.auth import authenticate
 from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
+from django.dispatch import Signal
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -25,6 +26,11 @@ from trygg.errors import NotSignedIn, PolicyDenied
 from trygg.policy.engine import check, decide
 
 log = logging.getLogger(__name__)
+
+
+# Sent once a day per person whose account passed the daily ceiling of failed sign-ins, with
+# ``person``; the notifications app tells the owner, neutrally (directory sits below it).
+failure_ceiling_reached = Signal()
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,7 @@ def check_credentials(request: HttpRequest | None, username: str, password: str,
     if not known and past_daily_ceiling(username) and not (otp_ok is not None and otp_ok(person)):
         if cache.add(f"login-ceiling-told:{person.pk}", 1, 24 * 3600):
             do_audit(person, "auth.failure_ceiling", person)
+            failure_ceiling_reached.send(sender=Person, person=person)
         raise NotSignedIn(
             _("For your safety, confirm this sign-in with a code from your authenticator app, use a device "
               "you have signed in with before, or ask the school for a new password."),

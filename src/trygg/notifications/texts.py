@@ -29,6 +29,10 @@ def _what_and_path(kinds: list[str], conversations: int) -> tuple[str, str]:
     if kinds and set(kinds) <= {"meeting_request", "meeting_request_answered"}:
         # R-PAR-01: a request for a meeting, or its answer; the topic never leaves Trygg.
         return _("Something new is waiting for you in Trygg."), "/meetings/"
+    if kinds and set(kinds) <= {"signin_attempts"}:
+        # The daily ceiling of failed sign-ins was passed: the owner learns it, nothing more.
+        return _("Many wrong passwords were tried for your Trygg account today. If that was not you, "
+                 "change your password or ask the school."), "/signin/sessions/"
     if kinds and set(kinds) <= {"safety_alert"}:
         # Issue 14: a safety alert for staff. Neutral words: no category, no names, no text.
         return _("Something new is waiting for you in Trygg."), "/safety/alerts/"
