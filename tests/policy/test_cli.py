@@ -20,7 +20,7 @@ def test_explain_shows_the_decision_and_every_rule_that_fired(demo: object, caps
     assert code == 0
     assert "decision: DENIED" in out
     assert "deny  amot.pupil-chat-grade  [enforce; R-CHAT-02]" in out
-    assert "Pupils below grade 8 can only chat with adults." in out
+    assert "Pupils below grade 8 chat only with adults, not with each other" in out
     assert "allow core_messaging.members-create" in out
 
 

@@ -33,7 +33,7 @@ def test_r_i18n_01_the_rulebook_shows_rules_for_a_pupil_beside_their_source_quot
     assert '<blockquote lang="da">' in html  # Danish documents are quoted in Danish
     assert "Håndhevet" in html and "Veiledende" in html
     # The reason says the value in force, and no one but leaders sees the raw settings.
-    assert "Elever under 8. trinn kan bare chatte med voksne." in html
+    assert "Elever under 8. trinn chatter bare med voksne, ikke med hverandre" in html
     assert "{min_grade}" not in html and "<dt>min_grade</dt>" not in html
     # Rules that concern only leaders are not on a pupil's page.
     assert 'data-rule="dk_policy.ask-offender-to-stop"' not in html
@@ -74,7 +74,7 @@ def test_a_leader_sees_why_a_pupil_was_refused(person: Callable[[str], Any]) -> 
     assert "Refused" in html
     assert 'data-rule="amot.pupil-chat-grade"' in html
     assert "R-CHAT-02" in html
-    assert "Pupils below grade 8 can only chat with adults." in html
+    assert "Pupils below grade 8 chat only with adults, not with each other" in html
 
 
 @pytest.mark.parametrize("username", ["kari.4a", "mor.emma", "emma.4a", "tr"])
