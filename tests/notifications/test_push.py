@@ -165,7 +165,7 @@ def test_r_chat_05_social_push_held_in_school_hours_then_one_digest(api_client, 
     subscribe(api_client, "sara.9b", browser, "Safari on iPhone")
     sara, jonas = person("sara.9b"), person("jonas.9b")
     first = chat.check_create_conversation(jonas, "direct", "", ["sara.9b"]).conversation
-    second = chat.check_create_conversation(jonas, "group", "Gjengen", ["sara.9b", "ali.9b"]).conversation
+    second = chat.check_create_conversation(jonas, "group", "Gjengen", ["sara.9b", "eirik.9b"]).conversation
     chat.check_send(jonas, first.pk, "Hei", "ph-1")
     chat.check_send(jonas, second.pk, "Hallo", "ph-2")
     school_time = next_monday(10)
