@@ -18,7 +18,7 @@ SELFHARM = "jeg vil ikke leve mer, jeg vil skade meg selv"
 
 def open_direct(page, username: str) -> None:
     page.goto("/messages/")
-    page.select_option("#members", username)
+    page.check(f"#new-conversation input[name=members][value='{username}']")
     page.click("#new-conversation button[type=submit]")
     page.wait_for_url(re.compile(r"/messages/\d+/$"))
 
