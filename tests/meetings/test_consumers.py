@@ -131,6 +131,8 @@ async def test_r_meet_10_a_lobby_socket_never_receives_media_negotiation(demo) -
     {"candidate": {"candidate": "Hei, hva synes du om Emma?"}},
     {"candidate": CANDIDATE, "chat": "Hei"},
     {"description": {"type": "offer", "sdp": SDP}, "candidate": CANDIDATE},
+    {"hand": "Hei, hva synes du om Emma?"},
+    {"hand": True, "chat": "Hei"},
 ])
 async def test_r_meet_17_the_signalling_socket_carries_no_chat(demo, data, caplog) -> None:
     """R-MEET-17: anything but one SDP offer/answer or one ICE candidate is refused (bad_signal),
@@ -144,6 +146,17 @@ async def test_r_meet_17_the_signalling_socket_carries_no_chat(demo, data, caplo
     assert not any("Hei" in r.getMessage() for r in caplog.records)
     await mor.send_json_to({"type": "signal", "to": kari_id, "data": {"candidate": CANDIDATE}})
     assert (await next_of(kari, "signal"))["data"] == {"candidate": CANDIDATE}
+    for ws in (kari, mor):
+        await ws.disconnect()
+
+
+async def test_r_meet_17_a_raised_hand_is_a_yes_or_no_and_passes(demo) -> None:
+    """The lesson's "raise hand" travels as ``{"hand": true}``: a yes or no carries no words, so it
+    passes the shape check that keeps chat out of the signalling socket."""
+    talk = await setup_talk()
+    kari, mor, kari_id, _mor_id = await admitted_pair(talk)
+    await mor.send_json_to({"type": "signal", "to": kari_id, "data": {"hand": True}})
+    assert (await next_of(kari, "signal"))["data"] == {"hand": True}
     for ws in (kari, mor):
         await ws.disconnect()
 

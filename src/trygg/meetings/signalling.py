@@ -3,6 +3,8 @@
 A signal is a session description (an SDP offer or answer) or one ICE candidate, as the browser's
 ``RTCSessionDescription.toJSON()`` and ``RTCIceCandidate.toJSON()`` give them. Anything else, such as
 a frame carrying text between participants, is refused: the signalling channel is not a chat.
+The one other shape is a raised or lowered hand (``{"hand": true}``) in an SFU lesson: a yes or no,
+which carries no words.
 """
 
 from __future__ import annotations
@@ -62,11 +64,19 @@ class CandidateSignal(BaseModel):
     candidate: Candidate
 
 
+class HandSignal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    hand: bool
+
+
 def is_valid_signal(data: Any) -> bool:
-    """Return whether ``data`` is exactly one SDP offer/answer or one ICE candidate."""
+    """Return whether ``data`` is exactly one SDP offer/answer, one ICE candidate or a hand."""
     if not isinstance(data, dict):
         return False
-    model = DescriptionSignal if "description" in data else CandidateSignal
+    if "hand" in data:
+        model: type[BaseModel] = HandSignal
+    else:
+        model = DescriptionSignal if "description" in data else CandidateSignal
     try:
         model.model_validate(data, strict=True)
     except ValidationError:
