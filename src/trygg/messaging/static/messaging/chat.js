@@ -67,7 +67,7 @@ function setUp(root) {
   function sensitiveNode(id) {
     const box = el("div", "body sensitive");
     box.dataset.testid = "sensitive";
-    box.append(el("p", "", `🔒 ${t.sensitive}`));
+    box.append(el("p", "", t.sensitive));
     const link = el("a", "button-small", t.readSensitive);
     link.href = `${root.dataset.messageUrl}${id}/`;
     box.append(link);
