@@ -288,9 +288,11 @@ class _Hub:
                     await asyncio.sleep(RETRY_SECONDS)
         finally:
             if self.channel is not None:
+                # Bounded: a loop that is shutting down (a server stopping, a test ending) must not wait
+                # on Redis; a membership left behind only costs a few ignored sends until it expires.
                 try:
-                    await asyncio.shield(self.layer.group_discard(HUB_GROUP, self.channel))
-                except Exception:  # noqa: BLE001 - the membership expires on its own
+                    await asyncio.wait_for(asyncio.shield(self.layer.group_discard(HUB_GROUP, self.channel)), 1.0)
+                except (Exception, asyncio.CancelledError):  # noqa: BLE001 - the membership expires on its own
                     log.debug("event hub could not leave its group")
 
     async def _serve(self) -> None:
