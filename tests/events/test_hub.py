@@ -100,3 +100,32 @@ async def test_a_socket_that_falls_behind_drops_pushes_and_reads_the_log_instead
     assert caught_up == [7] and sent == [6, 7]
     socket._on_push(10, 9, json.dumps({"id": 10}))
     await wait_for(lambda: sent == [6, 7, 10])
+
+
+async def test_a_hub_stops_when_the_layer_answers_its_cancel_with_an_error() -> None:
+    """channels_redis answers a cancelled receive with a KeyError from its buffer, not CancelledError.
+    The hub must still stop: if it took that for "Redis away" and retried, a stopping loop (a
+    server shutting down, each test's loop) would wait on it for ever."""
+
+    class LayerAnsweringCancelWithAnError:
+        async def new_channel(self) -> str:
+            return "hub-test!1"
+
+        async def group_add(self, group: str, channel: str) -> None:
+            return None
+
+        async def group_discard(self, group: str, channel: str) -> None:
+            return None
+
+        async def receive(self, channel: str) -> dict[str, Any]:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                raise KeyError(channel) from None
+            return {}
+
+    running = hub._Hub(LayerAnsweringCancelWithAnError(), asyncio.get_running_loop())
+    await asyncio.wait_for(running.ready.wait(), 2)
+    running.stop()
+    await asyncio.wait_for(asyncio.gather(running.task, return_exceptions=True), 3)
+    assert running.task.cancelled()

@@ -284,6 +284,12 @@ class _Hub:
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # noqa: BLE001 - Redis away: sockets read the log meanwhile
+                    task = asyncio.current_task()
+                    if task is not None and task.cancelling():
+                        # channels_redis answers a cancelled receive with its own error (a KeyError
+                        # from its buffer) instead of CancelledError; retrying would swallow the
+                        # cancel, and a stopping loop would wait on this task for ever.
+                        raise asyncio.CancelledError() from None
                     log.warning("event hub lost the channel layer; retrying in %s s", RETRY_SECONDS)
                     await asyncio.sleep(RETRY_SECONDS)
         finally:
