@@ -289,7 +289,7 @@ def check_page(page: Any) -> list[dict[str, str]]:
     findings: list[dict[str, str]] = list(page.evaluate(STATIC_CHECKS))
     findings += check_focus(page)
     page.set_viewport_size(NARROW)
-    page.wait_for_timeout(50)
+    page.wait_for_function(f"() => window.innerWidth === {NARROW['width']}")
     findings += page.evaluate(REFLOW_CHECK)
     page.set_viewport_size(DESKTOP)
     return findings
@@ -344,7 +344,8 @@ def visit(page: Any, path: str) -> bool:
         return False
     if "text/html" not in (response.headers.get("content-type") or ""):
         return False
-    page.wait_for_timeout(150)  # let the page's modules finish their first render
+    # The page's modules have run by "load"; wait until their first render has been painted.
+    page.wait_for_function("() => new Promise((done) => requestAnimationFrame(() => done(true)))")
     return True
 
 
