@@ -460,22 +460,28 @@ def purge_used_pupil_media(now: Any = None) -> int:
         else:
             scope = scope.filter(uploader__municipality_id=municipality_id)
         for attachment_id in list(scope.values_list("id", flat=True)[:1000]):
-            with transaction.atomic():
-                attachment = _locked(attachment_id)
-                if not attachment.has_file:
-                    continue
-                message = Message.objects.select_related("sender").filter(attachment=attachment).first()
-                if message is not None and message.legal_hold:
-                    continue
-                delete_attachment_file(attachment, Attachment.Status.DELETED, None, "attachment.deleted_after_use",
-                             municipality_id=municipality_id)
-                if message is not None:
-                    message.attachment = attachment
-                    emit_message_edited(message)
-                else:
-                    _emit_updated(attachment)
-            deleted += 1
+            deleted += _delete_file_of(attachment_id, "attachment.deleted_after_use", municipality_id)
     return deleted
+
+
+def _delete_file_of(attachment_id: int, audit_action: str, municipality_id: int | None) -> bool:
+    """Delete one attachment's file (not under a legal hold) and tell its readers, in one transaction;
+    return whether a file was deleted."""
+    with transaction.atomic():
+        attachment = _locked(attachment_id)
+        if not attachment.has_file:
+            return False
+        message = Message.objects.select_related("sender").filter(attachment=attachment).first()
+        if message is not None and message.legal_hold:
+            return False
+        delete_attachment_file(attachment, Attachment.Status.DELETED, None, audit_action,
+                               municipality_id=municipality_id)
+        if message is not None:
+            message.attachment = attachment
+            emit_message_edited(message)
+        else:
+            _emit_updated(attachment)
+    return True
 
 
 RETENTION_RULE = "core_platform.retention"
@@ -517,19 +523,5 @@ def purge_expired_media(now: Any = None) -> int:
     deleted = 0
     for municipality_id, ids in expired_media(now):
         for attachment_id in ids:
-            with transaction.atomic():
-                attachment = _locked(attachment_id)
-                if not attachment.has_file:
-                    continue
-                message = Message.objects.select_related("sender").filter(attachment=attachment).first()
-                if message is not None and message.legal_hold:
-                    continue
-                delete_attachment_file(attachment, Attachment.Status.DELETED, None, "attachment.retention_purged",
-                                       municipality_id=municipality_id)
-                if message is not None:
-                    message.attachment = attachment
-                    emit_message_edited(message)
-                else:
-                    _emit_updated(attachment)
-            deleted += 1
+            deleted += _delete_file_of(attachment_id, "attachment.retention_purged", municipality_id)
     return deleted
