@@ -194,6 +194,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    """Return once ``url``/healthz answers 200; raise with the log's tail if the server exits or
+    does not come up within ``timeout`` seconds.
+
+    Between attempts it waits on the process itself (``wait`` returns at once if it exits), so a
+    crashed start fails at once and no fixed sleep is needed.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as r:  # noqa: S310 - loopback
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        try:
+            process.wait(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            continue
+        raise RuntimeError(f"server exited ({process.returncode}): {log.read_text()[-3000:]}")
+    raise RuntimeError(f"server did not start within {timeout:.0f} s: {log.read_text()[-3000:]}")
+
+
 class LiveServer:
     """A ``trygg serve`` subprocess on its own database, seeded with the demo school."""
 
@@ -212,17 +235,7 @@ class LiveServer:
         self._wait()
 
     def _wait(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"live server exited: {Path(self.log.name).read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:  # noqa: S310
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"live server did not start: {Path(self.log.name).read_text()[-3000:]}")
+        wait_until_serving(self.url, self.process, Path(self.log.name), timeout)
 
     def stop(self) -> None:
         self.process.terminate()

@@ -8,7 +8,6 @@ real ``trygg serve`` (``live_server_url``).
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import sign_in
+from tests.e2e.page_waits import wait_for_probe
 
 pytestmark = pytest.mark.e2e
 
@@ -67,15 +67,8 @@ def person_page(media_browser: Any, live_server_url: str) -> Callable[[str], Any
 
 
 def wait_for_video(page: Any, seconds: float = 40.0) -> int:
-    """Poll ``getStats()`` until the page has decoded video frames from its peer; return the count."""
-    deadline = time.monotonic() + seconds
-    frames = 0
-    while time.monotonic() < deadline:
-        frames = page.evaluate(FRAMES_DECODED)
-        if frames > 0:
-            return frames
-        time.sleep(0.5)
-    return frames
+    """Wait until the page has decoded video frames from its peers; return the count seen."""
+    return wait_for_probe(page, FRAMES_DECODED, "(frames) => frames > 0", seconds) or 0
 
 
 def admit(kari: Any, username: str) -> None:

@@ -8,7 +8,6 @@ upstream; a raised hand reaches the teacher; the teacher mutes a pupil; ending d
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,6 +16,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import LiveDatabase, LiveServer, sign_in
 from tests.e2e.api_calls import call, token_of
+from tests.e2e.page_waits import wait_for_probe
 from tests.e2e.test_meetings import MEDIA_CHROMIUM_ARGS
 from trygg.meetings.janus_process import JanusServer, start_janus
 
@@ -56,15 +56,9 @@ def pages(browser: Any, sfu_server: str) -> Iterator[Callable[[str], Any]]:
     own.close()
 
 
-def wait_for_stats(page: Any, check: Callable[[dict[str, Any]], bool], seconds: float = 40.0) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    stats: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        stats = page.evaluate(SFU_STATS) or {}
-        if stats and check(stats):
-            return stats
-        time.sleep(0.5)
-    return stats
+def wait_for_stats(page: Any, predicate: str, seconds: float = 40.0) -> dict[str, Any]:
+    """Wait until the page's SFU statistics satisfy ``predicate`` (JS); return the last seen."""
+    return wait_for_probe(page, SFU_STATS, predicate, seconds) or {}
 
 
 def test_issue16_r_meet_01_lesson_through_janus_in_chromium(pages: Callable[[str], Any], sfu_server: str) -> None:
@@ -92,7 +86,7 @@ def test_issue16_r_meet_01_lesson_through_janus_in_chromium(pages: Callable[[str
         pupils[username] = page
 
     for page in (kari, *pupils.values()):
-        stats = wait_for_stats(page, lambda s: s["inboundVideo"] >= 2 and s["framesDecoded"] > 0)
+        stats = wait_for_stats(page, "(s) => s.inboundVideo >= 2 && s.framesDecoded > 0")
         assert stats.get("inboundVideo", 0) >= 2 and stats["framesDecoded"] > 0, stats
         assert stats["outboundVideo"] >= 1  # one camera up (its simulcast layers count as one stream each)
     # Names on the tiles come from Trygg's roster; the watermark is the viewer's own name.

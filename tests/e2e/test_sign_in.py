@@ -20,7 +20,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ from playwright.sync_api import expect
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import REPO, LiveDatabase, LiveServer, free_port
+from tests.conftest import REPO, LiveDatabase, LiveServer, free_port, wait_until_serving
 
 pytestmark = [pytest.mark.e2e, pytest.mark.once_in_ci]
 
@@ -299,20 +298,6 @@ def test_r_staff_02_back_channel_logout_closes_every_socket_of_the_person_within
                      headers={"Authorization": f"Bearer {token['token']}"}).status_code == 401
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"trygg demo exited: {log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as r:  # noqa: S310 - loopback
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"trygg demo did not start: {log.read_text()[-3000:]}")
-
-
 def test_the_demo_offers_sign_in_with_feide_demo_provider(browser):
     """``trygg demo`` starts its own provider on a free port: the providers API lists "Feide (demo
     provider)", the login page offers it next to passwords, and emma.4a signs in through it."""
@@ -326,7 +311,7 @@ def test_the_demo_offers_sign_in_with_feide_demo_provider(browser):
         process = subprocess.Popen([sys.executable, "-m", "trygg.cli", "demo", "--port", str(port)], env=env,
                                    cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        _wait_healthy(url, process, log)
+        wait_until_serving(url, process, log, 180)
         providers = httpx.get(f"{url}/api/v1/auth/providers").json()
         assert [p["name"] for p in providers] == ["Feide (demo provider)"], log.read_text()[-2000:]
         context = browser.new_context(base_url=url, locale="en-GB")
