@@ -106,5 +106,11 @@ application = ProtocolTypeRouter(
 # worst latency of a class-channel message (bench/bench_messaging.py). Objects made later are
 # collected as usual.
 get_resolver().url_patterns  # noqa: B018 - imported for its side effect
+# The safety-signal model is built on first use; built here, the first message a process takes
+# no longer waits for it (the first announcement to 1,000 guardians took about a second longer
+# than the next ones, bench/bench_announcement.py).
+from trygg.policy.signals.model import load_model  # noqa: E402
+
+load_model()
 gc.freeze()
 
