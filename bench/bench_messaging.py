@@ -77,8 +77,15 @@ class Receiver:
                     self.seen[frame["message"]["id"]] = time.perf_counter()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process so far (/proc/PID/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def run_rate(client: httpx.AsyncClient, conversation_id: int, receivers: list[Receiver], rate: int,
-                   label: str) -> dict[str, float]:
+                   label: str, pid: int) -> dict[str, float]:
+    cpu_before = cpu_seconds(pid)
     count = max(int(rate * SECONDS_PER_RATE), 20)
     started: dict[int, float] = {}
     limiter = asyncio.Semaphore(MAX_IN_FLIGHT)
@@ -102,6 +109,7 @@ async def run_rate(client: httpx.AsyncClient, conversation_id: int, receivers: l
     deadline = time.perf_counter() + 10
     while time.perf_counter() < deadline and not all(all(m in r.seen for m in started) for r in receivers):
         await asyncio.sleep(0.02)
+    cpu = cpu_seconds(pid) - cpu_before
     latencies = []
     lost = 0
     for message_id, t0 in started.items():
@@ -120,10 +128,13 @@ async def run_rate(client: httpx.AsyncClient, conversation_id: int, receivers: l
         "p99": p99,
         "max": latencies[-1] if latencies else float("nan"),
         "lost": lost + errors,
+        # The server's CPU for the whole run of this rate (the send, the log, the fan-out to every
+        # socket) per message sent; per delivery it is this divided by the members.
+        "cpu_ms": cpu * 1000 / max(len(started), 1),
     }
 
 
-async def bench(url: str, conversation_id: int, members: list[str]) -> list[dict[str, float]]:
+async def bench(url: str, conversation_id: int, members: list[str], pid: int) -> list[dict[str, float]]:
     netloc = url.split("//", 1)[1]
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         tokens = [await token(client, name) for name in members[:MEMBERS]]
@@ -139,10 +150,10 @@ async def bench(url: str, conversation_id: int, members: list[str]) -> list[dict
     results = []
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits,
                                  headers={"Authorization": f"Bearer {sender_token}"}) as client:
-        await run_rate(client, conversation_id, receivers, 10, "warmup")
+        await run_rate(client, conversation_id, receivers, 10, "warmup", pid)
         label = f"b{int(time.time())}"
         for rate in RATES:
-            results.append(await run_rate(client, conversation_id, receivers, rate, label))
+            results.append(await run_rate(client, conversation_id, receivers, rate, label, pid))
     for task in tasks:
         task.cancel()
     return results
@@ -160,7 +171,7 @@ def main() -> int:
     try:
         conversation_id, members = setup_channel(env)
         server = LiveServer(env, workers=1)
-        results = asyncio.run(bench(server.url, conversation_id, members))
+        results = asyncio.run(bench(server.url, conversation_id, members, server.process.pid))
     finally:
         if server is not None:
             server.stop()
@@ -168,10 +179,11 @@ def main() -> int:
     backend = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
     layer = "Redis" if os.environ.get("REDIS_URL") else "in-memory"
     print(f"Class channel, {MEMBERS} connected members, one uvicorn process ({backend}, {layer} channel layer)")
-    print(f"{'offered/s':>9} {'achieved/s':>10} {'sent':>5} {'median ms':>9} {'p99 ms':>7} {'max ms':>7} {'lost':>5}")
+    print(f"{'offered/s':>9} {'achieved/s':>10} {'sent':>5} {'median ms':>9} {'p99 ms':>7} {'max ms':>7} {'lost':>5} "
+          f"{'CPU ms/msg':>10} {'CPU ms/delivery':>15}")
     for r in results:
         print(f"{r['rate']:>9} {r['achieved']:>10.1f} {r['sent']:>5} {r['median']:>9.1f} {r['p99']:>7.1f} "
-              f"{r['max']:>7.1f} {r['lost']:>5}")
+              f"{r['max']:>7.1f} {r['lost']:>5} {r['cpu_ms']:>10.2f} {r['cpu_ms'] / MEMBERS:>15.3f}")
     sustained = [
         r["achieved"] for r in results if r["p99"] < 100 and r["lost"] == 0 and r["achieved"] >= r["rate"] * 0.9
     ]
