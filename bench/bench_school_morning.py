@@ -1,0 +1,195 @@
+"""Benchmark: a school morning, on one worker and on two (issue 15, item 1).
+
+20 class channels of 30 members (a teacher and 29 pupils each) on a real ``trygg serve`` with one
+worker and then with two, every member holding an open ``/ws/events`` socket. Each class's teacher
+posts into its channel at random moments (a Poisson process), 170 messages a second in all, for
+``BENCH_SECONDS`` (default 60). For each message: the time from the start of its POST to the
+moment the last of its 30 members' sockets has it; p50 and p99 per configuration, and the send
+rate achieved.
+
+Meant for PostgreSQL + Redis (the scale path: several workers need the shared channel layer); with
+SQLite and the in-process layer it runs one worker only and says so. It prints a table and asserts
+nothing. Run: ``DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/bench_school_morning.py``
+(``BENCH_RATE=170``, ``BENCH_SECONDS=60``, ``BENCH_WORKERS=1,2``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import connect
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.conftest import LiveDatabase, LiveServer  # noqa: E402
+
+CLASSES = int(os.environ.get("BENCH_CLASSES", "20"))
+PUPILS = 29
+RATE = float(os.environ.get("BENCH_RATE", "170"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
+WORKERS = [int(n) for n in os.environ.get("BENCH_WORKERS", "1,2").split(",")]
+
+SETUP = """
+from trygg.directory.models import (ApiToken, Enrollment, Person, SchoolClass, StaffRole,
+                                    TeachingAssignment, TeachingKind)
+from trygg.messaging.actions import ensure_class_channels
+school = SchoolClass.objects.get(name='9B').school
+municipality = school.municipality
+with open(OUT, 'w') as out:
+    for c in range(CLASSES):
+        klass = SchoolClass.objects.create(school=school, name=f'M{c}', grade=9)
+        teacher = Person.objects.create(username=f'laerer.m{c}', name=f'Lærer {c}', municipality=municipality)
+        StaffRole.objects.create(person=teacher, kind='teacher', school=school, municipality=municipality)
+        TeachingAssignment.objects.create(teacher=teacher, school_class=klass, kind=TeachingKind.CONTACT)
+        pupils = Person.objects.bulk_create([
+            Person(username=f'elev{i}.m{c}', name=f'Elev {i}', municipality=municipality) for i in range(PUPILS)
+        ])
+        Enrollment.objects.bulk_create([Enrollment(pupil=p, school_class=klass) for p in pupils])
+        channel, _ = ensure_class_channels(klass)
+        tokens = [ApiToken.issue(p)[1] for p in [teacher, *pupils]]
+        out.write(str(channel.pk) + ' ' + ' '.join(tokens) + '\\n')
+"""
+
+
+def setup(env: dict[str, str], out_file: Path) -> list[tuple[int, list[str]]]:
+    script = f"CLASSES = {CLASSES}\nPUPILS = {PUPILS}\nOUT = {str(out_file)!r}\n" + SETUP
+    out = subprocess.run([sys.executable, "-m", "trygg.cli", "manage", "shell", "-c", script],
+                         env=env, cwd=REPO, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-3000:])
+    rows = []
+    for line in out_file.read_text().splitlines():
+        channel, *tokens = line.split()
+        rows.append((int(channel), tokens))
+    return rows
+
+
+class Member:
+    def __init__(self) -> None:
+        self.seen: dict[int, float] = {}
+
+    async def run(self, netloc: str, token: str, ready: asyncio.Event) -> None:
+        async with connect(f"ws://{netloc}/ws/events", origin=f"http://{netloc}", max_queue=None,
+                           open_timeout=60) as ws:
+            await ws.send(json.dumps({"type": "auth", "token": token}))
+            json.loads(await ws.recv())
+            await ws.send(json.dumps({"type": "resume", "after": None}))
+            ready.set()
+            async for raw in ws:
+                frame = json.loads(raw)
+                if frame.get("type") == "message.new":
+                    self.seen[frame["message"]["id"]] = time.perf_counter()
+
+
+async def morning(url: str, classes: list[tuple[int, list[str]]], label: str) -> dict[str, float]:
+    netloc = url.split("//", 1)[1]
+    members: list[list[Member]] = []
+    tasks = []
+    everyone = [(c, t) for c, (_, tokens) in enumerate(classes) for t in tokens]
+    by_class: dict[int, list[Member]] = {}
+    for start in range(0, len(everyone), 100):
+        batch = everyone[start:start + 100]
+        readies = []
+        for class_index, token in batch:
+            member, ready = Member(), asyncio.Event()
+            by_class.setdefault(class_index, []).append(member)
+            readies.append(ready)
+            tasks.append(asyncio.create_task(member.run(netloc, token, ready)))
+        await asyncio.gather(*(r.wait() for r in readies))
+    members = [by_class[c] for c in range(len(classes))]
+    sent: list[tuple[int, int, float]] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+
+        async def teacher(c: int) -> None:
+            nonlocal errors
+            channel, tokens = classes[c]
+            headers = {"Authorization": f"Bearer {tokens[0]}"}
+            rng = random.Random(c)
+            end = time.perf_counter() + SECONDS
+            n = 0
+            pending = []
+
+            async def post(n: int) -> None:
+                nonlocal errors
+                t0 = time.perf_counter()
+                response = await client.post(f"/api/v1/conversations/{channel}/messages", headers=headers,
+                                             json={"body": f"Beskjed {n}", "client_txn_id": f"{label}-{c}-{n}"})
+                if response.status_code != 201:
+                    errors += 1
+                    return
+                sent.append((c, response.json()["id"], t0))
+
+            while True:
+                await asyncio.sleep(rng.expovariate(RATE / len(classes)))
+                if time.perf_counter() >= end:
+                    break
+                pending.append(asyncio.create_task(post(n)))
+                n += 1
+            await asyncio.gather(*pending)
+
+        begin = time.perf_counter()
+        await asyncio.gather(*(teacher(c) for c in range(len(classes))))
+        elapsed = time.perf_counter() - begin
+    deadline = time.perf_counter() + 15
+    while time.perf_counter() < deadline and not all(all(m in x.seen for x in members[c]) for c, m, _ in sent):
+        await asyncio.sleep(0.05)
+    latencies, lost = [], 0
+    for c, message_id, t0 in sent:
+        arrivals = [x.seen.get(message_id) for x in members[c]]
+        if any(a is None for a in arrivals):
+            lost += 1
+        else:
+            latencies.append((max(arrivals) - t0) * 1000)
+    for task in tasks:
+        task.cancel()
+    latencies.sort()
+    return {
+        "sent": len(sent), "rate": len(sent) / elapsed, "errors": errors, "lost": lost,
+        "p50": statistics.median(latencies) if latencies else float("nan"),
+        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else float("nan"),
+    }
+
+
+def main() -> int:
+    scale_path = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
+    workers = WORKERS if scale_path else [1]
+    results = []
+    for n in workers:
+        database = LiveDatabase(f"morning{n}")
+        env = dict(database.env)
+        env.setdefault("TRYGG_NOTICE_DELAY_SECONDS", "3600")
+        env.setdefault("TRYGG_RATE_LIMITS", "off")
+        env.setdefault("TRYGG_LOG_LEVEL", "WARNING")
+        server = None
+        try:
+            classes = setup(env, database.data_dir / "classes.txt")
+            server = LiveServer(env, workers=n)
+            results.append((n, asyncio.run(morning(server.url, classes, f"w{n}"))))
+        finally:
+            if server is not None:
+                server.stop()
+            database.drop()
+    backend = "PostgreSQL + Redis" if scale_path else "SQLite, in-process layer: one worker only"
+    print(f"School morning: {CLASSES} class channels of {PUPILS + 1} connected members, {RATE:.0f} msg/s offered "
+          f"for {SECONDS:.0f} s ({backend})")
+    print(f"{'workers':>7} {'sent':>6} {'achieved/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'lost':>5}")
+    for n, r in results:
+        print(f"{n:>7} {r['sent']:>6} {r['rate']:>10.1f} {r['p50']:>7.0f} {r['p99']:>7.0f} {r['errors']:>6} "
+              f"{r['lost']:>5}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
