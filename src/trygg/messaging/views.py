@@ -19,7 +19,7 @@ from trygg.directory.models import Person
 from trygg.directory.queries import display_name, hidden_from, list_children, list_guardians
 from trygg.errors import NotFoundOrHidden, TryggError
 from trygg.events.log import latest_event_id
-from trygg.messaging import actions, attachments, media, picker, queries, serialise
+from trygg.messaging import actions, attachments, media, picker, queries, serialise, summaries
 from trygg.messaging.models import Attachment, Conversation, ConversationKind
 from trygg.policy.packs_schema import WEEKDAYS
 from trygg.signin.stepup import require_step_up
@@ -39,8 +39,10 @@ def _list_context(request: HttpRequest, **extra: object) -> dict[str, object]:
     facts = person.facts
     conversations = queries.list_conversations(person)
     hidden = hidden_from(person, {c.created_by_id for c in conversations if c.created_by_id})
+    shown = summaries.summarise(person, conversations)
     for c in conversations:
         c.creator_label = serialise.name_of(c.created_by, hidden)
+        c.summary = shown[c.pk]
     return {
         "conversations": conversations,
         "contacts": picker.contacts_out(picker.list_startable_contacts(person)),
@@ -96,6 +98,7 @@ def conversation_view(request: HttpRequest, conversation_id: int) -> HttpRespons
         "messaging/conversation.html",
         {
             "conversation": conversation,
+            "summary": summaries.summarise(person, [conversation])[conversation.pk],
             "ownership": serialise.ownership_label(conversation, hidden),
             "chat_messages": chat_messages,
             "members": members,
