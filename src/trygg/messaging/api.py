@@ -13,7 +13,7 @@ from pydantic import ConfigDict, Field
 
 from trygg.directory.queries import hidden_from
 from trygg.errors import BadInput, NotFoundOrHidden
-from trygg.messaging import actions, attachments, media, picker, queries, serialise, summaries
+from trygg.messaging import actions, attachments, media, picker, queries, search, serialise, summaries
 from trygg.policy.engine import Decision
 from trygg.signin.stepup import require_step_up
 
@@ -107,6 +107,18 @@ def create_conversation(request: HttpRequest, payload: ConversationIn) -> Status
 
 class ContactsQuery(Schema):
     q: str = Field(default="", max_length=100)
+
+
+class SearchQuery(Schema):
+    q: str = Field(default="", max_length=search.MAX_QUERY_CHARS)
+
+
+@router.get("/search")
+def search_conversations(request: HttpRequest, q: Query[SearchQuery]) -> dict[str, Any]:
+    """The caller's conversations by title and messages by text; never sensitive or deleted text."""
+    from django.utils.translation import get_language
+
+    return search.search(request.auth, q.q, get_language() or "nb").as_dict()
 
 
 @router.get("/contacts")

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,7 +20,7 @@ from trygg.directory.models import Person
 from trygg.directory.queries import display_name, hidden_from, list_children, list_guardians
 from trygg.errors import NotFoundOrHidden, TryggError
 from trygg.events.log import latest_event_id
-from trygg.messaging import actions, attachments, media, picker, queries, serialise, summaries
+from trygg.messaging import actions, attachments, media, picker, queries, search, serialise, summaries
 from trygg.messaging.models import Attachment, Conversation, ConversationKind
 from trygg.policy.packs_schema import WEEKDAYS
 from trygg.signin.stepup import require_step_up
@@ -57,7 +58,15 @@ def _list_context(request: HttpRequest, **extra: object) -> dict[str, object]:
 @login_required
 @require_GET
 def conversation_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "messaging/list.html", _list_context(request))
+    """The list; with ``?q=`` also what the search found in the person's conversations."""
+    if "q" not in request.GET:
+        return render(request, "messaging/list.html", _list_context(request))
+    try:
+        found = search.search(request.user, request.GET["q"], get_language() or "nb")
+    except TryggError as exc:
+        return render(request, "messaging/list.html", _list_context(request, search_error=exc.as_dict()["message"],
+                                                                     q=request.GET["q"][:200]), status=exc.status)
+    return render(request, "messaging/list.html", _list_context(request, found=found, q=found.query))
 
 
 @login_required
