@@ -102,5 +102,5 @@ if (root) {
       badge.classList.remove("visually-hidden");
       list.prepend(row);
     }
-  });
+  }, (state) => { root.dataset.socket = state; });
 }
