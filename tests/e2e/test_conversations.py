@@ -77,6 +77,7 @@ def test_r_chat_04_the_list_shows_who_with_role_avatar_preview_and_follows_live(
     call(live_server_url, "POST", f"/api/v1/conversations/{chats['direct']}/messages", chats["kari"],
          {"body": "Bussen går klokka åtte", "client_txn_id": "conv-e2e-live"})
     expect(direct.get_by_test_id("preview")).to_have_text("Bussen går klokka åtte")
+    expect(direct.locator(".unread")).to_have_text(re.compile(r"^\d+ ulest$"))
     _shot(page, "mor.emma-phone-list")
     page.goto(f"/messages/{chats['direct']}/")
     heading = page.get_by_role("heading", level=1)

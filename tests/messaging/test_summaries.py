@@ -83,3 +83,17 @@ def test_the_list_page_shows_titles_avatars_previews_and_times(person) -> None:
     header = client.get(f"/messages/{conversation.pk}/").content.decode()
     assert kari.name in header[header.index("<h1"):header.index("</h1>")]
     assert "kontaktlærer 4A" in header[header.index("<h1"):header.index("</h1>")]
+
+
+def test_r_chat_03_a_guardian_overseeing_her_childs_chats_sees_who_never_a_preview(person) -> None:
+    """mor.emma's page of Emma's conversations titles the chat with Kari as Emma knows her, with an
+    avatar, and shows no preview or time of what was written."""
+    emma, kari = person("emma.4a"), person("kari.4a")
+    conversation = actions.check_create_conversation(emma, "direct", "", ["kari.4a"]).conversation
+    actions.check_send(emma, conversation.pk, "Jeg gruer meg til turen", "sum-child")
+    client = Client()
+    client.force_login(person("mor.emma"))
+    page = client.get(f"/messages/children/{emma.pk}/").content.decode()
+    listed = page[page.index('data-testid="child-conversations"'):]
+    assert f"{kari.name} · kontaktlærer 4A" in listed and 'class="avatar avatar-' in listed
+    assert "gruer" not in page and "i dag" not in listed

@@ -294,6 +294,11 @@ def shared_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def child_view(request: HttpRequest, child_id: int) -> HttpResponse:
     """R-CHAT-03: whom a child chats with (not what), for a guardian the policy allows."""
     conversations = queries.list_child_conversations(request.user, child_id)
+    # Titles as the child knows them, names as the guardian may see them; no preview (who, not what).
+    found = Conversation.objects.filter(id__in=[c["id"] for c in conversations])
+    shown = summaries.summarise(request.user, list(found), oversees=True, member_of=Person.objects.get(pk=child_id))
+    for c in conversations:
+        c["summary"] = shown[c["id"]]
     return render(request, "messaging/child.html", {"conversations": conversations})
 
 

@@ -98,7 +98,7 @@ if (root) {
       if (String(frame.message.sender.id) === t.me) return;
       const n = Number(badge.dataset.unread || 0) + 1;
       badge.dataset.unread = String(n);
-      badge.textContent = String(n);
+      badge.textContent = t.unread.replace("{n}", String(n));
       badge.classList.remove("visually-hidden");
       list.prepend(row);
     }
