@@ -47,7 +47,9 @@ class Results:
     messages: list[dict[str, Any]]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"query": self.query, "conversations": self.conversations, "messages": self.messages}
+        """Return the API's answer (times as ISO 8601; the page reads the datetimes)."""
+        return {"query": self.query, "conversations": self.conversations,
+                "messages": [{**m, "at": m["at"].isoformat()} for m in self.messages]}
 
 
 def clean_query(raw: Any) -> str:
@@ -111,7 +113,7 @@ def search(viewer: Person, raw: Any, language: str = "nb") -> Results:
             "conversation_title": titles.get(m.conversation_id, ""),
             "sender": person_ref(m.sender, hidden),
             "excerpt": excerpt(m.body, words),
-            "at": m.created_at.isoformat(),
+            "at": m.created_at,
         }
         for m in messages
     ]
