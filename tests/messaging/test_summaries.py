@@ -97,3 +97,27 @@ def test_r_chat_03_a_guardian_overseeing_her_childs_chats_sees_who_never_a_previ
     listed = page[page.index('data-testid="child-conversations"'):]
     assert f"{kari.name} · kontaktlærer 4A" in listed and 'class="avatar avatar-' in listed
     assert "gruer" not in page and "i dag" not in listed
+
+
+def test_the_list_reads_the_database_a_fixed_number_of_times_however_many_conversations(person, api_client) -> None:
+    """Titles, roles, avatars and previews are fetched per list, not per conversation."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    kari = person("kari.4a")
+    client = api_client("kari.4a")
+
+    def count() -> int:
+        client.get("/api/v1/conversations")  # warm the facts cache
+        with CaptureQueriesContext(connection) as seen:
+            assert client.get("/api/v1/conversations").status_code == 200
+        return len(seen)
+
+    for i, guardian in enumerate(["mor.emma", "far.emma"]):
+        c = actions.check_create_conversation(kari, "direct", "", [guardian], school_owned=True).conversation
+        actions.check_send(kari, c.pk, "Hei", f"sum-n-{i}")
+    few = count()
+    for i, username in enumerate(["verge.noah", "emma.4a", "noah.4a"]):
+        c = actions.check_create_conversation(kari, "direct", "", [username], school_owned=True).conversation
+        actions.check_send(kari, c.pk, "Hei igjen", f"sum-m-{i}")
+    assert count() == few, few

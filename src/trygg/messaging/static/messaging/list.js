@@ -74,7 +74,8 @@ if (root) {
   async function rowFor(conversationId, conv) {
     const existing = list.querySelector(`li[data-conversation-id="${Number(conversationId)}"]`);
     if (existing) return existing;
-    const data = conv || (await api(`/api/v1/conversations/${Number(conversationId)}`).catch(() => null));
+    // The frame's copy is the same for every member; the API's has the title this person may see.
+    const data = (await api(`/api/v1/conversations/${Number(conversationId)}`).catch(() => null)) || conv;
     return data ? buildRow(data) : null;
   }
 
