@@ -55,11 +55,13 @@ def test_kari_and_mor_emma_chat_live_without_reload(signed_in_page):
     expect(kari.locator("#messages li").filter(has_text="Husk turdag på fredag.")).to_have_count(1)
     # Edits and deletions follow live too; a deleted message shows as deleted.
     own = kari.locator("#messages li").filter(has_text="Husk turdag på fredag.")
+    own.locator(".message-menu summary").click()
     own.get_by_role("button", name=re.compile("Endre|Edit")).click()
     own.locator("textarea").fill("Husk turdag på torsdag.")
     own.get_by_role("button", name=re.compile("Lagre|Save")).click()
     expect(mor.locator("#messages li").filter(has_text="Husk turdag på torsdag.")).to_have_count(1)
     edited = kari.locator("#messages li").filter(has_text="Husk turdag på torsdag.")
+    edited.locator(".message-menu summary").click()
     edited.get_by_role("button", name=re.compile("Slett|Delete")).click()
     edited.get_by_role("button", name=re.compile("Slett|Delete|delete")).click()
     expect(mor.locator("#messages li .body.deleted")).to_have_count(1)

@@ -63,7 +63,8 @@ def pages(person: Any) -> dict[str, str]:
     visits = {
         None: ["/login/"],
         "emma.4a": ["/", "/messages/", f"/messages/{channel.pk}/", "/cases/", "/meetings/", "/guidelines/"],
-        "mor.emma": ["/", "/messages/", f"/messages/{direct.pk}/", "/messages/notices/",
+        "mor.emma": ["/", "/messages/", f"/messages/{direct.pk}/", "/messages/notices/", "/messages/?q=flink",
+                     f"/messages/children/{person('emma.4a').pk}/",
                      f"/classes/{school_class.pk}/", f"/meetings/{meeting.pk}/"],
         "kari.4a": ["/", f"/messages/{channel.pk}/", "/messages/notices/", "/meetings/", f"/meetings/{meeting.pk}/",
                     f"/classes/{school_class.pk}/"],

@@ -13,7 +13,7 @@ from pydantic import ConfigDict, Field
 
 from trygg.directory.queries import hidden_from
 from trygg.errors import BadInput, NotFoundOrHidden
-from trygg.messaging import actions, attachments, media, picker, queries, serialise
+from trygg.messaging import actions, attachments, media, picker, queries, search, serialise, summaries
 from trygg.policy.engine import Decision
 from trygg.signin.stepup import require_step_up
 
@@ -88,8 +88,10 @@ def decision_out(decision: Decision, writer: Any = None) -> dict[str, Any]:
 def list_conversations(request: HttpRequest) -> list[dict[str, Any]]:
     conversations = queries.list_conversations(request.auth)
     hidden = hidden_from(request.auth, {c.created_by_id for c in conversations if c.created_by_id})
+    shown = summaries.summarise(request.auth, conversations)
     return [
-        serialise.serialise_conversation(c, hidden, unread=c.unread, last_read_message_id=c.last_read or 0)
+        serialise.serialise_conversation(c, hidden, unread=c.unread, last_read_message_id=c.last_read or 0,
+                                         **shown[c.pk].as_dict())
         for c in conversations
     ]
 
@@ -105,6 +107,18 @@ def create_conversation(request: HttpRequest, payload: ConversationIn) -> Status
 
 class ContactsQuery(Schema):
     q: str = Field(default="", max_length=100)
+
+
+class SearchQuery(Schema):
+    q: str = Field(default="", max_length=search.MAX_QUERY_CHARS)
+
+
+@router.get("/search")
+def search_conversations(request: HttpRequest, q: Query[SearchQuery]) -> dict[str, Any]:
+    """The caller's conversations by title and messages by text; never sensitive or deleted text."""
+    from django.utils.translation import get_language
+
+    return search.search(request.auth, q.q, get_language() or "nb").as_dict()
 
 
 @router.get("/contacts")
@@ -129,6 +143,7 @@ def get_conversation(request: HttpRequest, conversation_id: int) -> dict[str, An
         members=[serialise.person_ref(p) for p in members],
         # R-STAFF-07: read-only until an adult from the school is added.
         frozen=queries.is_frozen(conversation),
+        **summaries.summarise(request.auth, [conversation])[conversation.pk].as_dict(),
     )
 
 

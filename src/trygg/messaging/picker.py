@@ -79,6 +79,11 @@ def _describe(me: PersonFacts, them: PersonFacts, class_names: dict[int, str]) -
     return "", "", _("Others"), 9
 
 
+def role_of(me: PersonFacts, them: PersonFacts, class_names: dict[int, str]) -> str:
+    """Return the word for ``them`` as ``me`` knows them ("contact teacher 4A"), as the picker says it."""
+    return _describe(me, them, class_names)[0]
+
+
 def list_startable_contacts(viewer: Person, q: str = "") -> list[Contact]:
     """Return the people the viewer may start a conversation with, by group, then by name.
 

@@ -35,7 +35,8 @@ def visible_messages(viewer_id: int) -> Q:
 
 
 def list_conversations(viewer: Person) -> list[Conversation]:
-    """Return the viewer's conversations, newest activity first, each with ``unread`` and ``last_read``."""
+    """Return the viewer's conversations, newest activity first, each with ``unread``, ``last_read`` and
+    ``last_message_id`` (the newest message the viewer may see, for the preview)."""
     mine = Membership.objects.filter(conversation=OuterRef("pk"), person=viewer)
     unread = (
         Message.objects.filter(
@@ -49,11 +50,13 @@ def list_conversations(viewer: Person) -> list[Conversation]:
         .annotate(n=Count("id"))
         .values("n")
     )
+    newest = Message.objects.filter(conversation=OuterRef("pk")).filter(visible_messages(viewer.pk)).order_by("-id")
     return list(
         Conversation.objects.filter(memberships__person=viewer)
         .select_related("created_by", "school_class")
         .annotate(last_read=Subquery(mine.values("last_read_message_id")[:1]))
         .annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)))
+        .annotate(last_message_id=Subquery(newest.values("id")[:1]))
         .order_by("-last_message_at", "-id")
     )
 

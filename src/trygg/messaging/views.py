@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,7 +20,7 @@ from trygg.directory.models import Person
 from trygg.directory.queries import display_name, hidden_from, list_children, list_guardians
 from trygg.errors import NotFoundOrHidden, TryggError
 from trygg.events.log import latest_event_id
-from trygg.messaging import actions, attachments, media, picker, queries, serialise
+from trygg.messaging import actions, attachments, media, picker, queries, search, serialise, summaries
 from trygg.messaging.models import Attachment, Conversation, ConversationKind
 from trygg.policy.packs_schema import WEEKDAYS
 from trygg.signin.stepup import require_step_up
@@ -39,8 +40,10 @@ def _list_context(request: HttpRequest, **extra: object) -> dict[str, object]:
     facts = person.facts
     conversations = queries.list_conversations(person)
     hidden = hidden_from(person, {c.created_by_id for c in conversations if c.created_by_id})
+    shown = summaries.summarise(person, conversations)
     for c in conversations:
         c.creator_label = serialise.name_of(c.created_by, hidden)
+        c.summary = shown[c.pk]
     return {
         "conversations": conversations,
         "contacts": picker.contacts_out(picker.list_startable_contacts(person)),
@@ -55,7 +58,15 @@ def _list_context(request: HttpRequest, **extra: object) -> dict[str, object]:
 @login_required
 @require_GET
 def conversation_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "messaging/list.html", _list_context(request))
+    """The list; with ``?q=`` also what the search found in the person's conversations."""
+    if "q" not in request.GET:
+        return render(request, "messaging/list.html", _list_context(request))
+    try:
+        found = search.search(request.user, request.GET["q"], get_language() or "nb")
+    except TryggError as exc:
+        return render(request, "messaging/list.html", _list_context(request, search_error=exc.as_dict()["message"],
+                                                                     q=request.GET["q"][:200]), status=exc.status)
+    return render(request, "messaging/list.html", _list_context(request, found=found, q=found.query))
 
 
 @login_required
@@ -96,6 +107,7 @@ def conversation_view(request: HttpRequest, conversation_id: int) -> HttpRespons
         "messaging/conversation.html",
         {
             "conversation": conversation,
+            "summary": summaries.summarise(person, [conversation])[conversation.pk],
             "ownership": serialise.ownership_label(conversation, hidden),
             "chat_messages": chat_messages,
             "members": members,
@@ -282,6 +294,11 @@ def shared_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def child_view(request: HttpRequest, child_id: int) -> HttpResponse:
     """R-CHAT-03: whom a child chats with (not what), for a guardian the policy allows."""
     conversations = queries.list_child_conversations(request.user, child_id)
+    # Titles as the child knows them, names as the guardian may see them; no preview (who, not what).
+    found = Conversation.objects.filter(id__in=[c["id"] for c in conversations])
+    shown = summaries.summarise(request.user, list(found), oversees=True, member_of=Person.objects.get(pk=child_id))
+    for c in conversations:
+        c["summary"] = shown[c["id"]]
     return render(request, "messaging/child.html", {"conversations": conversations})
 
 

@@ -55,8 +55,9 @@ function setUp(root) {
       if (message.attachment) item.append(attachmentNode(message.attachment));
       if (message.show_an_adult && message.sender.id !== me) item.append(showAnAdultOffer(message.id));
       // One's own message is not reported: "Report" and "Show an adult" are for what others wrote.
-      if (message.sender.id !== me) item.append(reportLink(message.id));
+      if (message.sender.id !== me) menuOf(item).append(reportLink(message.id));
     }
+    item.dataset.decorated = "";
     decorate(item);
     if (fresh) insertInOrder(item);
     return item;
@@ -125,6 +126,50 @@ function setUp(root) {
     return box;
   }
 
+  // A message's actions live behind one "⋯" button: a <details>, so it opens with Enter or Space
+  // without script, and Escape closes it again (the focus goes back to the button).
+  function menuOf(item) {
+    let menu = item.querySelector(":scope > .message-menu");
+    if (!menu) {
+      menu = el("details", "message-menu");
+      menu.dataset.testid = "message-menu";
+      const summary = el("summary", "menu-button");
+      summary.setAttribute("aria-label", t.menu);
+      const dots = el("span", "", "⋯");
+      dots.setAttribute("aria-hidden", "true");
+      summary.append(dots);
+      menu.append(summary, el("div", "menu-items"));
+      item.append(menu);
+    }
+    return menu.querySelector(".menu-items");
+  }
+
+  function closeMenu(menu, focus) {
+    if (!menu || !menu.open) return;
+    menu.open = false;
+    if (focus) menu.querySelector("summary").focus();
+  }
+
+  list.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") closeMenu(event.target.closest(".message-menu"), true);
+  });
+  document.addEventListener("click", (event) => {
+    for (const menu of list.querySelectorAll(".message-menu[open]")) {
+      if (!menu.contains(event.target)) closeMenu(menu, false);
+    }
+  });
+  // One menu open at a time.
+  // The menu opens leftwards from the button; only where that would leave the screen (a short
+  // message at the left edge) does it open to the right.
+  list.addEventListener("toggle", (event) => {
+    const opened = event.target;
+    if (!opened.open || !opened.classList.contains("message-menu")) return;
+    for (const menu of list.querySelectorAll(".message-menu[open]")) if (menu !== opened) menu.open = false;
+    const items = opened.querySelector(".menu-items");
+    items.classList.remove("menu-right");
+    if (items.getBoundingClientRect().left < 0) items.classList.add("menu-right");
+  }, true);
+
   function insertInOrder(item) {
     const id = Number(item.dataset.messageId);
     const later = [...list.children].find((li) => Number(li.dataset.messageId) > id);
@@ -151,8 +196,9 @@ function setUp(root) {
       box.append(editor, save, cancel);
       text.hidden = true;
       text.after(box);
+      closeMenu(item.querySelector(".message-menu"), false);
       editor.focus();
-      cancel.addEventListener("click", () => { box.remove(); text.hidden = false; edit.focus(); });
+      cancel.addEventListener("click", () => { box.remove(); text.hidden = false; item.querySelector("summary")?.focus(); });
       const saveEdit = async () => {
         try {
           render(await api(`/api/v1/messages/${id}`, { method: "PATCH", body: { body: editor.value } }));
@@ -191,15 +237,16 @@ function setUp(root) {
     });
     // A sensitive text is not on this page, so it cannot be edited here; it can be deleted.
     if (item.dataset.sensitive === "1") actions.append(remove);
-    else actions.append(edit, " ", remove);
+    else actions.append(edit, remove);
   }
 
   function decorate(item) {
-    if (item.querySelector(".message-actions")) return;
-    const actions = el("p", "message-actions");
+    if (item.dataset.decorated === "1") return;
+    item.dataset.decorated = "1";
+    const actions = menuOf(item);
     ownActions(item, actions);
     if (!isChannel || item.dataset.announcement !== "1") {
-      if (actions.childNodes.length) item.append(actions);
+      if (!actions.childNodes.length) actions.closest(".message-menu").remove();
       return;
     }
     const reply = el("button", "button-small", t.reply);
@@ -210,9 +257,10 @@ function setUp(root) {
       replyInfo.hidden = false;
       body.disabled = false;
       sendButton.disabled = false;
+      closeMenu(item.querySelector(".message-menu"), false);
       body.focus();
     });
-    actions.append(" ", reply);
+    actions.append(reply);
     if (Number(item.dataset.senderId) === me) {
       const toggle = el("button", "button-small", item.dataset.discussion === "1" ? t.close : t.open);
       toggle.type = "button";
@@ -221,9 +269,8 @@ function setUp(root) {
           method: "POST", body: { open: item.dataset.discussion !== "1" } });
         render(updated);
       });
-      actions.append(" ", toggle);
+      actions.append(toggle);
     }
-    item.append(actions);
   }
 
   list.querySelectorAll("li.message").forEach(decorate);
@@ -251,8 +298,7 @@ function setUp(root) {
         text.className = "body deleted";
         text.textContent = t.deleted;
         item.querySelector(".edit-box")?.remove();
-        item.querySelector(".message-actions")?.remove();
-        item.querySelector(".message-report")?.remove();
+        item.querySelector(".message-menu")?.remove();
         item.querySelector(".attachment")?.remove();
       }
     } else if (frame.type.startsWith("attachment.")) {
