@@ -62,6 +62,9 @@ def test_r_case_20_is_it_over_is_asked_only_once_the_case_reaches_follow_up(emma
         assert 'data-testid="confirm"' not in page
         assert "Now: Finding out" in page and "Now: Making it stop" in page
         assert "Status changed" not in page and ": assessed" not in page
+    guardian_page = mor.get(f"/cases/{case_id}/").content.decode()
+    assert "Your child&#x27;s case" in guardian_page or "Your child's case" in guardian_page
+    assert "Emma chose: “Someone was mean to me”" in guardian_page
     _move(case_id, "follow_up")
     for who in (emma, mor):
         page = who.get(f"/cases/{case_id}/").content.decode()

@@ -80,8 +80,10 @@ def category_words(case: Case, child: bool) -> str:
 
 
 def steps(case: Case) -> list[dict[str, Any]]:
-    """Return the case's steps in plain words, the current one marked."""
-    return [{"value": s.value, "label": str(STEP[s]), "current": s == case.status} for s in WORKFLOW]
+    """Return the case's steps in plain words, those passed and the current one marked."""
+    position = WORKFLOW.index(Status(case.status))
+    return [{"value": s.value, "label": str(STEP[s]), "current": i == position,
+             "done": i < position or case.status == Status.CLOSED} for i, s in enumerate(WORKFLOW)]
 
 
 def timeline_words(row: TimelineEvent) -> str:
@@ -117,9 +119,18 @@ def who_talks(case: Case) -> list[dict[str, str]]:
 def family_view(viewer: Person, case: Case, rows: list[TimelineEvent]) -> dict[str, Any]:
     """Return what the reporter's side reads on the case page."""
     child = "pupil" in viewer.facts.roles
+    reporter = case.reporter
+    # A guardian reading the case her child reported sees the words the child chose, too.
+    child_words = ""
+    if not child and reporter.pk != viewer.pk and reporter.pk in viewer.facts.child_ids \
+            and case.category in CHILD_CATEGORY:
+        child_words = str(_("%(name)s chose: “%(words)s”") % {
+            "name": reporter.name.split(" ")[0], "words": CHILD_CATEGORY[case.category]})
     return {
         "child": child,
+        "mine": reporter.pk == viewer.pk,
         "chosen": category_words(case, child),
+        "child_words": child_words,
         "steps": steps(case),
         "now": str(NOW[Status(case.status)]),
         "next": str(NEXT[Status(case.status)]),
