@@ -36,6 +36,8 @@ LANGUAGES = ("nb", "da", "en")
 # A phone screenshot shows at most this many screens of a long page; a desktop one, the window.
 PHONE_SCREENS = 2
 COLOURS = 64
+# The page's modules have run by "load"; this waits until their first render has been painted.
+PAINTED = "() => new Promise((done) => requestAnimationFrame(() => done(true)))"
 
 
 @dataclass
@@ -266,7 +268,7 @@ def run(out: Path, roles: list[str], sizes: list[str], languages: list[str]) -> 
                             answer = page.goto(template.format(**ids), wait_until="load")
                             if answer is None or answer.status != 200:
                                 raise RuntimeError(f"{username} {template}: {answer.status if answer else 'no answer'}")
-                            page.wait_for_function("() => new Promise((done) => requestAnimationFrame(() => done(true)))")
+                            page.wait_for_function(PAINTED)
                             file = f"{role}-{size}-{language}-{index:02d}-{name}.png"
                             shoot(page, out / file, size)
                             rows.append({"role": role, "username": username, "size": size, "language": language,
