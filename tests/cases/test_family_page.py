@@ -104,3 +104,11 @@ def test_the_handler_still_reads_the_workflow_words_and_status_names(emma_case_f
     timeline = page.split('data-testid="timeline"', 1)[1]
     assert re.search(r"Status changed · [^<]+: Assessed</li>", timeline)
     assert ": assessed<" not in page
+
+
+def test_a_refusal_on_the_report_form_names_no_rule_to_a_pupil(browser_of):  # noqa: F811
+    """Pupils and guardians read why in words; the rule id stays out of what they read (issue 13)."""
+    page = browser_of("emma.4a").post("/cases/report/", {"category": "teacher_concern", "description": "x"})
+    html = page.content.decode()
+    assert page.status_code in (400, 403) and 'data-testid="refusal"' in html
+    assert not CODES.search(_visible_text(html)), CODES.search(_visible_text(html))
