@@ -112,3 +112,22 @@ def test_a_refusal_on_the_report_form_names_no_rule_to_a_pupil(browser_of):  # n
     html = page.content.decode()
     assert page.status_code in (400, 403) and 'data-testid="refusal"' in html
     assert not CODES.search(_visible_text(html)), CODES.search(_visible_text(html))
+
+
+def test_the_evidence_block_shows_local_times_and_the_conversation_kind_in_words(browser_of):  # noqa: F811
+    """The leader's snapshot of a reported direct message: times as "29.11.2026 09:14:05" in local time,
+    never the stored ISO string, and "Direct conversation" rather than the code "direct" (issue 13)."""
+    from trygg.directory.models import Person
+    from trygg.messaging import actions as chat
+
+    kari = Person.objects.get(username="kari.4a")
+    direct = chat.check_create_conversation(kari, "direct", "", ["mor.emma"], school_owned=True).conversation
+    message = chat.check_send(kari, direct.pk, "Du må slutte å skrive her", "snap-1").message
+    assert browser_of("mor.emma").post("/cases/report/", {
+        "message_id": message.pk, "category": "nicknames_threats", "description": "Ubehagelig"}).status_code == 302
+    case = Case.objects.filter(reporter__username="mor.emma").latest("pk")
+    page = step_up(browser_of("rektor")).get(f"/cases/{case.pk}/").content.decode()
+    snapshot = page.split('data-testid="snapshot"', 1)[1].split("</section>", 1)[0]
+    assert "Direct conversation" in snapshot and "<dd>direct</dd>" not in snapshot
+    assert not re.search(r">\d{4}-\d\d-\d\dT", snapshot) and "Captured 20" not in snapshot
+    assert re.search(r">\d{1,2}\.\d{1,2}\.\d{4} \d\d:\d\d:\d\d</time>", snapshot)

@@ -64,6 +64,13 @@ HANDLER_ROLE: dict[str, Any] = {
     Participant.Role.UNION_REP: _("union representative"),
     Participant.Role.SAFETY_REP: _("safety representative"),
 }
+# The kind of a reported message's conversation, as the evidence block names it.
+CONVERSATION_KIND: dict[str, Any] = {
+    "direct": _("Direct conversation"),
+    "group": _("Group"),
+    "class": _("Class channel"),
+    "guardians": _("Guardians' channel"),
+}
 FAMILY_TIMELINE: dict[str, Any] = {
     TimelineEvent.Type.REPORTED: _("The school got the report"),
     TimelineEvent.Type.CONFIRMED: _("Said that it is over"),
