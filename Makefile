@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench coverage browser idp janus vnu axe clean
+.PHONY: run test lint bench coverage browser idp janus vnu axe screens emoji-font clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,20 @@ browser:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; \
 	fi
+
+# A colour emoji font for the screenshots (Debian's fonts-noto-color-emoji): the guidelines for pupils
+# use emoji as pictures, which every phone shows but a bare server's Chromium draws as boxes.
+emoji-font:
+	@if ! fc-list 2>/dev/null | grep -qi "color emoji"; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji; \
+		elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji; \
+		else echo "No colour emoji font: the screenshots show boxes for emoji"; fi; \
+	fi
+
+# Screenshots of each role's main pages at 390x844 and 1280x800 in nb, da and en, into docs/screens/
+# (committed, so a reviewer sees the product without running it). Not part of `make test`.
+screens: $(STAMP) browser emoji-font
+	$(PY) tools/screens.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

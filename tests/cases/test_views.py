@@ -93,6 +93,9 @@ def test_r_case_20_the_page_refuses_closing_until_the_guardian_agrees(emma_case_
                            {"not_applicable": "1", "reason": "Ikke aktuelt her"}).status_code == 302
     refused = rektor.post(f"/cases/{case_id}/transition/", {"to": "closed"}, HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 409 and b"R-CASE-20" in refused.content
+    # The family is asked whether it is over once the case reaches follow-up (issue 13).
+    for status in ("assessed", "actions", "follow_up"):
+        assert rektor.post(f"/cases/{case_id}/transition/", {"to": status}).status_code == 302
     mine = mor.get("/cases/", HTTP_ACCEPT_LANGUAGE="en")
     assert f'href="/cases/{case_id}/"'.encode() in mine.content
     page = mor.get(f"/cases/{case_id}/", HTTP_ACCEPT_LANGUAGE="en").content

@@ -54,7 +54,9 @@ def test_r_list_04_the_consent_page_shows_the_notice_and_wants_it_confirmed_befo
     assert_no_inline_script_or_style(html)
 
     refused = client.post(url, {"student_username": "sara.9b", "phone": "on"})
-    assert refused.status_code == 409 and "R-LIST-04" in refused.content.decode()
+    # The rule is named for the record (data-requirement), never in the words a guardian reads (issue 13).
+    assert refused.status_code == 409 and 'data-requirement="R-LIST-04"' in refused.content.decode()
+    assert "(R-LIST-04)" not in refused.content.decode()
     assert not Consent.objects.exists()
 
     saved = client.post(url, {"student_username": "sara.9b", "phone": "on", "notice_read": "on"})
@@ -80,7 +82,7 @@ def test_r_list_05_mor_ali_sees_locked_fields_with_the_reason_and_a_forged_form_
     forged = client.post(url, {"student_username": "ali.9b", "student_name": "on", "address": "on",
                                "notice_read": "on"})
     assert forged.status_code == 403
-    assert "R-LIST-05" in forged.content.decode()
+    assert 'data-requirement="R-LIST-05"' in forged.content.decode() and "(R-LIST-05)" not in forged.content.decode()
     assert not Consent.objects.filter(pupil=person("ali.9b")).exists()
 
 

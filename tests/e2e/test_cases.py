@@ -92,7 +92,12 @@ def test_r_case_20_emma_reports_a_classmate_and_the_case_runs_to_closing(
     rektor.click("[data-testid=close-case]")
     refusal = rektor.locator("[data-testid=refusal]")
     expect(refusal).to_contain_text("R-CASE-20")
-    # ... until mor.emma, who finds the case under her reports, agrees.
+    # ... until mor.emma, who finds the case under her reports, agrees: she is asked once the
+    # case has reached follow-up (issue 13).
+    rektor.goto(f"/cases/{case_id}/")
+    for status in ("assessed", "actions", "follow_up"):
+        rektor.click("[data-testid=next-status]")
+        expect(rektor.locator("#case")).to_have_attribute("data-status", status)
     mor = signed_in_page("mor.emma")
     mor.goto("/cases/")
     mor.locator(f'[data-testid=my-reports] a[href="/cases/{case_id}/"]').click()

@@ -277,10 +277,11 @@ def render_reminder(user: Any) -> str:
 def test_r_ack_01_the_reminder_shows_until_the_guidelines_are_acknowledged(
     person: Callable[[str], Any], api_client: Callable[[str | None], Client],
 ) -> None:
-    """``{% guidelines_reminder %}`` links a guardian who has not confirmed to the confirmation, renders
-    nothing once they have, and shows again when the rules change."""
+    """``{% guidelines_reminder %}`` links a guardian who has not confirmed to the guidelines in short, which
+    end with the confirmation (issue 13), renders nothing once they have, and shows again when the rules
+    change."""
     html = render_reminder(person("mor.emma"))
-    assert 'data-testid="ack-reminder"' in html and 'href="/guidelines/#acknowledge"' in html
+    assert 'data-testid="ack-reminder"' in html and 'href="/guidelines/short/"' in html
     post(api_client("mor.emma"), {})
     assert "ack-reminder" not in render_reminder(person("mor.emma"))
     change_a_rule(person)

@@ -47,3 +47,25 @@ def test_the_profile_lists_only_ones_own_push_devices(api_client, person) -> Non
 def test_every_page_links_to_the_profile(person) -> None:
     page = signed_in(person("emma.4a")).get("/").content.decode()
     assert 'data-testid="profile-link"' in page and 'href="/me/"' in page
+
+
+def test_r_priv_01_each_signed_in_browser_is_signed_out_from_the_profile(demo) -> None:
+    """mor.sara signed in on two browsers sees both on /me/ (this one marked) and signs the other out
+    there; that browser is then signed out, and hers still works. Another person's session is 404."""
+    phone, laptop = Client(), Client()
+    for browser in (phone, laptop):
+        assert browser.post("/login/", {"username": "mor.sara", "password": "demo"}).status_code == 302
+    page = laptop.get("/me/").content.decode()  # in mor.sara's own language, nb
+    assert page.count('data-testid="profile-session"') == 2 and page.count("<strong>denne enheten</strong>") == 1
+    from trygg.signin.models import SignInSession
+
+    rows = list(SignInSession.objects.filter(person__username="mor.sara").order_by("created_at"))
+    phone_row = rows[0]
+    outsider = Client()
+    assert outsider.post("/login/", {"username": "mor.ali", "password": "demo"}).status_code == 302
+    assert outsider.post("/me/", {"form": "session_off", "session_id": str(phone_row.pk)}).status_code == 404
+    answer = laptop.post("/me/", {"form": "session_off", "session_id": str(phone_row.pk)})
+    assert answer.status_code == 302 and answer["Location"] == "/me/"
+    assert phone.get("/me/").status_code == 302  # to the sign-in page
+    assert laptop.get("/me/").status_code == 200
+    assert SignInSession.objects.filter(person__username="mor.sara").count() == 1

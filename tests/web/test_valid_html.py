@@ -62,9 +62,11 @@ def pages(person: Any) -> dict[str, str]:
 
     visits = {
         None: ["/login/"],
-        "emma.4a": ["/", "/messages/", f"/messages/{channel.pk}/", "/cases/", "/meetings/", "/guidelines/"],
+        "emma.4a": ["/", "/messages/", f"/messages/{channel.pk}/", "/cases/", "/meetings/", "/guidelines/",
+                    "/guidelines/short/", f"/cases/{case.pk}/", "/me/"],
         "mor.emma": ["/", "/messages/", f"/messages/{direct.pk}/", "/messages/notices/", "/messages/?q=flink",
-                     f"/messages/children/{person('emma.4a').pk}/",
+                     f"/messages/children/{person('emma.4a').pk}/", "/guidelines/short/", f"/cases/{case.pk}/",
+                     "/me/",
                      f"/classes/{school_class.pk}/", f"/meetings/{meeting.pk}/"],
         "kari.4a": ["/", f"/messages/{channel.pk}/", "/messages/notices/", "/meetings/", f"/meetings/{meeting.pk}/",
                     f"/classes/{school_class.pk}/"],

@@ -20,7 +20,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trygg.audit.actions import do_audit
-from trygg.cases import actions, queries
+from trygg.cases import actions, queries, words
 from trygg.cases.evidence import media_root
 from trygg.cases.models import WORKFLOW, Case, Category, Participant, Status
 from trygg.cases.serialise import reopen_deadline, serialise_case, step_label, timeline_rows
@@ -56,8 +56,10 @@ def _uploads(request: HttpRequest) -> list[actions.Upload]:
 @require_GET
 def my_reports(request: HttpRequest) -> HttpResponse:
     person = request.user
+    child = "pupil" in person.facts.roles
     return render(request, "cases/mine.html", {
-        "cases": queries.list_my_reports(person),
+        "cases": [{"case": c, "what": words.category_words(c, child), "step": words.STEP[Status(c.status)]}
+                  for c in queries.list_my_reports(person)],
         "handles": bool(person.facts.roles & {"leader", "union_rep", "safety_rep"})
         or queries.list_handled_cases(person).exists(),
     })
@@ -137,6 +139,11 @@ def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
     steps = list(case.steps.select_related("done_by")) if full else []
     for step in steps:
         step.label = step_label(step, _lang())
+    timeline = timeline_rows(case, full)
+    for row in timeline:
+        # A status change reads as the step's name in the reader's language, never its code.
+        after = row.data.get("after")
+        row.after_label = Status(after).label if after in Status.values else ""
     return {
         "case": case,
         "data": data,
@@ -150,7 +157,9 @@ def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
         "next_label": Status(next_status).label if next_status else "",
         "steps": steps,
         "evidence": evidence,
-        "timeline": timeline_rows(case, full),
+        "timeline": timeline,
+        # The reporter's side reads the case in plain words (R-PUP-02): see ``cases.words``.
+        "family": None if full else words.family_view(person, case, timeline),
         "participants": case.participants.select_related("person").order_by("role", "person__name") if full else [],
         "workflow": [(s.value, s.label) for s in WORKFLOW],
         **extra,

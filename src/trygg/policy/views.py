@@ -16,6 +16,7 @@ from trygg.policy import explain as explainer
 from trygg.policy.actions import check_acknowledge_guidelines
 from trygg.policy.engine import decide
 from trygg.policy.queries import acknowledgement_status, group_by_pack, language_of, list_rules, show_value
+from trygg.policy.short import has_short_page, list_cards
 
 EXPLAINER_ROLES = frozenset({"leader", "admin"})
 
@@ -41,10 +42,26 @@ def rulebook(request: HttpRequest) -> HttpResponse:
             "count": len(rows),
             "everyone": everyone,
             "can_explain": can_explain,
+            "short_page": has_short_page(viewer.facts.roles),
             "ack": ack,
             "ack_latest": parse_datetime(current[0]["acknowledged_at"]) if current else None,
         },
     )
+
+
+@require_GET
+def short(request: HttpRequest) -> HttpResponse:
+    """The guidelines in short for a pupil or a guardian, with the rulebook one tap away (R-ACK-01)."""
+    viewer = request.user
+    ack = acknowledgement_status(viewer)
+    current = [a for a in ack["acknowledgements"] if a["current"]]
+    return render(request, "policy/short.html", {
+        "cards": list_cards(viewer),
+        "is_pupil": "pupil" in viewer.facts.roles,
+        "ack": ack,
+        "ack_latest": parse_datetime(current[0]["acknowledged_at"]) if current else None,
+        "ack_next": "short",
+    })
 
 
 @require_POST
@@ -58,7 +75,8 @@ def acknowledge(request: HttpRequest) -> HttpResponse:
             raise NotFoundOrHidden()
     elif who not in ("", "alone"):
         raise BadInput(_("Choose who read the guidelines."))
-    back = reverse("policy:rulebook") + "#acknowledge"
+    page = "policy:short" if request.POST.get("next") == "short" else "policy:rulebook"
+    back = reverse(page) + "#acknowledge"
     try:
         ack, _created = check_acknowledge_guidelines(
             request.user, child_id=int(child_id) if child_id else None, version=request.POST.get("version") or None

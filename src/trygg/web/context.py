@@ -38,10 +38,15 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     roles = user.facts.roles
     # Counted when a template first asks, once per page (JSON answers never ask).
     counts = SimpleLazyObject(lambda: _with_total(counts_for(user)))
+    from trygg.policy.short import has_short_page
+
     nav = []
     for name, label, wanted, count in NAVIGATION:
         if wanted and not (wanted & roles):
             continue
+        if name == "policy:rulebook" and has_short_page(roles):
+            # Pupils and guardians get the guidelines in short; the rulebook is a tap from there.
+            name = "policy:short"
         try:
             url = reverse(name)
         except NoReverseMatch:

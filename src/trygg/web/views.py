@@ -178,7 +178,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
-    """One page for what is one's own: language, push devices, sign-ins, notices and one's data."""
+    """One page for what is one's own: language, push devices, sign-ins, notices and one's data.
+
+    Each signed-in browser can be signed out here, as each push device can be turned off: a
+    grandparent who lost a phone finds both on one page."""
     from trygg.notifications import actions as notice_actions
     from trygg.notifications.queries import list_push_devices
     from trygg.signin.queries import list_my_sessions
@@ -198,17 +201,30 @@ def profile(request: HttpRequest) -> HttpResponse:
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax",
                                 secure=settings.SESSION_COOKIE_SECURE, max_age=365 * 24 * 3600)
             return response
+        if form == "session_off":
+            raw = request.POST.get("session_id", "")
+            row = signin_queries.access_my_session(person, int(raw) if raw.isdigit() and len(raw) < 19 else 0)
+            current = row.session_key == request.session.session_key
+            signin_actions.do_revoke_session(person, row)
+            if current:
+                return redirect("web:login")
+            messages.success(request, _("That device is signed out."))
+            return redirect("web:profile")
         if form == "push_off":
             raw = request.POST.get("device_id", "")
             notice_actions.check_remove_push_device(person, int(raw) if raw.isdigit() and len(raw) < 19 else 0)
             messages.success(request, _("Push notices are off for that device."))
             return redirect(next_url)
         return redirect("web:profile")
+    from trygg.signin.revocation import session_credential
+
     pref = notice_actions.preferences_of([person.pk])[person.pk]
+    mine = session_credential(request.session.session_key)
     return render(request, "web/profile.html", {
         "person": person,
         "push_devices": list_push_devices(person),
-        "sessions": list(list_my_sessions(person)[:10]),
+        "sessions": [{"row": s, "current": session_credential(s.session_key) == mine}
+                     for s in list_my_sessions(person)[:10]],
         "pref": pref,
         "languages": [(code, name) for code, name in settings.LANGUAGES],
     })

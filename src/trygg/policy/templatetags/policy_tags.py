@@ -11,6 +11,7 @@ from typing import Any
 from django import template
 
 from trygg.policy.queries import acknowledgement_status
+from trygg.policy.short import has_short_page
 
 register = template.Library()
 
@@ -24,6 +25,8 @@ def reminder_context(person: Any) -> dict[str, Any]:
         "show": status["required"] and not status["current"],
         "changed": bool(status["acknowledgements"]),
         "children": bool(status["children"]),
+        # Pupils and guardians read the guidelines in short first; the confirmation is at its end.
+        "short": has_short_page(person.facts.roles),
     }
 
 
