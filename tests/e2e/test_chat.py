@@ -93,6 +93,25 @@ def test_r_chat_02_emma_is_never_offered_noah_and_a_stale_choice_is_refused_in_p
     assert "/messages/new" in emma.url
 
 
+def test_r_chat_01_a_pupils_refused_post_in_the_class_channel_names_no_rule(signed_in_page):
+    """emma.4a writes a post (not a reply) in her class channel: the page refuses it in words, and
+    the rule id and requirement ID that staff see are not shown to her (issue 13 item 7)."""
+    emma = signed_in_page("emma.4a")
+    emma.goto("/messages/")
+    emma.get_by_role("link", name=re.compile("Klasse 4A")).first.click()
+    emma.wait_for_url(re.compile(r"/messages/\d+/$"))
+    expect(emma.locator("#reply-only")).to_be_visible()
+    # The composer is off for her here; a page left open from before the rules changed has it on.
+    emma.evaluate("""() => document.querySelectorAll('#composer [disabled]')
+        .forEach((node) => node.removeAttribute('disabled'))""")
+    type_and_send(emma, "Hei alle sammen")
+    refusal = emma.locator("#composer-feedback [data-testid=refusal]")
+    expect(refusal).to_be_visible()
+    expect(refusal.locator(".rule-ref")).to_have_count(0)
+    expect(refusal).not_to_contain_text("R-CHAT")
+    expect(emma.locator("body")).not_to_have_attribute("data-staff", "1")
+
+
 def test_r_staff_07_the_picker_explains_the_two_adults_rule_before_sending(signed_in_page):
     """ola.9b picks two pupils for a group: before he sends, the picker says a colleague is needed,
     with the rule for staff; adding nils.9b clears it."""

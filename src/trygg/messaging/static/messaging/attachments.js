@@ -142,7 +142,8 @@ function showError(error) {
   box.setAttribute("role", "alert");
   box.dataset.testid = "attach-refusal";
   box.append(el("p", "", `${t.notSent} ${data.message || ""}`));
-  if (data.rule) box.append(el("p", "rule-ref", `${data.rule}${data.requirement ? ` (${data.requirement})` : ""}`));
+  // Rule ids are for staff (who may need to look the rule up); families read the reason only.
+  if (data.rule && document.body.dataset.staff === "1") box.append(el("p", "rule-ref", `${data.rule}${data.requirement ? ` (${data.requirement})` : ""}`));
   feedback.append(box);
 }
 

@@ -316,7 +316,8 @@ function setUp(root) {
     box.setAttribute("role", "alert");
     box.dataset.testid = "refusal";
     box.append(el("p", "", `${t.refused} ${data.message || data.reason || ""}`));
-    if (data.rule) box.append(el("p", "rule-ref", `${data.rule}${data.requirement ? ` (${data.requirement})` : ""}`));
+    // Rule ids are for staff (who may need to look the rule up); families read the reason only.
+    if (data.rule && document.body.dataset.staff === "1") box.append(el("p", "rule-ref", `${data.rule}${data.requirement ? ` (${data.requirement})` : ""}`));
     feedback.append(box);
   }
 
