@@ -7,6 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.api_calls import call, token_of
+
 pytestmark = pytest.mark.e2e
 
 XSS_CORPUS = [
@@ -110,6 +112,26 @@ def test_r_chat_01_a_pupils_refused_post_in_the_class_channel_names_no_rule(sign
     expect(refusal.locator(".rule-ref")).to_have_count(0)
     expect(refusal).not_to_contain_text("R-CHAT")
     expect(emma.locator("body")).not_to_have_attribute("data-staff", "1")
+
+
+def test_r_chat_01_reply_stays_in_sight_under_an_announcement(live_server_url, signed_in_page):
+    """kari.4a posts an announcement in 4A's class channel; emma.4a finds "Svar" under it without
+    opening any menu, and her reply is sent (issue 13: the one thing a pupil may do there)."""
+    kari = token_of(live_server_url, "kari.4a")
+    channel = next(c for c in call(live_server_url, "GET", "/api/v1/conversations", kari)
+                   if c["kind"] == "class" and "4A" in c["title"])
+    announcement = call(live_server_url, "POST", f"/api/v1/conversations/{channel['id']}/messages", kari,
+                        {"body": "Husk gymtøy i morgen", "client_txn_id": "e2e-chat-reply-visible"})
+    emma = signed_in_page("emma.4a")
+    emma.goto(f"/messages/{channel['id']}/")
+    item = emma.locator(f'#messages li[data-message-id="{announcement["id"]}"]')
+    reply = item.locator("[data-testid=reply]")
+    expect(reply).to_be_visible()
+    expect(item.locator(".message-menu [data-testid=reply]")).to_have_count(0)
+    reply.click()
+    expect(emma.locator("#body")).to_be_enabled()
+    type_and_send(emma, "Jeg har det med!")
+    expect(emma.locator("#messages")).to_contain_text("Jeg har det med!")
 
 
 def test_r_staff_07_the_picker_explains_the_two_adults_rule_before_sending(signed_in_page):

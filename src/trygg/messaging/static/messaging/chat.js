@@ -249,18 +249,21 @@ function setUp(root) {
       if (!actions.childNodes.length) actions.closest(".message-menu").remove();
       return;
     }
-    const reply = el("button", "button-small", t.reply);
+    // Reply is the one thing a pupil can do in a class channel, so it stays in sight beside the
+    // menu rather than inside it.
+    const reply = el("button", "button-small reply-button", t.reply);
     reply.type = "button";
+    reply.dataset.testid = "reply";
     reply.addEventListener("click", () => {
       replyTo.value = item.dataset.messageId;
       replyInfo.textContent = item.dataset.discussion === "1" || Number(item.dataset.senderId) === me ? t.replyOpen : t.replyPrivate;
       replyInfo.hidden = false;
       body.disabled = false;
       sendButton.disabled = false;
-      closeMenu(item.querySelector(".message-menu"), false);
       body.focus();
     });
-    actions.append(reply);
+    const menu = actions.closest(".message-menu");
+    item.append(reply);
     if (Number(item.dataset.senderId) === me) {
       const toggle = el("button", "button-small", item.dataset.discussion === "1" ? t.close : t.open);
       toggle.type = "button";
@@ -271,6 +274,7 @@ function setUp(root) {
       });
       actions.append(toggle);
     }
+    if (!actions.childNodes.length) menu.remove();
   }
 
   list.querySelectorAll("li.message").forEach(decorate);
