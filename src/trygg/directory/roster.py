@@ -19,8 +19,8 @@ How OneRoster maps onto the directory:
   ``parentSourcedId`` names its municipality (when it is empty and the file holds one district,
   that one). A ``department`` belongs to its school: people and classes placed in a department are
   placed in its school. Departments are stored (``Department``), so a later delta that does not ship
-  ``orgs.csv`` still finds a department's school. ``state`` and ``national`` orgs have no place in Trygg and are skipped with
-  a warning; naming one as a person's only org is an error that says so.
+  ``orgs.csv`` still finds a department's school. ``state`` and ``national`` orgs have no place in
+  Trygg and are skipped with a warning; naming one as a person's only org is an error that says so.
 - users: ``student`` is a pupil (by enrolment); ``teacher`` a teacher (by enrolment, ``primary``
   ``true`` makes the contact teacher); ``administrator`` (1.2: also ``principal``,
   ``siteAdministrator``, ``districtAdministrator``) of a school is its leader, of a district the
