@@ -116,8 +116,8 @@ def test_a_message_the_reporter_cannot_see_is_404(class_message, report):
 
 
 def test_r_case_21_categories_are_the_policys_list_plus_trygg_s_own(report, api_client, demo):
-    """R-CASE-21: an unknown category is 400; a municipality that narrows S4's list refuses the rest,
-    naming the rule; Trygg's own categories stay."""
+    """R-CASE-21: an unknown category is 400; a municipality that narrows S4's list refuses the rest
+    (403: the category exists, it is not offered here), naming the rule; Trygg's own categories stay."""
     assert report("kari.4a", category="gossip", description="x").status_code == 400
     listed = api_client("kari.4a").get("/api/v1/report-categories").json()
     assert {"criticism_of_staff", "hate_group", "threat_violence_stalking", "exclusion", "bullying",
@@ -125,7 +125,7 @@ def test_r_case_21_categories_are_the_policys_list_plus_trygg_s_own(report, api_
     assert "teacher_concern" not in api_client("emma.4a").get("/api/v1/report-categories").json()
     configure(demo, overrides={"dk_policy.harassment-categories": {"categories": ["criticism_of_staff"]}})
     refused = report("kari.4a", category="hate_group", description="x")
-    assert refused.status_code == 400 and refused.json()["requirement"] == "R-CASE-21"
+    assert refused.status_code == 403 and refused.json()["requirement"] == "R-CASE-21"
     assert refused.json()["rule"] == "dk_policy.harassment-categories"
     assert report("kari.4a", category="exclusion", description="x").status_code == 201
 

@@ -209,7 +209,10 @@ def check_report(
     decision = decide("report.create", facts, None, context)
     if not decision.allowed:
         fired = decision.denied_by
-        raise PolicyDenied(decision, status=400 if fired and fired.rule.id == CATEGORY_RULE else 403)
+        # A category that does not exist is bad input; one that exists but is not offered to this
+        # person (a pupil's concern report, a category the municipality left out) is refused.
+        unknown = fired is not None and fired.rule.id == CATEGORY_RULE and category not in Category.values
+        raise PolicyDenied(decision, status=400 if unknown else 403)
     return do_report(actor, category, description.strip(), message, offender, harmed, school_id, decision, uploads)
 
 
