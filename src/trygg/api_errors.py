@@ -13,9 +13,8 @@ from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from ninja import Schema
-from pydantic import ConfigDict
 
+from trygg.api_schemas import ApiError
 from trygg.database import is_unavailable
 from trygg.errors import TryggError, Unavailable
 from trygg.web.middleware import BothModes
@@ -23,23 +22,6 @@ from trygg.web.middleware import BothModes
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
-
-
-class ErrorField(Schema):
-    field: str
-    problem: str
-
-
-class ApiError(Schema):
-    """The JSON error of design.md; some errors add fields (``fields`` for bad input, ``notice``...)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    error: str
-    message: str
-    rule: str | None
-    requirement: str | None
-    fields: list[ErrorField] | None = None
 
 
 ERROR_DESCRIPTIONS = {

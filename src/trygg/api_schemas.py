@@ -66,6 +66,24 @@ class DecisionOut(Out):
     nudges: list[Nudge]
 
 
+class ErrorField(Out):
+    field: str
+    problem: str
+
+
+class ApiError(Out):
+    """The JSON error of design.md; some errors add fields (``fields`` for bad input, ``notice``...).
+
+    Named ApiError: generators keep "Error" for their own classes (openapi-python-client does).
+    """
+
+    error: str
+    message: str
+    rule: str | None
+    requirement: str | None
+    fields: list[ErrorField] | None = None
+
+
 class CaseCreatedOut(Out):
     case_id: int
     status: str

@@ -146,8 +146,9 @@ def _school_people(facts: PersonFacts, usernames: Iterable[str]) -> list[Person]
     for name in names:
         person = found.get(name)
         if person is None or not (person.facts.school_ids & facts.school_ids):
-            raise BadInput(_("There is nobody at your school with the username %(name)s.") % {"name": name},
-                           code="unknown_person")
+            # Unknown, or not at the reporter's school: not visible to them (404), as design.md says.
+            raise NotFoundOrHidden(_("There is nobody at your school with the username %(name)s.") % {"name": name},
+                                   code="unknown_person")
         people.append(person)
     return people
 

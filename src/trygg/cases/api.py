@@ -40,8 +40,7 @@ class ReportIn(In):
     message_id: int | None = None
     # Which of them a person may use: GET /report-categories (others answer 403).
     category: Literal[tuple(Category.values)]  # type: ignore[valid-type]
-    # No max_length: the action answers a too-long description with a clear 400 of its own.
-    description: str = ""
+    description: str = Field(default="", max_length=actions.MAX_DESCRIPTION_CHARS)
     reported_username: str | None = Field(default=None, **USERNAME)
     harmed_usernames: list[Annotated[str, Field(**USERNAME)]] = Field(default_factory=list, max_length=20)
 

@@ -13,8 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
-from trygg.api_errors import ApiError
-from trygg.api_schemas import NOT_BLANK, USERNAME, Out, PersonRef
+from trygg.api_schemas import NOT_BLANK, USERNAME, ApiError, Out, PersonRef
 from trygg.errors import NotFoundOrHidden
 from trygg.links import public_url
 from trygg.meetings import actions, queries, requests

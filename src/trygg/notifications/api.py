@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictFloat, StrictInt
 
 from trygg.api_schemas import Out
 from trygg.notifications import actions, push, queries
@@ -38,13 +38,15 @@ class PushKeysIn(Schema):
 
 
 class PushSubscriptionIn(Schema):
-    # The browser's PushSubscription.toJSON() also carries expirationTime; device is our label.
-    model_config = ConfigDict(extra="ignore")
+    # The browser's PushSubscription.toJSON() as it is (expirationTime is not used); device is our label.
+    model_config = ConfigDict(extra="forbid")
     # The push service's https address, documented; the action checks it (bad_push_endpoint), and a
     # development setting may allow http.
     endpoint: str = Field(max_length=2000, json_schema_extra={
         "pattern": r"^https://[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?(/[^\s]*)?$"})
     keys: PushKeysIn
+    # Strict: false is not a time.
+    expiration_time: StrictInt | StrictFloat | None = Field(default=None, alias="expirationTime")
     device: str = ""
 
 

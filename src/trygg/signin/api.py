@@ -25,7 +25,7 @@ class In(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
-class TokenIn(Schema):
+class TokenIn(In):
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=1, max_length=1024)
     # A current TOTP code: the token is then stepped up (passes step-up for the pack's window).
