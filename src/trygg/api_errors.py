@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from trygg.api_schemas import ApiError
 from trygg.database import is_unavailable
 from trygg.errors import TryggError, Unavailable
 from trygg.web.middleware import BothModes
@@ -21,6 +22,98 @@ from trygg.web.middleware import BothModes
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Bad input (also a NUL character or an id beyond 64 bits anywhere in the request)",
+    401: "Not signed in, or wrong credentials",
+    403: "Denied by policy or role, a step-up needed, or a missing CSRF token",
+    404: "Not visible to the caller (or does not exist: the same answer)",
+    409: "Wrong state for this action",
+    413: "The request body is too large",
+    429: "Too many requests; see Retry-After",
+    503: "A dependency (database, Redis) is unreachable; see Retry-After",
+}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}}
+
+
+def error_statuses(method: str, operation: dict[str, Any]) -> list[int]:
+    """Return the error statuses an operation can answer, by what every request passes through.
+
+    Every request can be bad input (the middleware's checks) and meet an unreachable dependency;
+    a signed-in route can answer 401, 403 (policy, step-up, CSRF for a session) and 404 (what
+    the caller cannot see); a write can also meet a wrong state (409), a body over the limit (413)
+    and the abuse limits (429; sign-in throttling too).
+    """
+    statuses = {400, 503}
+    signed_in = bool(operation.get("security"))
+    has_path_ids = any(p.get("in") == "path" for p in operation.get("parameters", []))
+    if signed_in:
+        statuses |= {401, 403, 404}
+    if has_path_ids:
+        statuses.add(404)
+    if method.lower() in ("post", "put", "patch", "delete"):
+        statuses |= {409, 413, 429}
+        if not signed_in:
+            statuses.add(401)  # the sign-in routes answer wrong credentials with 401
+    return sorted(statuses)
+
+
+NO_NUL = r"^[^\x00]*$"
+
+
+def _refuse_nul(node: Any, components: dict[str, Any], seen: set[str]) -> None:
+    """Give every string of a request schema without a pattern the NUL-free one: the middleware
+    answers 400 to a NUL anywhere in a path, a query or a JSON body (PostgreSQL cannot store it)."""
+    if isinstance(node, list):
+        for item in node:
+            _refuse_nul(item, components, seen)
+        return
+    if not isinstance(node, dict):
+        return
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        name = ref.rsplit("/", 1)[-1]
+        if name not in seen and name in components:
+            seen.add(name)
+            _refuse_nul(components[name], components, seen)
+        return
+    if node.get("type") == "string" and "pattern" not in node and "format" not in node and "enum" not in node \
+            and "const" not in node:
+        node["pattern"] = NO_NUL
+    for key, value in node.items():
+        if key not in ("pattern", "$ref"):
+            _refuse_nul(value, components, seen)
+
+
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add the error answers every operation really gives to an OpenAPI document, in place; return it."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    # Named ApiError: generators keep "Error" for their own classes (openapi-python-client does).
+    error = ApiError.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(error.pop("$defs", {}))
+    components["ApiError"] = error
+    seen: set[str] = set()
+    for ops in schema.get("paths", {}).values():
+        for operation in ops.values():
+            for parameter in operation.get("parameters", []):
+                _refuse_nul(parameter.get("schema"), components, seen)
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                _refuse_nul(media.get("schema"), components, seen)
+    for ops in schema.get("paths", {}).values():
+        for method, operation in ops.items():
+            responses = operation.setdefault("responses", {})
+            for status in error_statuses(method, operation):
+                if str(status) in responses or status in responses:
+                    continue
+                answer: dict[str, Any] = {
+                    "description": ERROR_DESCRIPTIONS[status],
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}},
+                }
+                if status in (429, 503):
+                    answer["headers"] = _RETRY_AFTER
+                responses[status] = answer
+    return schema
 
 
 def default_error(status: int) -> dict[str, Any]:
@@ -76,7 +169,12 @@ class ApiErrorMiddleware(BothModes):
 
     def after(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if request.path.startswith(API_PREFIX) and response.status_code >= 400 and not _is_json(response):
-            return error_response(response.status_code, None)
+            answer = error_response(response.status_code, None)
+            for header in ("Allow", "Retry-After"):
+                # RFC 9110: a 405 names the methods the resource supports.
+                if response.has_header(header):
+                    answer[header] = response[header]
+            return answer
         return response
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:

@@ -116,8 +116,8 @@ def test_a_message_the_reporter_cannot_see_is_404(class_message, report):
 
 
 def test_r_case_21_categories_are_the_policys_list_plus_trygg_s_own(report, api_client, demo):
-    """R-CASE-21: an unknown category is 400; a municipality that narrows S4's list refuses the rest,
-    naming the rule; Trygg's own categories stay."""
+    """R-CASE-21: an unknown category is 400; a municipality that narrows S4's list refuses the rest
+    (403: the category exists, it is not offered here), naming the rule; Trygg's own categories stay."""
     assert report("kari.4a", category="gossip", description="x").status_code == 400
     listed = api_client("kari.4a").get("/api/v1/report-categories").json()
     assert {"criticism_of_staff", "hate_group", "threat_violence_stalking", "exclusion", "bullying",
@@ -125,7 +125,7 @@ def test_r_case_21_categories_are_the_policys_list_plus_trygg_s_own(report, api_
     assert "teacher_concern" not in api_client("emma.4a").get("/api/v1/report-categories").json()
     configure(demo, overrides={"dk_policy.harassment-categories": {"categories": ["criticism_of_staff"]}})
     refused = report("kari.4a", category="hate_group", description="x")
-    assert refused.status_code == 400 and refused.json()["requirement"] == "R-CASE-21"
+    assert refused.status_code == 403 and refused.json()["requirement"] == "R-CASE-21"
     assert refused.json()["rule"] == "dk_policy.harassment-categories"
     assert report("kari.4a", category="exclusion", description="x").status_code == 201
 
@@ -335,7 +335,9 @@ def test_bad_input_is_400_not_500(api_client, emma_case):
     assert post(kari, "/api/v1/reports", {"category": "bullying", "evil": 1}).status_code == 400
     assert post(kari, "/api/v1/reports", {"category": 7}).status_code == 400
     assert post(kari, "/api/v1/reports", {"category": "bullying", "description": "x" * 6000}).status_code == 400
-    assert post(kari, "/api/v1/reports", {"category": "bullying", "reported_username": "nobody"}).status_code == 400
+    # Somebody the reporter cannot see at their school is not found (404, issue 12.9), as a message is.
+    assert post(kari, "/api/v1/reports", {"category": "bullying", "description": "x",
+                                          "reported_username": "nobody"}).status_code == 404
     assert post(kari, "/api/v1/reports", {"category": "bullying", "message_id": 10**12}).status_code == 404
     assert api_client(None).post("/api/v1/reports").status_code == 401
 

@@ -178,6 +178,28 @@ def test_a_department_places_its_people_and_classes_in_its_school_and_a_state_or
     assert "org 'fv-state' is a state org (orgs.csv line 2), which Trygg skips" in caught.value.reason
 
 
+def test_a_delta_without_orgs_csv_places_a_class_of_a_stored_department_in_its_school(tmp_path: Path) -> None:
+    """Departments are stored: a later delta that does not ship orgs.csv (the manifest marks it absent)
+    still places a new class and a new teacher named by the department in its school."""
+    rows = roster_rows()
+    rows["orgs.csv"].append(org("fv-ung", "Ungdomstrinnet", "department", "fv-school"))
+    check_import_roster(write(tmp_path / "bulk", rows), today=TODAY)
+
+    delta = {
+        "users.csv": [user("fv-t9", "teacher", "kai.8a", "Kai", "Lund", org_id="fv-ung")],
+        "classes.csv": [klass("fv-8a", "8A", "08", school="fv-ung")],
+        "enrollments.csv": [enrol("fv-e90", "fv-8a", "fv-t9", "teacher", primary="true")],
+    }
+    report = check_import_roster(write(tmp_path / "delta", delta, manifest=delta_manifest(
+        users="delta", classes="delta", enrollments="delta")), today=TODAY)
+
+    school = School.objects.get(source_id="fv-school")
+    assert SchoolClass.objects.get(source_id="fv-8a").school == school
+    assert Person.objects.get(username="kai.8a").municipality_id == school.municipality_id
+    assert TeachingAssignment.objects.filter(school_class__source_id="fv-8a", teacher__username="kai.8a").exists()
+    assert report.counts["classes"].created == 1
+
+
 def test_an_unknown_org_type_is_named(tmp_path: Path) -> None:
     rows = roster_rows()
     rows["orgs.csv"][1]["type"] = "campus"
@@ -298,6 +320,34 @@ def test_a_oneroster_1_2_set_with_roles_csv_is_read(tmp_path: Path) -> None:
     assert per.facts.led_school_ids == {school.id}
     assert per.facts.subject_class_ids == {SchoolClass.objects.get(source_id="fv-5a").id}
     assert Person.objects.get(username="mor.siri").facts.child_ids == {Person.objects.get(username="siri.5a").id}
+
+
+def test_a_1_2_delta_tobedeleted_role_removes_that_role_and_only_that(tmp_path: Path) -> None:
+    """In a OneRoster 1.2 delta, a roles.csv row marked tobedeleted removes the role it names: per.5a's
+    secondary principal role ends (no longer leads the school) while he still teaches 5A; a student
+    role's removal ends the pupil's enrolments in that school's classes (R-PRIV-01). users.csv is absent."""
+    rows, columns = roster_12()
+    manifest = {"manifest.version": "1.0", "oneroster.version": "1.2", "file.orgs": "bulk", "file.users": "bulk",
+                "file.classes": "bulk", "file.enrollments": "bulk", "file.roles": "bulk"}
+    check_import_roster(write(tmp_path / "bulk", rows, columns, manifest), today=TODAY)
+    school = School.objects.get(source_id="fv-school")
+    assert Person.objects.get(username="per.5a").facts.led_school_ids == {school.id}
+
+    odin_role = next(r for r in rows["roles.csv"] if r["userSourcedId"] == "fv-p2")
+    delta = {"roles.csv": [{**r, "status": "tobedeleted"} for r in rows["roles.csv"]
+                           if r["sourcedId"] == "r99" or r is odin_role]}
+    report = check_import_roster(write(tmp_path / "delta", delta, columns, delta_manifest("1.2", roles="delta")),
+                                 today=TODAY)
+
+    per = Person.objects.get(username="per.5a")
+    assert per.facts.led_school_ids == frozenset()
+    assert per.facts.subject_class_ids == {SchoolClass.objects.get(source_id="fv-5a").id}
+    assert Person.objects.get(username="lise.leder").facts.led_school_ids == {school.id}
+    assert not Enrollment.objects.filter(pupil__username="odin.5a").exists()
+    assert Enrollment.objects.filter(pupil__username="siri.5a").exists()
+    assert Person.objects.get(username="odin.5a").is_active
+    assert report.counts["staff_roles"].removed == 1
+    assert report.counts["enrollments"].removed == 1
 
 
 def test_a_1_2_users_csv_read_as_1_1_names_the_version(tmp_path: Path) -> None:

@@ -146,8 +146,9 @@ def _school_people(facts: PersonFacts, usernames: Iterable[str]) -> list[Person]
     for name in names:
         person = found.get(name)
         if person is None or not (person.facts.school_ids & facts.school_ids):
-            raise BadInput(_("There is nobody at your school with the username %(name)s.") % {"name": name},
-                           code="unknown_person")
+            # Unknown, or not at the reporter's school: not visible to them (404), as design.md says.
+            raise NotFoundOrHidden(_("There is nobody at your school with the username %(name)s.") % {"name": name},
+                                   code="unknown_person")
         people.append(person)
     return people
 
@@ -209,7 +210,10 @@ def check_report(
     decision = decide("report.create", facts, None, context)
     if not decision.allowed:
         fired = decision.denied_by
-        raise PolicyDenied(decision, status=400 if fired and fired.rule.id == CATEGORY_RULE else 403)
+        # A category that does not exist is bad input; one that exists but is not offered to this
+        # person (a pupil's concern report, a category the municipality left out) is refused.
+        unknown = fired is not None and fired.rule.id == CATEGORY_RULE and category not in Category.values
+        raise PolicyDenied(decision, status=400 if unknown else 403)
     return do_report(actor, category, description.strip(), message, offender, harmed, school_id, decision, uploads)
 
 

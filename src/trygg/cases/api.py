@@ -5,7 +5,7 @@ Handlers stay thin: access (queries), check (actions), serialise.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import get_language
@@ -13,8 +13,11 @@ from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import ConfigDict, Field
 
+from trygg.api_schemas import NOT_BLANK, USERNAME, CaseCreatedOut, Out
 from trygg.audit.actions import do_audit
 from trygg.cases import actions, queries
+from trygg.cases.models import Category
+from trygg.cases.models import Status as CaseStatus
 from trygg.cases.serialise import serialise_case
 from trygg.errors import TooLarge
 from trygg.signin.stepup import require_step_up
@@ -27,16 +30,23 @@ class In(Schema):
 
 
 class ReportIn(In):
+    # A report names a message or describes what happened (or both).
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [
+        {"required": ["message_id"], "properties": {"message_id": {"type": "integer"}}},
+        {"required": ["description"], "properties": {"description": {"pattern": NOT_BLANK}}},
+    ]})
+
+    # Any number: one no message has (beyond 64 bits too) answers 404.
     message_id: int | None = None
-    category: str = Field(max_length=40)
-    # No max_length: the action answers a too-long description with a clear 400 of its own.
-    description: str = ""
-    reported_username: str | None = Field(default=None, max_length=150)
-    harmed_usernames: list[str] = Field(default_factory=list, max_length=20)
+    # Which of them a person may use: GET /report-categories (others answer 403).
+    category: Literal[tuple(Category.values)]  # type: ignore[valid-type]
+    description: str = Field(default="", max_length=actions.MAX_DESCRIPTION_CHARS)
+    reported_username: str | None = Field(default=None, **USERNAME)
+    harmed_usernames: list[Annotated[str, Field(**USERNAME)]] = Field(default_factory=list, max_length=20)
 
 
 class TransitionIn(In):
-    to: str = Field(max_length=20)
+    to: Literal[tuple(CaseStatus.values)]  # type: ignore[valid-type]
 
 
 class ConfirmIn(In):
@@ -64,8 +74,148 @@ class FamilyMessageIn(In):
     body: str
 
 
-class DecisionIn(In):
+class FamilyMessageDecisionIn(In):
     approve: bool
+
+
+# ------------------------------------------------------------------------------------- answers
+
+
+class CasePerson(Out):
+    id: int
+    username: str
+    name: str
+
+
+class ConfirmationOut(Out):
+    person: CasePerson | None
+    confirmed: bool
+    confirmed_at: str | None
+
+
+class CaseRoleOut(Out):
+    person: CasePerson | None
+    role: str
+
+
+class TimelineEntryOut(Out):
+    type: str
+    at: str
+    label: str
+    data: dict[str, Any]
+
+
+class FamilyMessageOut(Out):
+    id: int
+    state: str
+    body: str
+    created_at: str
+    sender: CasePerson | None = None
+
+
+class FamilyMessagesOut(Out):
+    can_write: bool
+    mine: list[FamilyMessageOut]
+    all: list[FamilyMessageOut] | None = None
+
+
+class StepOut(Out):
+    id: int
+    key: str
+    label: str
+    rule: str | None
+    requirement: str | None
+    needs_reference: bool
+    reference: str
+    note: str
+    done: bool
+    not_applicable: bool
+    not_applicable_reason: str
+    done_at: str | None
+    done_by: CasePerson | None
+
+
+class EvidenceOut(Out):
+    seq: int
+    kind: str
+    sha256: str
+    chain_hash: str
+    content: dict[str, Any]
+    created_at: str
+
+
+class CaseOut(Out):
+    """A case as the viewer may see it (``cases.serialise``): the reporter's side gets the status
+    and its own part; handlers get the file (the fields that default to null)."""
+
+    id: int
+    category: str
+    category_label: str
+    status: str
+    status_label: str
+    created_at: str
+    closed_at: str | None
+    reopen_until: str | None
+    my_roles: list[str]
+    victim_confirmed: bool
+    confirmations: list[ConfirmationOut]
+    support: list[CaseRoleOut]
+    timeline: list[TimelineEntryOut]
+    family_messages: FamilyMessagesOut
+    description: str | None = None
+    school: str | None = None
+    reporter: CasePerson | None = None
+    assigned_leader: CasePerson | None = None
+    message_id: int | None = None
+    participants: list[CaseRoleOut] | None = None
+    checklist: list[StepOut] | None = None
+    evidence: list[EvidenceOut] | None = None
+    follow_up_days: int | None = None
+    next_follow_up_at: str | None = None
+    respond_by: str | None = None
+    rules: list[str] | None = None
+    age_hours: int | None = None
+    response_overdue: bool | None = None
+    follow_up_due: bool | None = None
+
+
+class CaseSummaryOut(Out):
+    id: int
+    status: str
+    category: str
+    created_at: str
+    age_hours: int | None = None
+    response_overdue: bool | None = None
+    follow_up_due: bool | None = None
+
+
+class CaseListOut(Out):
+    mine: list[CaseSummaryOut]
+    handling: list[CaseSummaryOut]
+
+
+class FamilyMessageStateOut(Out):
+    id: int
+    state: str
+
+
+class FamilyMessageDecidedOut(FamilyMessageStateOut):
+    conversation_id: int | None
+
+
+class ContactLoggedOut(Out):
+    id: int
+    at: str
+
+
+class EvidenceAddedItem(Out):
+    seq: int
+    sha256: str
+    chain_hash: str
+
+
+class EvidenceAddedOut(Out):
+    items: list[EvidenceAddedItem]
 
 
 def _lang() -> str:
@@ -83,7 +233,7 @@ def read_uploads(files: list[UploadedFile]) -> list[actions.Upload]:
     return uploads
 
 
-@router.post("/reports", response={201: dict})
+@router.post("/reports", response={201: CaseCreatedOut})
 def create_report(request: HttpRequest, payload: ReportIn) -> Status:
     case = actions.check_report(
         request.auth, category=payload.category, description=payload.description, message_id=payload.message_id,
@@ -92,12 +242,12 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Status:
     return Status(201, {"case_id": case.pk, "status": case.status})
 
 
-@router.get("/report-categories")
+@router.get("/report-categories", response=list[str])
 def report_categories(request: HttpRequest) -> list[str]:
     return actions.available_categories(request.auth)
 
 
-@router.get("/cases")
+@router.get("/cases", response=CaseListOut)
 def list_cases(request: HttpRequest) -> dict[str, Any]:
     mine = queries.list_my_reports(request.auth)
     handled = queries.list_handled_cases(request.auth)
@@ -124,21 +274,21 @@ def _case_file_door(request: HttpRequest, case_id: int) -> Any:
     return case
 
 
-@router.get("/cases/{case_id}")
+@router.get("/cases/{case_id}", response=CaseOut)
 def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
     case = _case_file_door(request, case_id)
     do_audit(request.auth, "case.viewed", case)
     return serialise_case(request.auth, case, _lang())
 
 
-@router.post("/cases/{case_id}/transition")
+@router.post("/cases/{case_id}/transition", response=CaseOut)
 def transition(request: HttpRequest, case_id: int, payload: TransitionIn) -> dict[str, Any]:
     _case_file_door(request, case_id)
     case = actions.check_transition(request.auth, case_id, payload.to)
     return serialise_case(request.auth, case, _lang())
 
 
-@router.post("/cases/{case_id}/victim-confirmation")
+@router.post("/cases/{case_id}/victim-confirmation", response=CaseOut)
 def victim_confirmation(request: HttpRequest, case_id: int, payload: ConfirmIn | None = None) -> dict[str, Any]:
     confirmed = True if payload is None else payload.confirmed
     _case_file_door(request, case_id)
@@ -146,7 +296,7 @@ def victim_confirmation(request: HttpRequest, case_id: int, payload: ConfirmIn |
     return serialise_case(request.auth, case, _lang())
 
 
-@router.post("/cases/{case_id}/reopen")
+@router.post("/cases/{case_id}/reopen", response=CaseOut)
 def reopen(request: HttpRequest, case_id: int) -> dict[str, Any]:
     """The harmed side says a closed case is not over (R-CASE-20): 200, or 409 after the period."""
     _case_file_door(request, case_id)
@@ -154,7 +304,7 @@ def reopen(request: HttpRequest, case_id: int) -> dict[str, Any]:
     return serialise_case(request.auth, case, _lang())
 
 
-@router.post("/cases/{case_id}/family-messages", response={201: dict})
+@router.post("/cases/{case_id}/family-messages", response={201: FamilyMessageStateOut})
 def propose_family_message(request: HttpRequest, case_id: int, payload: FamilyMessageIn) -> Status:
     """R-PAR-03: a harmed child's guardian writes to the other child's guardians; the leader approves."""
     _case_file_door(request, case_id)
@@ -162,14 +312,15 @@ def propose_family_message(request: HttpRequest, case_id: int, payload: FamilyMe
     return Status(201, {"id": row.pk, "state": row.state})
 
 
-@router.post("/cases/{case_id}/family-messages/{message_id}/decision")
-def decide_family_message(request: HttpRequest, case_id: int, message_id: int, payload: DecisionIn) -> dict[str, Any]:
+@router.post("/cases/{case_id}/family-messages/{message_id}/decision", response=FamilyMessageDecidedOut)
+def decide_family_message(request: HttpRequest, case_id: int, message_id: int,
+                          payload: FamilyMessageDecisionIn) -> dict[str, Any]:
     _case_file_door(request, case_id)
     row = actions.check_decide_family_message(request.auth, case_id, message_id, payload.approve)
     return {"id": row.pk, "state": row.state, "conversation_id": row.conversation_id}
 
 
-@router.post("/cases/{case_id}/steps/{step_id}")
+@router.post("/cases/{case_id}/steps/{step_id}", response=CaseOut)
 def set_step(request: HttpRequest, case_id: int, step_id: int, payload: StepIn) -> dict[str, Any]:
     _case_file_door(request, case_id)
     actions.check_set_step(request.auth, case_id, step_id, payload.done, payload.reference, payload.note,
@@ -178,21 +329,21 @@ def set_step(request: HttpRequest, case_id: int, step_id: int, payload: StepIn) 
     return serialise_case(request.auth, case, _lang())
 
 
-@router.post("/cases/{case_id}/contacts", response={201: dict})
+@router.post("/cases/{case_id}/contacts", response={201: ContactLoggedOut})
 def log_contact(request: HttpRequest, case_id: int, payload: ContactIn) -> Status:
     _case_file_door(request, case_id)
     row = actions.check_log_contact(request.auth, case_id, payload.note)
     return Status(201, {"id": row.pk, "at": row.at.isoformat()})
 
 
-@router.post("/cases/{case_id}/follow-up")
+@router.post("/cases/{case_id}/follow-up", response=CaseOut)
 def set_follow_up(request: HttpRequest, case_id: int, payload: FollowUpIn) -> dict[str, Any]:
     _case_file_door(request, case_id)
     case = actions.check_set_follow_up(request.auth, case_id, payload.days)
     return serialise_case(request.auth, case, _lang())
 
 
-@router.post("/cases/{case_id}/evidence", response={201: dict})
+@router.post("/cases/{case_id}/evidence", response={201: EvidenceAddedOut})
 def add_evidence(request: HttpRequest, case_id: int, files: File[list[UploadedFile]]) -> Status:
     # Access before reading the files: someone outside the case gets 404 whatever they send.
     _case_file_door(request, case_id)

@@ -5,12 +5,13 @@ Handlers stay thin: access (queries), check (actions), serialise.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
+from trygg.api_schemas import Out
 from trygg.classlist import actions, queries
 from trygg.classlist.csv_export import csv_response
 from trygg.classlist.models import ExportFormat
@@ -46,7 +47,79 @@ class ConsentQuery(Schema):
 
 class ExportQuery(Schema):
     requester: str = Field(default="", max_length=actions.MAX_REQUESTER_CHARS)
-    format: str = Field(default="json", max_length=8)
+    format: Literal["json", "csv"] = "json"
+
+
+class ClassRef(Out):
+    id: int
+    name: str
+    grade: int | None
+    school: str
+
+
+class CompletenessRef(Out):
+    covered: int
+    total: int
+
+
+class ContactListOut(Out):
+    """The list as the viewer may see it: ``rows`` carry only the ``fields`` offered to them."""
+
+    class_: ClassRef = Field(alias="class")
+    fields: list[str]
+    rows: list[dict[str, Any]]
+    completeness: CompletenessRef | None = None
+
+
+class NoticeOut(Out):
+    text: str
+    language: str
+    rule: str
+    version: str
+
+
+class ChildConsentOut(Out):
+    student_username: str
+    student_name: str
+    fields: dict[str, bool]
+    locked: list[str]
+
+
+class ConsentOut(Out):
+    class_: ClassRef = Field(alias="class")
+    notice: NoticeOut
+    notice_accepted: bool
+    children: list[ChildConsentOut]
+
+
+class ConsentSetOut(Out):
+    student_username: str
+    fields: dict[str, bool]
+    notice: NoticeOut
+
+
+class CompletenessOut(CompletenessRef):
+    next_reminder_at: str | None
+
+
+class ReminderOut(CompletenessRef):
+    sent_at: str
+    recipients: int
+
+
+class ExportOut(Out):
+    class_id: int
+    exported_at: str
+    exported_by: str
+    requester: str
+    fields: list[str]
+    # One list per row, in the order of ``fields``.
+    rows: list[list[str | None]]
+
+
+EXPORT_CSV = {"responses": {200: {"description": "The list (JSON, or CSV with ``format=csv``)", "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/ExportOut"}},
+    "text/csv": {"schema": {"type": "string"}}}}}}
 
 
 def class_out(school_class: SchoolClass) -> dict[str, Any]:
@@ -63,7 +136,7 @@ def child_consent_out(guardian: Any, school_class: SchoolClass, child: Any) -> d
     }
 
 
-@router.get("/classes/{class_id}/contact-list")
+@router.get("/classes/{class_id}/contact-list", response=ContactListOut)
 def contact_list(request: HttpRequest, class_id: int) -> dict[str, Any]:
     """The class list as the viewer may see it (R-LIST-01, R-LIST-02, R-LIST-05); the view is audited."""
     viewer = request.auth
@@ -81,7 +154,7 @@ def contact_list(request: HttpRequest, class_id: int) -> dict[str, Any]:
     return body
 
 
-@router.get("/classes/{class_id}/contact-list/consent")
+@router.get("/classes/{class_id}/contact-list/consent", response=ConsentOut)
 def get_consent(request: HttpRequest, class_id: int, q: Query[ConsentQuery]) -> dict[str, Any]:
     """The viewer's own consents for their children in the class, with the notice (R-LIST-04)."""
     viewer = request.auth
@@ -100,7 +173,7 @@ def get_consent(request: HttpRequest, class_id: int, q: Query[ConsentQuery]) -> 
     }
 
 
-@router.put("/classes/{class_id}/contact-list/consent")
+@router.put("/classes/{class_id}/contact-list/consent", response=ConsentSetOut)
 def put_consent(request: HttpRequest, class_id: int, payload: ConsentIn) -> dict[str, Any]:
     """Set the viewer's consent per field for one child (R-LIST-02, R-LIST-05, R-LIST-06)."""
     fields = actions.check_set_consent(request.auth, class_id, payload.student_username,
@@ -110,7 +183,7 @@ def put_consent(request: HttpRequest, class_id: int, payload: ConsentIn) -> dict
             "notice": actions.notice_for(request.auth)}
 
 
-@router.get("/classes/{class_id}/contact-list/completeness")
+@router.get("/classes/{class_id}/contact-list/completeness", response=CompletenessOut)
 def completeness(request: HttpRequest, class_id: int) -> dict[str, Any]:
     """How many pupils the list covers, for the contact teacher; never who (R-LIST-03)."""
     school_class, result = queries.access_completeness(request.auth, class_id)
@@ -119,7 +192,7 @@ def completeness(request: HttpRequest, class_id: int) -> dict[str, Any]:
             "next_reminder_at": next_at.isoformat() if next_at else None}
 
 
-@router.post("/classes/{class_id}/contact-list/reminders", response={201: dict})
+@router.post("/classes/{class_id}/contact-list/reminders", response={201: ReminderOut})
 def remind(request: HttpRequest, class_id: int) -> Status:
     """Send every guardian of the class one neutral reminder (R-LIST-03); 429 if one went recently."""
     result = actions.check_remind(request.auth, class_id)
@@ -127,7 +200,7 @@ def remind(request: HttpRequest, class_id: int) -> Status:
                         "covered": result.completeness.covered, "total": result.completeness.total})
 
 
-@router.get("/classes/{class_id}/contact-list/export")
+@router.get("/classes/{class_id}/contact-list/export", response=ExportOut, openapi_extra=EXPORT_CSV)
 def export(request: HttpRequest, class_id: int, q: Query[ExportQuery]) -> Any:
     """The list as handed out on an access request, for the school's leaders (R-LIST-04)."""
     require_step_up(request, queries.access_export_class(request.auth, class_id), "classlist_export")

@@ -69,6 +69,22 @@ class School(models.Model):
         return self.name
 
 
+class Department(models.Model):
+    """A OneRoster ``department`` org: part of its school, stored so that a later delta that does not ship
+    ``orgs.csv`` still places a class or person named by the department in the school."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="departments")
+    name = models.CharField(max_length=200)
+    source_id = models.CharField(max_length=200, unique=True)
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class SchoolClass(models.Model):
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="classes")
     name = models.CharField(max_length=100)

@@ -18,8 +18,9 @@ How OneRoster maps onto the directory:
 - orgs: ``district`` (or ``local``) is a municipality; ``school`` is a school whose
   ``parentSourcedId`` names its municipality (when it is empty and the file holds one district,
   that one). A ``department`` belongs to its school: people and classes placed in a department are
-  placed in its school. ``state`` and ``national`` orgs have no place in Trygg and are skipped with
-  a warning; naming one as a person's only org is an error that says so.
+  placed in its school. Departments are stored (``Department``), so a later delta that does not ship
+  ``orgs.csv`` still finds a department's school. ``state`` and ``national`` orgs have no place in
+  Trygg and are skipped with a warning; naming one as a person's only org is an error that says so.
 - users: ``student`` is a pupil (by enrolment); ``teacher`` a teacher (by enrolment, ``primary``
   ``true`` makes the contact teacher); ``administrator`` (1.2: also ``principal``,
   ``siteAdministrator``, ``districtAdministrator``) of a school is its leader, of a district the
@@ -37,6 +38,8 @@ How OneRoster maps onto the directory:
   the file are removed, as are a listed guardian's links to pupils not in the file, and a listed
   user's leader/admin roles not in the file. In a delta file rows create and update, and only rows
   marked ``tobedeleted`` remove. A file the manifest marks ``absent`` changes nothing.
+- 1.2 ``roles.csv``: a row marked ``tobedeleted`` removes the role it names: an administrator role's
+  leadership (or admin role), a teacher's teaching and a student's enrolments in that org's classes.
 - ``tobedeleted``: a user is deactivated (people are never deleted: they own messages and cases)
   and loses every enrolment, class, guardianship and leader role; a class loses its pupils and
   teachers (its row stays, with the conversations that hang on it); an enrolment is removed.
@@ -72,6 +75,7 @@ from trygg.directory.models import (
     TeachingKind,
 )
 from trygg.directory.roster_files import (
+    ADMINISTRATOR_ROLES_12,
     GUARDIAN_USER_ROLES,
     RESPONSIBILITY_COLUMN,
     ROLES_FILE,
@@ -201,6 +205,7 @@ class _Importer(OrgImporter):
         self.import_classes()
         self.import_guardianships()
         self.import_enrollments()
+        self.remove_roles()
 
     def _count(self, kind: str, created: bool, changed: bool) -> None:
         tally = self.report.counts[kind]
@@ -338,6 +343,43 @@ class _Importer(OrgImporter):
                 for key in set(mine) - wanted:
                     mine[key].delete()
                     tally.removed += 1
+
+    def remove_roles(self) -> None:
+        """Remove what each 1.2 ``roles.csv`` row marked tobedeleted names: an administrator role's
+        leadership of the school (or the district's admin role), a teacher's teaching and a student's
+        enrolments in the classes of that org. The person stays; ``users.csv`` deactivates people."""
+        for row in self.roster.deleted_roles:
+            user_id, org_id, role = row.get("userSourcedId"), row.get("orgSourcedId"), row.role
+            person = self.people.get(user_id) or Person.objects.filter(source_id=user_id).values_list(
+                "pk", flat=True).first()
+            if person is None:
+                self.warn(row, f"user {user_id!r} is not in the directory: nothing to remove")
+                continue
+            if not org_id or org_id in self.skipped_orgs:
+                self.warn(row, f"org {org_id!r} is not one Trygg places people in: nothing to remove")
+                continue
+            try:
+                municipality, school = self.org(row, org_id)
+            except RosterError:
+                self.warn(row, f"org {org_id!r} is not in orgs.csv or the directory: nothing to remove")
+                continue
+            if role in ADMINISTRATOR_ROLES_12:
+                roles = StaffRole.objects.filter(person_id=person, municipality_id=municipality.pk)
+                roles = (roles.filter(kind=Role.LEADER, school_id=school.pk) if school is not None
+                         else roles.filter(kind=Role.ADMIN, school__isnull=True))
+                self.report.counts["staff_roles"].removed += roles.delete()[0]
+            elif role in ("student", "teacher"):
+                classes = SchoolClass.objects.filter(school=school) if school is not None else \
+                    SchoolClass.objects.filter(school__municipality=municipality)
+                if role == "student":
+                    self.report.counts["enrollments"].removed += Enrollment.objects.filter(
+                        pupil_id=person, school_class__in=classes).delete()[0]
+                else:
+                    self.report.counts["teaching"].removed += TeachingAssignment.objects.filter(
+                        teacher_id=person, school_class__in=classes).delete()[0]
+            else:
+                self.warn(row, f"a {role} role names no org-bound relation in Trygg (guardianships follow "
+                               "agentSourcedIds in users.csv): nothing to remove")
 
     def _prefetch_people(self, sourced_ids: Iterable[str]) -> None:
         unknown = sorted({sid for sid in sourced_ids if sid and sid not in self.people})

@@ -144,6 +144,8 @@ class Roster:
     grades: dict[str, int | None] = field(default_factory=dict)
     # user sourcedId -> orgs where the user is an administrator (leader of a school, admin of a district)
     admin_orgs: dict[str, list[str]] = field(default_factory=dict)
+    # 1.2: roles.csv rows marked tobedeleted, each removing the role it names
+    deleted_roles: list[Row] = field(default_factory=list)
 
     @property
     def delta(self) -> frozenset[str]:
@@ -296,6 +298,7 @@ def _fold_roles(roster: Roster, today: date) -> None:
     by_user: dict[str, list[Row]] = {}
     for row in roster.roles:
         if row.to_be_deleted:
+            roster.deleted_roles.append(row)
             continue
         role = row.role
         if role not in KNOWN_USER_ROLES and role not in ADMINISTRATOR_ROLES_12:
@@ -316,8 +319,11 @@ def _fold_roles(roster: Roster, today: date) -> None:
             continue
         rows = by_user.get(user.sourced_id)
         if not rows:
-            if roster.is_absent(ROLES_FILE):
-                continue  # a delta that changes only the person's details: roles stay as they are
+            if roster.is_absent(ROLES_FILE) or (not roster.is_bulk(ROLES_FILE) and any(
+                    r.get("userSourcedId") == user.sourced_id for r in roster.deleted_roles)):
+                # A delta that changes only the person's details, or that removes a role: the other
+                # roles stay as they are.
+                continue
             raise user.error("the user has no current role in roles.csv")
         primary = next((r for r in rows if r.get("roleType").lower() == "primary"), rows[0])
         role = "administrator" if primary.role in ADMINISTRATOR_ROLES_12 else primary.role

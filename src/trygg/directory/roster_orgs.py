@@ -7,7 +7,7 @@ org is when it is not what a row needs (a state org, a district given as a schoo
 
 from __future__ import annotations
 
-from trygg.directory.models import Municipality, School
+from trygg.directory.models import Department, Municipality, School
 from trygg.directory.roster_files import MUNICIPALITY_ORG_TYPES, SKIPPED_ORG_TYPES, Roster, Row
 
 
@@ -97,8 +97,15 @@ class OrgImporter:
             self._count("schools", created, changed)
             self.tick("orgs.csv")
         by_id = {r.sourced_id: r for r in departments}
+        stored = {d.source_id: d for d in Department.objects.filter(source_id__in=list(by_id))}
         for row in departments:
-            self.departments[row.sourced_id] = self._department_school(row, by_id, set())
+            school = self._department_school(row, by_id, set())
+            self.departments[row.sourced_id] = school
+            department = stored.get(row.sourced_id)
+            if department is None:
+                Department.objects.create(source_id=row.sourced_id, name=row.get("name")[:200], school=school)
+            elif apply_changes(department, {"name": row.get("name")[:200], "school_id": school.pk}):
+                department.save()
             self.tick("orgs.csv")
 
     def _remember_municipality(self, municipality: Municipality) -> None:
@@ -126,7 +133,7 @@ class OrgImporter:
             if parent in seen:
                 raise row.error(f"department {row.sourced_id!r} is its own ancestor")
             return self._department_school(departments[parent], departments, seen | {row.sourced_id})
-        school = self.schools.get(parent) or (School.objects.filter(source_id=parent).first() if parent else None)
+        school = self.schools.get(parent) or (self._stored_school(parent) if parent else None)
         if school is None:
             raise row.error(f"parentSourcedId {parent!r} of a department must name its school in orgs.csv "
                             "or the directory")
@@ -149,10 +156,19 @@ class OrgImporter:
             self._remember_municipality(found)
         return found
 
+    @staticmethod
+    def _stored_school(sourced_id: str) -> School | None:
+        """Return the school stored under ``sourced_id``, or the school of the department stored under it."""
+        found = School.objects.filter(source_id=sourced_id).first()
+        if found is None:
+            department = Department.objects.select_related("school").filter(source_id=sourced_id).first()
+            found = department.school if department is not None else None
+        return found
+
     def _find_school(self, sourced_id: str) -> School | None:
         found = self.schools.get(sourced_id) or self.departments.get(sourced_id)
         if found is None:
-            found = School.objects.filter(source_id=sourced_id).first()
+            found = self._stored_school(sourced_id)
             if found is not None:
                 self.schools[sourced_id] = found
         return found

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from trygg.api_schemas import Out
 from trygg.events import hub
 from trygg.events.log import events_after
 
@@ -24,7 +25,21 @@ class EventsQuery(Schema):
     timeout: float = Field(default=25.0, ge=0, le=LONG_POLL_MAX_SECONDS)
 
 
-@router.get("/events")
+class EventOut(Out):
+    """An event frame: ``id`` and ``type``, ``prev`` (the id before it for this person), and the
+    event's own fields (design.md: every event is ``{"id", "type", ...}``)."""
+
+    id: int
+    type: str
+    prev: int | None = None
+
+
+class EventsOut(Out):
+    events: list[EventOut]
+    last: int
+
+
+@router.get("/events", response=EventsOut)
 async def long_poll(request: HttpRequest, q: Query[EventsQuery]) -> dict[str, Any]:
     """Long-poll for clients without sockets: events after ``after``, waiting up to ``timeout`` s.
 

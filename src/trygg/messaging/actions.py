@@ -106,7 +106,7 @@ def _resolve_members(actor: Person, usernames: Sequence[str]) -> list[Person]:
     # (R-LIST-05): they answer as unknown and inactive accounts do, so the directory does not leak.
     hidden = hidden_from(actor, [p.pk for p in people])
     if len(people) != len(wanted) or hidden:
-        raise BadInput(_("Some of the people could not be found."), code="unknown_member")
+        raise NotFoundOrHidden(_("Some of the people could not be found."), code="unknown_member")
     return people
 
 
@@ -281,7 +281,7 @@ def check_add_member(actor: Person, conversation_id: int, username: str) -> Memb
     conversation = access_conversation(actor, conversation_id)
     person = Person.objects.filter(username=str(username).strip(), is_active=True).first()
     if person is None or hidden_from(actor, [person.pk]):
-        raise BadInput(_("Some of the people could not be found."), code="unknown_member")
+        raise NotFoundOrHidden(_("Some of the people could not be found."), code="unknown_member")
     current = member_ids(conversation)
     if person.pk in current:
         raise WrongState(_("That person is already a member."), code="already_member")
@@ -747,7 +747,7 @@ def check_share_with_guardian(actor: Person, conversation_id: int, guardian_user
     conversation = access_conversation(actor, conversation_id)
     guardian = Person.objects.filter(username=str(guardian_username).strip(), is_active=True).first()
     if guardian is None:
-        raise BadInput(_("Some of the people could not be found."), code="unknown_member")
+        raise NotFoundOrHidden(_("Some of the people could not be found."), code="unknown_member")
     ids = member_ids(conversation)
     facts = facts_for([*ids, guardian.pk])
     check(

@@ -82,7 +82,7 @@ def _pictured_people(actor: Person, conversation: Conversation, usernames: Seque
     allowed = members | {p.pk for p in list_contacts(actor)} | {actor.pk}
     people = list(Person.objects.filter(username__in=usernames, is_active=True))
     if len(people) != len(usernames) or any(p.pk not in allowed for p in people):
-        raise BadInput(_("Some of the people could not be found."), code="unknown_member")
+        raise NotFoundOrHidden(_("Some of the people could not be found."), code="unknown_member")
     return people
 
 

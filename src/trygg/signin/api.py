@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
+from trygg.api_schemas import Out
 from trygg.directory import actions as directory_actions
 from trygg.errors import Forbidden, NotFoundOrHidden, NotSignedIn
 from trygg.signin import actions, queries
@@ -24,7 +25,7 @@ class In(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
-class TokenIn(Schema):
+class TokenIn(In):
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=1, max_length=1024)
     # A current TOTP code: the token is then stepped up (passes step-up for the pack's window).
@@ -52,6 +53,45 @@ class ProviderOut(Schema):
     id: int
     name: str
     login_url: str
+
+
+class StrongUntilOut(Out):
+    strong_until: str | None
+
+
+class SessionOut(Out):
+    id: int
+    created_at: str
+    method: str
+    device: str
+    provider: str | None
+    current: bool
+
+
+class TokenInfoOut(Out):
+    id: int
+    created_at: str
+    method: str
+    device: str
+    last_used_at: str | None
+    expires_at: str
+    current: bool
+
+
+class SessionsOut(Out):
+    sessions: list[SessionOut]
+    tokens: list[TokenInfoOut]
+
+
+class RevokedOut(Out):
+    sessions: int
+    tokens: int
+
+
+class LinkCodeOut(Out):
+    code: str
+    username: str
+    expires_at: str
 
 
 def _label(request: HttpRequest) -> str:
@@ -94,7 +134,7 @@ def sign_out(request: HttpRequest) -> Status:
     return Status(204, None)
 
 
-@router.post("/auth/step-up")
+@router.post("/auth/step-up", response=StrongUntilOut)
 def step_up(request: HttpRequest, payload: OtpIn) -> dict[str, Any]:
     """Step up the calling token or session with a current TOTP code (R-STAFF-02)."""
     actions.check_step_up_with_otp(request, request.auth, payload.otp)
@@ -108,7 +148,7 @@ def providers(request: HttpRequest) -> list[dict[str, Any]]:
     return [queries.provider_out(p) for p in queries.list_providers()]
 
 
-@router.get("/auth/sessions")
+@router.get("/auth/sessions", response=SessionsOut)
 def my_sessions(request: HttpRequest) -> dict[str, Any]:
     """The caller's signed-in browsers and API tokens; ``current`` marks the one asking."""
     person = request.auth
@@ -130,7 +170,7 @@ def my_sessions(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@router.post("/auth/sessions/revoke-all", response={200: dict})
+@router.post("/auth/sessions/revoke-all", response=RevokedOut)
 def sign_out_everywhere(request: HttpRequest) -> dict[str, int]:
     """Sign out of every browser and revoke every token, this one included; every socket closes."""
     return actions.do_revoke_everywhere(request.auth, request.auth, reason="person")
@@ -148,7 +188,7 @@ def revoke_token(request: HttpRequest, token_id: int) -> Status:
     return Status(204, None)
 
 
-@router.post("/link-codes", response={201: dict})
+@router.post("/link-codes", response={201: LinkCodeOut})
 def create_link_code(request: HttpRequest, payload: LinkCodeIn) -> Status:
     """A one-time code that links a person's first sign-in through a provider to them; shown once."""
     person = queries.find_person_for_link_code(payload.username)
