@@ -317,7 +317,7 @@ class ContactsQuery(Schema):
 
 
 class SearchQuery(Schema):
-    q: str = Field(default="", max_length=search.MAX_QUERY_CHARS)
+    q: str = Field(min_length=1, max_length=search.MAX_QUERY_CHARS, pattern=NOT_BLANK)
 
 
 @router.get("/search", response=SearchOut)
