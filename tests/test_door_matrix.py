@@ -2,9 +2,11 @@
 that exists for it, meets the same refusal: the same status, rule and requirement, in the same words.
 
 Doors: **api** (JSON), **page** (the HTML form), **socket** (``/ws/meetings/…``; ``/ws/events`` and
-the long poll only read). The admin, the CLI and the roster import have no door to these actions:
-``test_the_admin_and_the_cli_open_no_door_to_a_guarded_action`` keeps it so, and a deactivation by
-the admin or the roster reaches the send guard (``test_r_staff_07_…_the_admin_…``).
+the long poll only read, which ``test_r_staff_07_the_events_socket_is_no_door_to_sending`` keeps
+so). The admin, the CLI and the roster import have no door to these actions:
+``test_the_admin_and_the_cli_open_no_door_to_a_guarded_action`` keeps it so, and a deactivation in
+the admin (the roster import deactivates the same way) reaches the send guard
+(``test_r_staff_07_a_deactivation_in_the_admin_reaches_the_send_guard``).
 
 A page shows a pupil or guardian the words only; staff see the rule and requirement too. Every door
 writes the rule of a refusal to the ``trygg.refusals`` log, which is how this module reads the rule
@@ -191,6 +193,36 @@ def test_r_staff_07_a_deactivation_in_the_admin_reaches_the_send_guard(ola_group
     refused = _json(api_client("sara.9b"), "post", f"/api/v1/conversations/{ola_group}/messages",
                     {"body": "Hei?", "client_txn_id": "m-3"})
     assert refused.status_code == 403 and refused.json()["rule"] == "kolding.group-frozen-without-adults"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_r_staff_07_the_events_socket_is_no_door_to_sending(demo, api_client):
+    """R-STAFF-07, R-CHAT-02: ``/ws/events`` only reads. A frame that tries to send into ola.9b's
+    group is answered ``unknown_frame`` and writes nothing, so there is no send guard to miss."""
+    from asgiref.sync import async_to_sync
+    from channels.routing import URLRouter
+    from channels.testing import WebsocketCommunicator
+
+    from trygg.directory.models import ApiToken
+    from trygg.events.routing import websocket_urlpatterns
+
+    group = _group(api_client, "ola.9b", "sara.9b", "jonas.9b", "nils.9b")
+    bearer = ApiToken.issue(Person.objects.get(username="sara.9b"))[1]
+
+    async def run() -> dict[str, Any]:
+        ws = WebsocketCommunicator(URLRouter(websocket_urlpatterns), "/ws/events")
+        await ws.connect()
+        await ws.send_json_to({"type": "auth", "token": bearer})
+        while (await ws.receive_json_from(timeout=3))["type"] != "hello":
+            pass
+        await ws.send_json_to({"type": "send", "conversation_id": group, "body": "Hei", "client_txn_id": "ws-1"})
+        while (frame := await ws.receive_json_from(timeout=3))["type"] != "error":
+            pass
+        await ws.disconnect()
+        return frame
+
+    assert async_to_sync(run)()["error"] == "unknown_frame"
+    assert not Message.objects.filter(conversation_id=group).exists()
 
 
 # ------------------------------------------------------------------------------ class list
