@@ -6,12 +6,18 @@ The JSON shape is fixed by design.md:
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from trygg.policy.engine import Decision
+
+# One line per refusal that names a rule, whatever door it came through (page, API, socket, CLI):
+# the operator's trace that every door refused the same way. Rule, requirement and code only; never
+# the message, which can quote what the person wrote.
+refusals = logging.getLogger("trygg.refusals")
 
 
 class TryggError(Exception):
@@ -40,6 +46,9 @@ class TryggError(Exception):
         self.requirement = requirement
         self.extra = extra or {}
         super().__init__(str(self.message))
+        if rule:
+            refusals.info("refused rule=%s requirement=%s code=%s status=%s", rule, requirement, self.code,
+                          self.status)
 
     def as_dict(self) -> dict[str, Any]:
         body = {

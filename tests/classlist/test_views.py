@@ -42,8 +42,8 @@ def assert_no_inline_script_or_style(html: str) -> None:
 def test_r_list_04_the_consent_page_shows_the_notice_and_wants_it_confirmed_before_the_first_opt_in(
     browser_as: Pages, classes: dict[str, int], person: Callable[[str], Person]
 ) -> None:
-    """The public-list notice is on the page; a first opt-in without confirming it is refused and writes
-    nothing; with the confirmation the field goes on and the notice shown is recorded."""
+    """The public-list notice is on the page; a first opt-in without confirming it is refused (in words,
+    without ids) and writes nothing; with the confirmation the field goes on and the notice shown is recorded."""
     client = browser_as("mor.sara")
     url = f"/classes/{classes['9B']}/consent/"
     page = client.get(url)
@@ -54,9 +54,9 @@ def test_r_list_04_the_consent_page_shows_the_notice_and_wants_it_confirmed_befo
     assert_no_inline_script_or_style(html)
 
     refused = client.post(url, {"student_username": "sara.9b", "phone": "on"})
-    # The rule is named for the record (data-requirement), never in the words a guardian reads (issue 13).
-    assert refused.status_code == 409 and 'data-requirement="R-LIST-04"' in refused.content.decode()
-    assert "(R-LIST-04)" not in refused.content.decode()
+    assert refused.status_code == 409 and 'data-testid="refusal"' in refused.content.decode()
+    # A guardian gets the words, never the rule or requirement ids (the style of every refusal page).
+    assert "R-LIST-04" not in refused.content.decode()
     assert not Consent.objects.exists()
 
     saved = client.post(url, {"student_username": "sara.9b", "phone": "on", "notice_read": "on"})
@@ -72,7 +72,7 @@ def test_r_list_05_mor_ali_sees_locked_fields_with_the_reason_and_a_forged_form_
     browser_as: Pages, classes: dict[str, int], person: Callable[[str], Person]
 ) -> None:
     """Every toggle about ali.9b is disabled and explained to mor.ali; a POST that turns the name and
-    address on anyway is refused with R-LIST-05 and writes nothing."""
+    address on anyway is refused by R-LIST-05 (the words, no ids, for a guardian) and writes nothing."""
     client = browser_as("mor.ali")
     url = f"/classes/{classes['9B']}/consent/"
     html = client.get(url).content.decode()
@@ -82,7 +82,7 @@ def test_r_list_05_mor_ali_sees_locked_fields_with_the_reason_and_a_forged_form_
     forged = client.post(url, {"student_username": "ali.9b", "student_name": "on", "address": "on",
                                "notice_read": "on"})
     assert forged.status_code == 403
-    assert 'data-requirement="R-LIST-05"' in forged.content.decode() and "(R-LIST-05)" not in forged.content.decode()
+    assert 'data-testid="refusal"' in forged.content.decode() and "R-LIST-05" not in forged.content.decode()
     assert not Consent.objects.filter(pupil=person("ali.9b")).exists()
 
 

@@ -78,7 +78,8 @@ def test_r_list_01_mor_emma_gets_404_for_the_9b_list(new_page):
 
 def test_r_list_05_mor_ali_cannot_turn_on_alis_name_or_address(new_page):
     """Every toggle about ali.9b is locked with an explanation only mor.ali sees; a form forced open in
-    the page and a PUT from the browser are both refused with R-LIST-05, and nothing is turned on."""
+    the page and a PUT from the browser are both refused by R-LIST-05 (on the page in words, without
+    ids), and nothing is turned on."""
     page = new_page()
     sign_in(page, "mor.ali")
     consent_url = class_url(page, "9B", "consent/")
@@ -108,8 +109,7 @@ def test_r_list_05_mor_ali_cannot_turn_on_alis_name_or_address(new_page):
     }""")
     refusal = page.locator("[data-testid=refusal]")
     expect(refusal).to_be_visible()
-    # Named for the record, not in the words mor.ali reads (issue 13).
-    expect(refusal).to_have_attribute("data-requirement", "R-LIST-05")
+    # A guardian gets the words; the requirement id is in the API's answer, never on her page.
     expect(refusal).not_to_contain_text("R-LIST-05")
 
     csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")

@@ -91,6 +91,26 @@ def test_r_staff_07_when_the_creator_is_gone_the_remaining_adult_adds_one(staff_
     assert send(api_client("sara.9b"), staff_group, "Takk").status_code == 201
 
 
+def test_r_staff_07_when_every_adult_is_gone_the_school_leader_adds_one(staff_group, api_client, send):
+    """R-STAFF-07: while the group still has its adults, rektor (not a member) gets 404 like anyone
+    outside it; once ola.9b and nils.9b are both deactivated, nobody inside can add an adult, so
+    rektor may add kari.4a (201, and only an adult from the school) and the pupils can write again.
+    A pupil outside the group still gets 404."""
+    rektor = api_client("rektor")
+    path = f"/api/v1/conversations/{staff_group}/members"
+    assert post(rektor, path, {"username": "kari.4a"}).status_code == 404
+    Person.objects.filter(username__in=["ola.9b", "nils.9b"]).update(is_active=False)
+    assert send(api_client("sara.9b"), staff_group, "Hallo?").status_code == 403
+    assert post(api_client("ali.9b"), path, {"username": "kari.4a"}).status_code == 404
+    assert post(rektor, path, {"username": "mor.sara"}).status_code == 403
+    added = post(rektor, path, {"username": "kari.4a"})
+    assert added.status_code == 201, added.json()
+    # kari.4a alone is one adult; the pack asks for two, so the group stays frozen until a second.
+    assert post(rektor, path, {"username": "tr"}).status_code == 201
+    assert send(api_client("sara.9b"), staff_group, "Takk").status_code == 201
+    assert rektor.get(f"/api/v1/conversations/{staff_group}").status_code == 404
+
+
 def test_r_chat_02_school_owned_groups_of_young_pupils_are_refused_by_default(api_client):
     """R-CHAT-02: kari.4a and nils.9b cannot make a school-owned group of 4th-graders (403, the grade
     rule), by the API and by the page."""

@@ -74,3 +74,62 @@ def test_a_broken_calendar_file_is_refused_whole(demo):
     with pytest.raises(ValueError):
         import_days_off(demo, EASTER_WEEK + "2027-10-08,2027-10-04,Feil\n")
     assert not SchoolDayOff.objects.exists()
+
+
+def _page(person, username: str):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(person(username))
+    return client
+
+
+def test_r_chat_05_staff_see_the_school_calendar_page_and_leaders_import_on_it(person, demo):
+    """R-CHAT-05: kari.4a sees 2027's holidays and imported days off on the school-calendar page but
+    no import form (a POST is 403, nothing imported); rektor imports the Easter week there (audited)
+    and everyone on staff then sees it; mor.emma gets 404."""
+    from trygg.audit.models import AuditRecord
+
+    kari = _page(person, "kari.4a")
+    assert 'data-testid="school-calendar-link"' in kari.get("/").content.decode()
+    assert 'data-testid="school-calendar-link"' not in _page(person, "mor.emma").get("/").content.decode()
+    page = kari.get("/school-calendar/?year=2027")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-date="2027-03-25"' in html and 'data-date="2027-05-17"' in html
+    assert 'data-testid="calendar-import"' not in html
+    refused = kari.post("/school-calendar/?year=2027", {"days": EASTER_WEEK})
+    assert refused.status_code == 403 and not SchoolDayOff.objects.exists()
+    rektor = _page(person, "rektor")
+    assert 'data-testid="calendar-import"' in rektor.get("/school-calendar/?year=2027").content.decode()
+    imported = rektor.post("/school-calendar/?year=2027", {"days": EASTER_WEEK})
+    assert imported.status_code == 302
+    assert SchoolDayOff.objects.filter(municipality=demo).count() == 3
+    assert AuditRecord.objects.filter(action="calendar.imported", actor=person("rektor")).exists()
+    assert "Påskeferie" in kari.get("/school-calendar/?year=2027").content.decode()
+    assert _page(person, "mor.emma").get("/school-calendar/").status_code == 404
+
+
+def test_r_chat_05_a_broken_file_on_the_page_is_refused_whole_with_a_reason(person, demo):
+    """A leader's upload with a period that ends before it starts is 400 with the reason on the
+    page, and nothing is imported."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    broken = SimpleUploadedFile("skolerute.csv", (EASTER_WEEK + "2027-10-08,2027-10-04,Feil\n").encode())
+    refused = _page(person, "rektor").post("/school-calendar/", {"file": broken})
+    assert refused.status_code == 400 and 'data-testid="refusal"' in refused.content.decode()
+    assert not SchoolDayOff.objects.exists()
+
+
+def test_r_list_03_a_class_list_reminder_in_the_holiday_waits_for_the_next_school_day(person, demo):
+    """R-LIST-03, R-CHAT-05: the class-list reminder kari.4a sends to the guardians on the Tuesday of
+    Easter reaches them at 08:00 on the first school day after it; on an ordinary Tuesday at once."""
+    from trygg.notifications.actions import queue_notice
+
+    import_days_off(demo, EASTER_WEEK)
+    mor = person("mor.emma")
+    NoticePreference.objects.update_or_create(person=mor, defaults={"email_other": True})
+    queue_notice(mor.pk, "classlist_reminder", now=EASTER_TUESDAY)
+    queue_notice(mor.pk, "classlist_reminder", now=ORDINARY_TUESDAY)
+    due = sorted(n.due_at.astimezone(OSLO) for n in Notice.objects.filter(person=mor, kind="classlist_reminder"))
+    assert due == [ORDINARY_TUESDAY, datetime(2027, 3, 30, 8, 0, tzinfo=OSLO)]

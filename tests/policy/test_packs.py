@@ -76,9 +76,11 @@ def test_a_quote_is_copied_verbatim_from_its_source(rule_id: str) -> None:
 def test_reason_placeholders_name_the_rules_parameters(rule_id: str) -> None:
     """A "{min_grade}" in a reason is filled from the rule's parameters; nothing else may appear."""
     rule = REG.rules[rule_id]
-    for lang, text in rule.reason.items():
-        names = {f[1] for f in string.Formatter().parse(text) if f[1]}
-        assert names <= set(rule.params), f"{lang}: {names - set(rule.params)}"
+    worded = [("", rule.reason), *rule.reason_for.items()]
+    for who, reason in worded:
+        for lang, text in reason.items():
+            names = {f[1] for f in string.Formatter().parse(text) if f[1]}
+            assert names <= set(rule.params), f"{who} {lang}: {names - set(rule.params)}"
     assert set(rule.reason) == {"nb", "da", "en"} and set(rule.title) == {"nb", "da", "en"}
 
 

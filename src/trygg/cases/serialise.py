@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from trygg.cases.models import Case, Category, ChecklistStep, Participant, Status, TimelineEvent
 from trygg.cases.queries import age_of, can_message_other_family, harmed_confirmed, is_handler, roles_in
 from trygg.directory.models import Person
+from trygg.directory.queries import person_ref as seen_ref
 from trygg.policy.engine import params_for, registry
 
 # The checklist steps the packs can name, in words. A key without a label shows its rule's title.
@@ -58,12 +59,17 @@ def reopen_deadline(case: Case) -> Any:
     return case.closed_at + timedelta(days=days)
 
 
-def person_ref(person: Person | None) -> dict[str, Any] | None:
-    return None if person is None else {"id": person.pk, "username": person.username, "name": person.name}
-
-
 def serialise_case(viewer: Person, case: Case, lang: str = "en") -> dict[str, Any]:
-    """Return the case as ``viewer`` may see it."""
+    """Return the case as ``viewer`` may see it.
+
+    Every person it names goes through ``trygg.directory.queries`` (R-LIST-05): a protected pupil
+    or guardian is "a pupil"/"a guardian" with no username to anyone the one visibility function
+    hides them from, here as in every other list.
+    """
+
+    def person_ref(person: Person | None) -> dict[str, Any] | None:
+        return seen_ref(viewer, person)
+
     now = timezone.now()
     full = is_handler(viewer, case)
     roles = sorted(roles_in(viewer, case))

@@ -95,7 +95,7 @@ def check_set_consent(
         others = tuple(f for f in decision.fired if not (f.verdict == "deny" and f.rule.id == queries.NOTICE_RULE))
         if any(f.verdict == "deny" for f in others):
             # What the school protects (R-LIST-05) is refused as such, notice or not.
-            raise PolicyDenied(Decision(decision.action, False, others, decision.obligations))
+            raise PolicyDenied(Decision(decision.action, False, others, decision.obligations, decision.audience))
         fired = decision.denied_by
         if fired is not None and fired.rule.id == queries.NOTICE_RULE:
             notice = notice_for(actor)

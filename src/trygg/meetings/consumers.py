@@ -81,6 +81,22 @@ def _check_join(raw: Any, meeting_id: int) -> dict[str, Any] | None:
 
 
 @database_sync_to_async
+def _join_refusal(person: Any, meeting_id: int) -> dict[str, Any]:
+    """Return the error frame for a join the socket refuses, with the rule and requirement the API's
+    join would answer now (removed, ended, not invited), so this door refuses as the others do."""
+    from trygg.errors import TryggError
+    from trygg.meetings.actions import check_may_join
+
+    frame: dict[str, Any] = {"type": "error", "error": "join_refused"}
+    try:
+        check_may_join(person, meeting_id)
+    except TryggError as exc:
+        body = exc.as_dict()
+        frame.update(rule=body["rule"], requirement=body["requirement"], message=body["message"])
+    return frame
+
+
+@database_sync_to_async
 def _reconcile_sfu(meeting_id: int) -> str | None:
     from trygg.meetings.sfu import JanusRefused, JanusUnavailable, reconcile
 
@@ -138,7 +154,7 @@ class MeetingConsumer(SignedInSocket):
     async def _join(self, raw: Any) -> None:
         join = await _check_join(raw, self.meeting_id)
         if join is None or join["person_id"] != self.person.pk:
-            await self.send_json({"type": "error", "error": "join_refused"})
+            await self.send_json(await _join_refusal(self.person, self.meeting_id))
             await self.close(code=CLOSE_CODES["invalid"])
             return
         self.join = join

@@ -34,7 +34,13 @@ from trygg.messaging.models import (
     Membership,
     Message,
 )
-from trygg.messaging.queries import access_conversation, access_message, is_frozen, member_ids
+from trygg.messaging.queries import (
+    access_conversation,
+    access_frozen_group_as_leader,
+    access_message,
+    is_frozen,
+    member_ids,
+)
 from trygg.messaging.serialise import nudges_of, serialise_conversation, serialise_message
 from trygg.policy.engine import Decision, check, decide
 from trygg.policy.limits import check_limit
@@ -278,7 +284,11 @@ def sync_all_class_channels() -> int:
 
 
 def check_add_member(actor: Person, conversation_id: int, username: str) -> Membership:
-    conversation = access_conversation(actor, conversation_id)
+    try:
+        conversation = access_conversation(actor, conversation_id)
+    except NotFoundOrHidden:
+        # R-STAFF-07: a group whose adults are all gone has nobody left inside to add one.
+        conversation = access_frozen_group_as_leader(actor, conversation_id)
     person = Person.objects.filter(username=str(username).strip(), is_active=True).first()
     if person is None or hidden_from(actor, [person.pk]):
         raise NotFoundOrHidden(_("Some of the people could not be found."), code="unknown_member")

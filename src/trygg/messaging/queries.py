@@ -74,6 +74,20 @@ def access_conversation(viewer: Person, conversation_id: int) -> Conversation:
     return found[0]
 
 
+def access_frozen_group_as_leader(viewer: Person, conversation_id: int) -> Conversation:
+    """Return a frozen group of a school the viewer leads, for adding an adult to it (R-STAFF-07).
+
+    When every adult of a group with pupils is gone, nobody left in it may add one; the school's
+    leader, who is not a member, can. Anything else is 404, as for ``access_conversation``.
+    """
+    led = viewer.facts.led_school_ids
+    found = list(Conversation.objects.select_related("created_by", "school_class").filter(
+        id=conversation_id, kind=ConversationKind.GROUP, school_id__in=led)[:1]) if led else []
+    if not found or not is_frozen(found[0]):
+        raise NotFoundOrHidden()
+    return found[0]
+
+
 def is_member(viewer: Person, conversation_id: int) -> bool:
     """Return whether the viewer is a member of the conversation."""
     return Membership.objects.filter(conversation_id=conversation_id, person=viewer).exists()

@@ -417,3 +417,26 @@ def check_set_quiet_hours(actor: Person, class_id: int, schedule: Any) -> ClassQ
         )
         do_audit(actor, "notifications.quiet_hours_set", school_class, schedule=schedule)
     return quiet
+
+
+def check_import_calendar(actor: Person, text: Any) -> int:
+    """Import days off into the actor's municipality's school calendar (CSV lines ``first date,last
+    date,name``); a school's leaders and the municipality's administrator may (R-CHAT-05). A broken
+    file is refused whole. Return how many days were added."""
+    from trygg.notifications.calendar import import_days_off
+    from trygg.notifications.queries import access_school_calendar
+
+    calendar = access_school_calendar(actor)
+    municipality = calendar.municipality
+    check("calendar.import", actor, municipality, {"municipality_id": municipality.pk})
+    if not isinstance(text, str) or not text.strip() or len(text) > 100_000:
+        raise BadInput(_("Paste or upload the days off, one line per period: first date,last date,name."),
+                       code="bad_calendar")
+    with transaction.atomic():
+        try:
+            added = import_days_off(municipality, text)
+        except ValueError as exc:
+            raise BadInput(_("The calendar could not be read: %(problem)s") % {"problem": exc},
+                           code="bad_calendar") from exc
+        do_audit(actor, "calendar.imported", municipality, days=added)
+    return added

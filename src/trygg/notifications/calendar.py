@@ -2,7 +2,8 @@
 municipality's country) and the days off the municipality imports (school holidays, planning days).
 
 School-hours holds (R-CHAT-05) do not apply on a day without school, and reminders that are due on
-one wait until the next school day.
+one wait until the next school day. Staff see the calendar at ``/school-calendar/``; a school's
+leaders (and the municipality's administrator) import days off there or with ``trygg calendar import``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from django.utils import timezone
 from trygg.directory.models import Municipality, Person
 from trygg.notifications.models import SchoolDayOff
 
-# Scheduled reminders wait for a school day; notices a person caused just now (a new case, a meeting,
-# the class-list reminder a teacher chose to send) go when they are due.
-REMINDER_KINDS = frozenset({"case_follow_up"})
+# Reminders wait for a school day: a case's follow-up, and the class-list reminder to guardians (it
+# asks them to do something for the school, which can wait for the holiday to end). Notices a person
+# caused just now about something new (a case, a meeting) go when they are due.
+REMINDER_KINDS = frozenset({"case_follow_up", "classlist_reminder"})
 SCHOOL_DAY_STARTS = time(8, 0)
 MAX_IMPORT_DAYS = 400
 

@@ -98,8 +98,11 @@ class FiredRule:
     # The rule's parameters in force, so a reason can say "{min_grade}" without the logic passing it.
     params: Mapping[str, Any] = field(default_factory=dict)
 
-    def reason(self, lang: str = "en") -> str:
-        text = self.rule.reason.get(lang) or self.rule.reason.get("en") or ""
+    def reason(self, lang: str = "en", audience: str = "") -> str:
+        """Return the reason in ``lang``, in the words the pack has for ``audience`` (pupil,
+        guardian, staff) if it has any, else the general words."""
+        own = self.rule.reason_for.get(audience) if audience else None
+        text = (own or {}).get(lang) or self.rule.reason.get(lang) or self.rule.reason.get("en") or ""
         if "{" not in text:
             return text
         try:
@@ -114,6 +117,8 @@ class Decision:
     allowed: bool
     fired: tuple[FiredRule, ...]
     obligations: tuple[Obligation, ...] = ()
+    # Who asked, as the packs word reasons for them: "pupil", "guardian", "staff" (or "").
+    audience: str = ""
 
     @property
     def denied_by(self) -> FiredRule | None:
@@ -137,10 +142,10 @@ class Decision:
     def reason(self, lang: str = "en") -> str:
         """Return the reason a person is shown: the first denying rule's, else the first rule's."""
         fired = self.denied_by or (self.fired[0] if self.fired else None)
-        return fired.reason(lang) if fired else ""
+        return fired.reason(lang, self.audience) if fired else ""
 
     def reasons(self, lang: str = "en") -> list[str]:
-        return [f.reason(lang) for f in self.fired if f.verdict == "deny"]
+        return [f.reason(lang, self.audience) for f in self.fired if f.verdict == "deny"]
 
     def obligations_of(self, kind: str) -> list[Obligation]:
         return [o for o in self.obligations if o.kind == kind]
@@ -157,7 +162,7 @@ class Decision:
                     "verdict": f.verdict,
                     "level": f.rule.level,
                     "requirements": list(f.rule.requirements),
-                    "reason": f.reason(lang),
+                    "reason": f.reason(lang, self.audience),
                 }
                 for f in self.fired
             ],
@@ -401,8 +406,9 @@ def decide(
     facts = getattr(actor, "facts", actor)
     compiled = policy or policy_for(getattr(facts, "municipality_id", None))
     entries = compiled.by_action.get(action)
+    audience = audience_of(facts)
     if not entries:
-        return Decision(action, False, (FiredRule(NO_RULE, "deny"),))
+        return Decision(action, False, (FiredRule(NO_RULE, "deny"),), audience=audience)
     request = Request(action, facts, target, context or _EMPTY)
     fired: list[FiredRule] = []
     obligations: list[Obligation] = []
@@ -423,11 +429,21 @@ def decide(
     if denied:
         # Deny-first ordering puts the reason a person needs at the front.
         fired.sort(key=_not_deny)
-        return Decision(action, False, tuple(fired), tuple(obligations))
+        return Decision(action, False, tuple(fired), tuple(obligations), audience)
     if not allowed:
         fired.append(FiredRule(NO_RULE, "deny"))
-        return Decision(action, False, tuple(fired), tuple(obligations))
-    return Decision(action, True, tuple(fired), tuple(obligations))
+        return Decision(action, False, tuple(fired), tuple(obligations), audience)
+    return Decision(action, True, tuple(fired), tuple(obligations), audience)
+
+
+def audience_of(facts: Any) -> str:
+    """Return whom a reason speaks to: staff (whatever else they are), a guardian, or a pupil."""
+    roles = getattr(facts, "roles", None) or frozenset()
+    if getattr(facts, "is_staff_member", False):
+        return "staff"
+    if "guardian" in roles:
+        return "guardian"
+    return "pupil" if "pupil" in roles else ""
 
 
 def _not_deny(fired: FiredRule) -> bool:

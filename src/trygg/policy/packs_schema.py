@@ -6,7 +6,7 @@ A pack that does not match is refused at startup with the file name and the reas
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -56,6 +56,9 @@ class RuleModel(BaseModel):
     title: Localised
     quote: str = Field(min_length=1)
     reason: Localised
+    # The reason in words for one kind of person (``pupil``, ``guardian``, ``staff``), where the
+    # general one would speak to the wrong person (R-CHAT-02: a teacher is not told to write to a teacher).
+    reason_for: dict[Literal["pupil", "guardian", "staff"], Localised] = Field(default_factory=dict)
     actions: list[str] = Field(default_factory=list)
     logic: str | None = None
     params: dict[str, ParamModel] = Field(default_factory=dict)
@@ -126,6 +129,7 @@ class RuleSpec:
     reason: dict[str, str]
     title: dict[str, str]
     roles: tuple[str, ...]
+    reason_for: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def enforced(self) -> bool:
@@ -237,6 +241,7 @@ def load_pack_file(path: Path) -> Pack:
             reason=r.reason.model_dump(),
             title=r.title.model_dump(),
             roles=tuple(r.roles),
+            reason_for={who: text.model_dump() for who, text in r.reason_for.items()},
         )
         for r in model.rules
     )

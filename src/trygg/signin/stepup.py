@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from trygg.audit.actions import do_audit
 from trygg.errors import Forbidden
-from trygg.policy.engine import params_for
+from trygg.policy.engine import decide, params_for
 
 STEP_UP_RULE = "core_platform.strong-sign-in-for-confidential"
 STEP_UP_REQUIREMENT = "R-STAFF-02"
@@ -91,12 +91,19 @@ def require_step_up(request: HttpRequest, target: Any = None, door: str = "") ->
     Both outcomes are audited (R-PRIV-02) with the door, the target and how the request signed in.
     """
     viewer = _viewer(request)
-    passed = is_stepped_up(request)
+    at = strong_at(request)
+    ago = (timezone.now() - at).total_seconds() / 60 if at is not None else None
+    # The engine decides, with the municipality's window: the same rule for every door that opens
+    # confidential data (pages, API, exports).
+    decision = decide("confidential.open", viewer, target, {"strong_minutes_ago": ago})
+    passed = decision.allowed
     via = "token" if getattr(request, "api_token", None) is not None else "session"
     do_audit(viewer, "auth.step_up_passed" if passed else "auth.step_up_refused", target, door=door, via=via)
     if not passed:
+        fired = decision.denied_by
         raise StepUpRequired(
-            rule=STEP_UP_RULE, requirement=STEP_UP_REQUIREMENT,
+            rule=fired.rule.id if fired else STEP_UP_RULE,
+            requirement=fired.rule.requirements[0] if fired and fired.rule.requirements else STEP_UP_REQUIREMENT,
             extra={"step_up_url": step_up_url(request.get_full_path()),
                    "window_minutes": int(window_for(viewer).total_seconds() // 60)},
         )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("me/", views.profile, name="profile"),
     path("me/data/", views.my_data, name="my_data"),
     path("audit/", views.audit_log, name="audit"),
+    path("school-calendar/", views.school_calendar, name="school_calendar"),
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("sw.js", pwa.service_worker, name="service_worker"),
     path("offline/", pwa.offline, name="offline"),

@@ -177,6 +177,40 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+def school_calendar(request: HttpRequest) -> HttpResponse:
+    """The school calendar for staff: the year's holidays and imported days off, which school-hours
+    holds and reminders follow (R-CHAT-05); the import form for a school's leaders."""
+    from trygg.errors import TryggError
+    from trygg.notifications import actions as notice_actions
+    from trygg.notifications.queries import access_school_calendar
+
+    person = request.user
+    raw_year = request.GET.get("year", "")
+    year = int(raw_year) if raw_year.isdigit() and len(raw_year) == 4 else None
+    calendar = access_school_calendar(person, year)
+    refusal, status = None, 200
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        text = request.POST.get("days", "")
+        if upload is not None:
+            text = upload.read(100_001).decode("utf-8", errors="replace")
+        try:
+            added = notice_actions.check_import_calendar(person, text)
+        except TryggError as exc:
+            if exc.status == 404:
+                raise
+            refusal, status = exc.as_dict(), exc.status
+        else:
+            messages.info(request, _("%(n)d days off were added to the calendar.") % {"n": added})
+            return redirect(f"{request.path}?year={calendar.year}")
+    return render(request, "web/school_calendar.html", {
+        "calendar": calendar, "refusal": refusal, "form": request.POST,
+        "previous_year": calendar.year - 1, "next_year": calendar.year + 1,
+    }, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
     """One page for what is one's own: language, push devices, sign-ins, notices and one's data.
 

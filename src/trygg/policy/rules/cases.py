@@ -79,6 +79,21 @@ def participants_view(req: Request, params: Mapping[str, Any]) -> Effect | None:
     return deny()
 
 
+@logic("cases.staff_confidentiality")
+def staff_confidentiality(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-STAFF-02: the duty of confidentiality holds on the platform too. A staff member outside a
+    case (a colleague, the reported person, a leader of another school) does not see it, whatever
+    else their role lets them do; only the municipality's administrator keeps the view the core
+    setting gives. Never allows on its own: the participants rule does that."""
+    if req.actor.id in set(req.context.get("reported_ids") or ()):
+        return deny()
+    if not req.actor.is_staff_member or req.actor.id in set(req.context.get("viewer_ids") or ()):
+        return None
+    if req.context.get("municipality_id") in req.actor.admin_municipality_ids:
+        return None
+    return deny()
+
+
 @logic("cases.leader_drives")
 def leader_drives(req: Request, params: Mapping[str, Any]) -> Effect | None:
     """The assigned leader moves the case through its workflow and closes it."""

@@ -225,6 +225,11 @@ def two_staff_adults(req: Request, params: Mapping[str, Any]) -> Effect | None:
         return deny(min_adults=min_adults) if len(staff) < min_adults else None
     if not req.actor.is_staff_member or not staff:
         return None
+    new_member = req.context.get("new_member")
+    if req.action == "conversation.add_member" and new_member is not None and new_member.is_staff_member:
+        # Adding an adult only brings the group nearer the rule: a frozen group gets its adults
+        # back one at a time.
+        return None
     if len(staff) < min_adults:
         return deny(min_adults=min_adults)
     return None

@@ -79,3 +79,17 @@ def quiet_hours_by_contact_teacher(req: Request, params: Mapping[str, Any]) -> E
     school_class = req.target
     class_id = getattr(school_class, "id", school_class)
     return allow() if class_id in req.actor.contact_class_ids else deny()
+
+
+@logic("notifications.calendar_by_leaders")
+def calendar_by_leaders(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """The days without school of a municipality (its holidays) are imported by a leader of one of
+    its schools or by its administrator. ``context["municipality_id"]`` is the calendar's."""
+    municipality_id = req.context.get("municipality_id")
+    if municipality_id is None:
+        return deny()
+    if municipality_id in req.actor.admin_municipality_ids:
+        return allow()
+    if req.actor.led_school_ids and req.actor.municipality_id == municipality_id:
+        return allow()
+    return deny()

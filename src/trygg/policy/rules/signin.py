@@ -1,4 +1,5 @@
-"""Sign-in: who may use a local password, and who hands out link codes (core_platform; R-STAFF-02)."""
+"""Sign-in and its limits: local passwords, link codes, the step-up before confidential data, and
+the rate limits (core_platform; R-STAFF-02, R-PRIV-02, R-CHAT-05)."""
 
 from __future__ import annotations
 
@@ -34,3 +35,23 @@ def link_code_by_leaders(req: Request, params: Mapping[str, Any]) -> Effect | No
     if subject.municipality_id is not None and subject.municipality_id in req.actor.admin_municipality_ids:
         return allow()
     return deny()
+
+
+@logic("signin.recent_strong_sign_in")
+def recent_strong_sign_in(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-STAFF-02, R-PRIV-02: confidential data opens after a strong sign-in (a second factor or the
+    provider's higher level) within the last ``step_up_minutes``. ``context["strong_minutes_ago"]``
+    is how long ago the sign-in behind the request was strong, or None if it never was."""
+    ago = req.context.get("strong_minutes_ago")
+    minutes = int(params.get("step_up_minutes", 15))
+    # A stamp a little in the future (clocks of two workers) counts as just now, as it always has.
+    if ago is not None and ago < minutes:
+        return allow()
+    return deny(step_up_minutes=minutes)
+
+
+@logic("limits.within_rate")
+def within_rate(req: Request, params: Mapping[str, Any]) -> Effect | None:
+    """R-CHAT-05: a person past one of the pack's rates (``context["wait"]`` seconds until the next
+    is allowed, counted by ``trygg.ratelimits``) waits; everyone within them goes on."""
+    return deny() if int(req.context.get("wait") or 0) > 0 else allow()

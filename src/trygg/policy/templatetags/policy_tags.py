@@ -2,6 +2,7 @@
 
 ``{% load policy_tags %}{% guidelines_reminder %}`` on the home page reminds a pupil or guardian who
 has not acknowledged the guidelines in force (R-ACK-01); it renders nothing for anyone else.
+``{% rule_notice "kolding.confidentiality" %}`` shows an inform rule on the page it applies to.
 """
 
 from __future__ import annotations
@@ -35,3 +36,33 @@ def guidelines_reminder(context: template.Context) -> dict[str, Any]:
     """Render the R-ACK-01 reminder for the signed-in person (nothing once they have acknowledged)."""
     request = context.get("request")
     return reminder_context(getattr(request, "user", None) or context.get("user"))
+
+
+def rule_notice_text(person: Any, rule_id: str) -> str:
+    """Return an inform rule's words in the person's language with their municipality's numbers, or
+    "" when the rule's pack is not active there (the Kolding reminder shows only where Kolding applies)."""
+    from django.utils.translation import get_language
+
+    from trygg.policy.engine import policy_for, registry
+
+    spec = registry().rules.get(rule_id)
+    municipality_id = getattr(person, "municipality_id", None)
+    params = policy_for(municipality_id).params.get(rule_id) if spec is not None else None
+    if params is None:
+        return ""
+    lang = (getattr(person, "language", "") or get_language() or "nb")[:2]
+    text = spec.reason.get(lang) or spec.reason.get("en", "")
+    try:
+        return text.format_map(dict(params)) if "{" in text else text
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+@register.inclusion_tag("policy/rule_notice.html", takes_context=True)
+def rule_notice(context: template.Context, rule_id: str) -> dict[str, Any]:
+    """Show an ``inform`` rule where it applies (issue 11, item 14): its words, never its id."""
+    request = context.get("request")
+    person = getattr(request, "user", None) or context.get("user")
+    if person is None or not getattr(person, "is_authenticated", False):
+        return {"text": ""}
+    return {"text": rule_notice_text(person, rule_id)}
