@@ -195,6 +195,31 @@ def test_r_staff_07_a_deactivation_in_the_admin_reaches_the_send_guard(ola_group
     assert refused.status_code == 403 and refused.json()["rule"] == "kolding.group-frozen-without-adults"
 
 
+def test_r_staff_07_a_roster_import_that_ends_the_adults_reaches_the_send_guard(tmp_path, api_client):
+    """R-STAFF-07: the roster import is a door to deactivation too. Tone and Per teach a 9th-grade class in a
+    municipality's own roster; Tone's group with Per and two pupils works until a delta marks both
+    teachers tobedeleted; then a pupil's message is refused with the same rule as after the admin."""
+    from tests.directory.test_roster import roster_rows, write_roster
+    from trygg.directory.roster import check_import_roster
+
+    rows = roster_rows()
+    rows["classes.csv"][0]["grades"] = "09"  # old enough for a group (R-CHAT-02 is not what is tested)
+    check_import_roster(write_roster(tmp_path / "first", rows))
+    group = _group(api_client, "tone.5a", "per.5a", "siri.5a", "odin.5a")
+    sent = _json(api_client("siri.5a"), "post", f"/api/v1/conversations/{group}/messages",
+                 {"body": "Hei!", "client_txn_id": "r-1"})
+    assert sent.status_code == 201, sent.content
+    for row in rows["users.csv"]:
+        if row["sourcedId"] in ("fv-t1", "fv-t2"):
+            row["status"] = "tobedeleted"
+    check_import_roster(write_roster(tmp_path / "second", rows))
+    assert not Person.objects.get(username="tone.5a").is_active
+    refused = _json(api_client("siri.5a"), "post", f"/api/v1/conversations/{group}/messages",
+                    {"body": "Hallo?", "client_txn_id": "r-2"})
+    assert refused.status_code == 403 and refused.json()["rule"] == "kolding.group-frozen-without-adults"
+    assert refused.json()["requirement"] == "R-STAFF-07"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_r_staff_07_the_events_socket_is_no_door_to_sending(demo, api_client):
     """R-STAFF-07, R-CHAT-02: ``/ws/events`` only reads. A frame that tries to send into ola.9b's
