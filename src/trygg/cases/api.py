@@ -82,8 +82,11 @@ class FamilyMessageDecisionIn(In):
 
 
 class CasePerson(Out):
-    id: int
-    username: str
+    """A person named in a case, as the reader may see them: someone hidden from the reader
+    (R-LIST-05) is "a pupil" or "a guardian" with neither id nor username."""
+
+    id: int | None
+    username: str | None
     name: str
 
 
