@@ -62,8 +62,9 @@ class SharedThreadASGIHandler(ASGIHandler):
         await self.handle(scope, receive, send)
 
 
-# The password sign-ins: the login page, the token endpoint and the admin's login.
-SIGN_IN_PATHS = frozenset({"/login/", "/api/v1/auth/token", "/admin/login/"})
+# The throttled sign-ins: the login page, the token endpoint, the admin's login, and the page that
+# takes a link code.
+SIGN_IN_PATHS = frozenset({"/login/", "/api/v1/auth/token", "/admin/login/", "/signin/unknown/"})
 SIGN_IN_THREADS = 8
 _pool: ThreadPoolExecutor | None = None
 
