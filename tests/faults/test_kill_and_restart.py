@@ -184,3 +184,24 @@ async def test_the_checker_finds_a_message_no_one_acknowledged(sqlite_world: Wor
 
     with pytest.raises(AssertionError, match="extra"):
         await burst_through_fault(sqlite_world, "checker", no_fault, per_sender=5, fault_after=1, tamper=tamper)
+
+
+async def test_after_a_redis_restart_a_fresh_socket_is_served_or_told_to_come_back(scale_world: World) -> None:
+    """Right after a Redis restart a fresh socket was dropped with no close frame (1006), which a
+    client takes for a bug or a dead network. Now it is served, or closed with 1012 (come back at
+    once), and the first message after the restart reaches it."""
+    assert scale_world.redis is not None
+    url = scale_world.server.url
+    receiver_token = token(url, RECEIVER)
+    sender = api(url, token(url, SENDERS[0]))
+    conversation_id = open_chat(sender, RECEIVER)
+    scale_world.redis.restart()
+    socket = ResumingSocket(url, receiver_token)
+    socket.start()
+    try:
+        await asyncio.wait_for(socket.ready.wait(), 20)
+        sent = send(sender, conversation_id, "etter omstart")
+        assert await socket.wait_for(lambda: sent["id"] in socket.message_ids(conversation_id), timeout=15)
+    finally:
+        await socket.stop()
+    assert 1006 not in socket.close_codes, socket.close_codes
