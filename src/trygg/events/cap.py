@@ -124,8 +124,11 @@ def forget(name: str | None) -> None:
         beat = _heartbeats.pop(loop, None)
         if beat is not None:
             beat.cancel()
-    if not loop.is_closed():
+    try:
         loop.run_in_executor(None, _forget, person_id, name)
+    except RuntimeError:
+        # The loop is closing (a server stopping): the entry goes stale and stops counting.
+        log.debug("socket left counted until it goes stale")
 
 
 def _refresh(names: list[tuple[int, str]]) -> None:
