@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -222,17 +222,30 @@ class LiveServer:
 
     def __init__(self, env: dict[str, str], workers: int = 1) -> None:
         self.env = env
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile(prefix="trygg-live-", suffix=".log", delete=False)  # noqa: SIM115
+        self.start()
+
+    def start(self) -> None:
+        """Start the server (again, on the same port and database, after ``kill``)."""
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "trygg.cli", "serve", "--port", str(self.port), "--workers", str(workers)],
-            env=env,
+            [sys.executable, "-m", "trygg.cli", "serve", "--port", str(self.port), "--workers", str(self.workers)],
+            env=self.env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
             cwd=REPO,
         )
         self._wait()
+
+    def kill(self) -> None:
+        """kill -9: no shutdown, no close frames, whatever was in flight is cut off."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def log_text(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
 
     def _wait(self, timeout: float = 60) -> None:
         wait_until_serving(self.url, self.process, Path(self.log.name), timeout)
@@ -251,24 +264,27 @@ class LiveServer:
 class LiveDatabase:
     """A database of its own for live servers: a temp SQLite dir, or a fresh PostgreSQL database."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, environ: Mapping[str, str] | None = None) -> None:
+        """``environ`` names the PostgreSQL (``DATABASE_URL``) and Redis (``REDIS_URL``) to use, if
+        any; by default the test run's own environment."""
+        environ = os.environ if environ is None else environ
         self.data_dir = Path(tempfile.mkdtemp(prefix=f"trygg-{label}-"))
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        self.env = {k: v for k, v in environ.items() if not k.startswith("PYTEST_")}
         self.env["TRYGG_DATA_DIR"] = str(self.data_dir)
         self.env["DJANGO_SETTINGS_MODULE"] = "trygg.settings"
         self.env.pop("TRYGG_TEST_DB_NAME", None)
         self.pg_name: str | None = None
-        if os.environ.get("DATABASE_URL"):
+        if environ.get("DATABASE_URL"):
             import psycopg
 
             self.pg_name = f"trygg_{label}_{os.getpid()}_{int(time.time() * 1000) % 100000}"
-            base = os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
+            base = environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
             self._admin_url = base
             with psycopg.connect(base, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.pg_name}"')
                 conn.execute(f'CREATE DATABASE "{self.pg_name}"')
             self.env["DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + self.pg_name
-        if os.environ.get("REDIS_URL"):
+        if environ.get("REDIS_URL"):
             # Separate channel and cache prefixes keep parallel runs on one Redis apart.
             self.env["TRYGG_CHANNEL_PREFIX"] = f"trygg-{label}-{os.getpid()}"
         subprocess.run([sys.executable, "-m", "trygg.cli", "seed"], env=self.env, cwd=REPO, check=True,

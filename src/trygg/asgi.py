@@ -13,6 +13,7 @@ import django  # noqa: E402
 from asgiref.sync import iscoroutinefunction, sync_to_async  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from django.core.handlers.base import BaseHandler  # noqa: E402
+from django.db import close_old_connections  # noqa: E402
 from django.http import HttpRequest, HttpResponseBase  # noqa: E402
 from django.urls import Resolver404, get_resolver  # noqa: E402
 
@@ -52,9 +53,19 @@ class SharedThreadASGIHandler(ASGIHandler):
         if request.method == "POST" and request.path_info in SIGN_IN_PATHS:
             # A sign-in hashes a password (tens of milliseconds) and may wait out the throttling
             # delay (seconds): on threads of its own, so the shared thread keeps serving everyone.
-            return await sync_to_async(self._sync_handler.get_response, thread_sensitive=False,
-                                       executor=_sign_in_pool())(request)
+            return await sync_to_async(self._sign_in, thread_sensitive=False, executor=_sign_in_pool())(request)
         return await sync_to_async(self._sync_handler.get_response, thread_sensitive=True)(request)
+
+    def _sign_in(self, request: HttpRequest) -> HttpResponseBase:
+        # Django drops a broken or expired connection when a request starts and ends
+        # (close_old_connections), but its request signals run in the shared thread. A sign-in
+        # thread keeps a connection of its own, so it does the same for it: after a PostgreSQL
+        # restart every sign-in on such a thread answered 503 for ever (tests/faults/).
+        close_old_connections()
+        try:
+            return self._sync_handler.get_response(request)
+        finally:
+            close_old_connections()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -62,8 +73,9 @@ class SharedThreadASGIHandler(ASGIHandler):
         await self.handle(scope, receive, send)
 
 
-# The password sign-ins: the login page, the token endpoint and the admin's login.
-SIGN_IN_PATHS = frozenset({"/login/", "/api/v1/auth/token", "/admin/login/"})
+# The throttled sign-ins: the login page, the token endpoint, the admin's login, and the page that
+# takes a link code.
+SIGN_IN_PATHS = frozenset({"/login/", "/api/v1/auth/token", "/admin/login/", "/signin/unknown/"})
 SIGN_IN_THREADS = 8
 _pool: ThreadPoolExecutor | None = None
 

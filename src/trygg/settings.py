@@ -295,6 +295,9 @@ TRYGG_SOCKET_FIRST_FRAME_BYTES = int(os.environ.get("TRYGG_SOCKET_FIRST_FRAME_BY
 TRYGG_SOCKET_FIRST_FRAME_SECONDS = float(os.environ.get("TRYGG_SOCKET_FIRST_FRAME_SECONDS", "5"))
 TRYGG_SOCKETS_PER_PERSON = int(os.environ.get("TRYGG_SOCKETS_PER_PERSON", 10))
 TRYGG_SOCKETS_UNSIGNED_PER_ADDRESS = int(os.environ.get("TRYGG_SOCKETS_UNSIGNED_PER_ADDRESS", 256))
+# With Redis, each process says this often that its sockets are alive; a socket not heard of for
+# three beats (a killed process's) stops counting against its person's cap (trygg.events.cap).
+TRYGG_SOCKETS_HEARTBEAT_SECONDS = float(os.environ.get("TRYGG_SOCKETS_HEARTBEAT_SECONDS", 30))
 # WebRTC signalling frames per meeting peer: a sustained rate and a burst (an offer with its ICE
 # candidates is a few dozen frames).
 TRYGG_SIGNALS_PER_SECOND = float(os.environ.get("TRYGG_SIGNALS_PER_SECOND", 20))

@@ -62,3 +62,35 @@ def test_claim_job_is_won_by_exactly_one_runner() -> None:
     assert worker.claim_job("test.claim", 60, "a") is True
     assert worker.claim_job("test.claim", 60, "b") is False
     assert JobRun.objects.get(name="test.claim").claimed_by == "a"
+
+
+def test_trygg_serve_with_workers_runs_the_jobs() -> None:
+    """Under the README's ``--workers N`` recipe no job ran at all (no notices, no retention, no
+    reminders); now ``trygg serve --workers 2`` claims and runs every registered job."""
+    import sqlite3
+    import time
+
+    import psycopg
+
+    from tests.conftest import LiveDatabase, LiveServer
+
+    worker._load_job_modules()
+    expected = {name for name, _fn, _every in worker._JOBS if not name.startswith("test.")}
+    database = LiveDatabase("workers")
+    server = LiveServer(database.env, workers=2)
+    try:
+        deadline = time.monotonic() + 30
+        claimed: set[str] = set()
+        while time.monotonic() < deadline and not expected <= claimed:
+            time.sleep(0.5)
+            query = "SELECT name FROM notifications_jobrun WHERE claimed_at IS NOT NULL"
+            if database.pg_name:
+                with psycopg.connect(database.env["DATABASE_URL"].replace("postgres://", "postgresql://", 1)) as conn:
+                    claimed = {row[0] for row in conn.execute(query)}
+            else:
+                with sqlite3.connect(database.data_dir / "trygg.sqlite3") as conn:
+                    claimed = {row[0] for row in conn.execute(query)}
+        assert expected and expected <= claimed, sorted(expected - claimed)
+    finally:
+        server.stop()
+        database.drop()

@@ -80,6 +80,22 @@ def _growing(failures: int, free: int, max_delay: float) -> float:
     return 0.0 if failures < free else min(max_delay, 0.25 * 2 ** (failures - free))
 
 
+def growing_delay(failures: int, free: int) -> float:
+    """Return the wait before an answer after ``failures`` failures, the first ``free`` of them
+    costing nothing: the sign-in throttle's curve, for other guessable secrets (link codes)."""
+    return _growing(failures, free, settings.LOGIN_THROTTLE["max_delay"])
+
+
+def count_failure(key: str, seconds: int) -> None:
+    """Add one to the failure count at ``key`` in the cache, kept for ``seconds`` from the first."""
+    cache.add(key, 0, seconds)
+    try:
+        cache.incr(key)
+    except ValueError:
+        # Expired between add and incr.
+        cache.set(key, 1, seconds)
+
+
 def login_delay(username: str, address: str) -> float:
     """Return the seconds an answer to a sign-in for ``username`` from ``address`` waits.
 
@@ -105,11 +121,7 @@ def note_failure(username: str, address: str) -> None:
     window = settings.LOGIN_THROTTLE["window_seconds"]
     keys = _throttle_keys(username, address)
     for key, seconds in ((keys.account, window), (keys.address, window), (keys.daily, 24 * 3600)):
-        cache.add(key, 0, seconds)
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, seconds)
+        count_failure(key, seconds)
 
 
 # Argon2 uses memory per hash (19 MiB here): the number hashing at once in a process is bounded,

@@ -116,6 +116,38 @@ def close_oldest(person_id: int, keep: int, code: int) -> int:
     return told
 
 
+def close_named_here(person_id: int, names: Iterable[str], code: int) -> int:
+    """Close the sockets of ``person_id`` that this process holds among ``names`` (socket names
+    of ``trygg.events.cap``); return how many were told."""
+    from trygg.events.cap import watcher_of
+
+    mine = _watchers.get(person_id, {})
+    told = 0
+    for name in names:
+        key = watcher_of(name)
+        entry = mine.pop(key, None) if key is not None else None
+        if entry is None:
+            continue
+        loop, _credential, closer = entry
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(closer, code)
+            told += 1
+        _release_hub_of(loop)
+    if not mine:
+        _watchers.pop(person_id, None)
+    return told
+
+
+async def close_named(person_id: int, names: list[str], code: int) -> None:
+    """Close the named sockets of ``person_id`` wherever they are held (the cap's surplus)."""
+    layer = _layer()
+    if layer is None or in_process(layer):
+        close_named_here(person_id, names, code)
+    else:
+        await layer.group_send(HUB_GROUP, {"type": "hub.close_named", "person_id": person_id, "names": names,
+                                           "code": code})
+
+
 def close_here(person_id: int, credential: str | None, keep: str | None, code: int) -> int:
     """Close this process's sockets of ``person_id`` (any thread): those signed in with
     ``credential``, or all but ``keep``'s, or all; return how many were told."""
@@ -311,6 +343,8 @@ class _Hub:
             message = await self.layer.receive(self.channel)
             if message.get("type") == "hub.event":
                 deliver(int(message["id"]), str(message["body"]), [(int(p), v) for p, v in message["to"]])
+            elif message.get("type") == "hub.close_named":
+                close_named_here(int(message["person_id"]), [str(n) for n in message["names"]], int(message["code"]))
             elif message.get("type") == "hub.close":
                 close_here(int(message["person_id"]), message.get("credential"), message.get("keep"),
                            int(message["code"]))

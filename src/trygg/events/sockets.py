@@ -12,8 +12,9 @@ Bounds, so that sockets cannot exhaust a worker's memory (docs/security.md):
   is decoded; before sign-in the limit is ``TRYGG_SOCKET_FIRST_FRAME_BYTES`` (4 KiB: a token fits).
   ``trygg serve`` also tells uvicorn the limit, so a bigger frame is never even buffered.
 * A binary frame closes the socket with 1003: every frame of Trygg is JSON text.
-* At most ``TRYGG_SOCKETS_PER_PERSON`` sockets per person in a process: the oldest closes with
-  4429 when one more signs in.
+* At most ``TRYGG_SOCKETS_PER_PERSON`` sockets per person: the oldest closes with 4429 when one
+  more signs in. With Redis they are counted there, across every process (``trygg.events.cap``);
+  without it, in the one process.
 * At most ``TRYGG_SOCKETS_UNSIGNED_PER_ADDRESS`` sockets per client address that have not signed
   in yet; past that the handshake is refused. The default is high, as a whole school signs in
   behind one address.
@@ -42,7 +43,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from trygg.database import is_unavailable
-from trygg.events import hub
+from trygg.events import cap, hub
 from trygg.realtime import SocketConsumer
 
 log = logging.getLogger(__name__)
@@ -94,11 +95,14 @@ class SignedInSocket(SocketConsumer):
 
     person: Any = None
     credential: str | None = None
+    counted: str | None = None
 
     async def connect(self) -> None:
         self.person = None
         self.credential = None
         self.watching: int | None = None
+        # The socket's name in the cross-process count (trygg.events.cap), when it is counted there.
+        self.counted: str | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self.address: str | None = None
         await self.opened()
@@ -150,7 +154,14 @@ class SignedInSocket(SocketConsumer):
         self.credential = credential
         self.watching = hub.watch(person.pk, credential, self._closed_by_hub)
         if settings.TRYGG_RATE_LIMITS:
-            hub.close_oldest(person.pk, settings.TRYGG_SOCKETS_PER_PERSON, TOO_MANY_SOCKETS)
+            keep = settings.TRYGG_SOCKETS_PER_PERSON
+            surplus: list[str] = []
+            if cap.counts_in_redis():
+                self.counted, surplus = await cap.admit(person.pk, self.watching, keep)
+            if self.counted is None:
+                hub.close_oldest(person.pk, keep, TOO_MANY_SOCKETS)
+            elif surplus:
+                await hub.close_named(person.pk, surplus, TOO_MANY_SOCKETS)
         await self.signed_in(person)
 
     def _closed_by_hub(self, code: int) -> None:
@@ -159,6 +170,8 @@ class SignedInSocket(SocketConsumer):
     def release(self) -> None:
         """Stop hearing from the hub (idempotent): on close, before the client has gone."""
         self._uncount()
+        cap.forget(self.counted)
+        self.counted = None
         if self.watching is not None:
             hub.unwatch(self.person.pk, self.watching)
             self.watching = None

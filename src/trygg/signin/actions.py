@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from trygg.audit.actions import do_audit
-from trygg.directory.actions import client_address
+from trygg.directory.actions import client_address, count_failure, growing_delay
 from trygg.directory.models import ApiToken, Person
 from trygg.errors import BadInput, Forbidden, NotSignedIn, TooManyRequests
 from trygg.links import absolute
@@ -54,7 +54,9 @@ STATE_KEY = "trygg_oidc_state"
 AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
 # A step-up answer must come from an authentication this recent (it was asked with max_age=0).
 STEP_UP_AUTH_AGE_SECONDS = 600
-LINK_FAILURES_PER_WINDOW = 5
+# Wrong link codes from one address cost nothing this many times in the sign-in window (typos),
+# then every answer to that address waits the sign-in throttle's growing delay.
+LINK_FAILURES_FREE = 5
 STARTS_PER_WINDOW = 60
 START_WINDOW_SECONDS = 600
 
@@ -269,20 +271,32 @@ def _link_failures_key(request: HttpRequest) -> str:
     return f"link-code-fail:{client_address(request)}"
 
 
+def link_code_delay(request: HttpRequest) -> float:
+    """Return the seconds an answer to a link code from the request's address waits.
+
+    Like password sign-ins, wrong codes slow further tries down and lock no one out: a parent
+    behind the school's NAT, where someone has typed wrong codes, gets in with the right code
+    after at most ``LOGIN_THROTTLE["max_delay"]`` (a code has 31^12 values, so a few seconds per
+    answer is enough against guessing).
+    """
+    return growing_delay(cache.get(_link_failures_key(request)) or 0, LINK_FAILURES_FREE)
+
+
 def check_link_with_code(request: HttpRequest, typed: str) -> Outcome:
     """Link the identity waiting in this session to the person a valid link code names, and sign in."""
     waiting = request.session.get(UNLINKED_KEY)
     if not isinstance(waiting, dict) or time.time() - float(waiting.get("at", 0)) > PENDING_SECONDS:
         request.session.pop(UNLINKED_KEY, None)
         raise SignInRefused("no_identity_waiting")
-    key = _link_failures_key(request)
-    if (cache.get(key) or 0) >= LINK_FAILURES_PER_WINDOW:
-        raise TooManyRequests(_("Too many wrong codes. Wait 15 minutes and try again."))
     provider = OidcProvider.objects.filter(pk=waiting["provider"], enabled=True).first()
     if provider is None or not provider.allow_link_codes:
         raise SignInRefused("codes_not_accepted")
     if not isinstance(typed, str) or not typed.strip() or len(typed) > 40:
         raise BadInput(_("Type the code you got from the school."), code="bad_link_code")
+    delay = link_code_delay(request)
+    if delay:
+        # The page runs on the sign-in threads (trygg.asgi), so this wait holds no one else up.
+        time.sleep(delay)
     now = timezone.now()
     with transaction.atomic():
         # Claimed with a conditional update, so two browsers racing with one code cannot both win.
@@ -295,8 +309,7 @@ def check_link_with_code(request: HttpRequest, typed: str) -> Outcome:
                 raise SignInRefused("identity_already_linked")
             _link(provider, code.person, waiting["digest"], waiting.get("sub", ""), "code")
     if not won:
-        cache.add(key, 0, settings.LOGIN_THROTTLE["window_seconds"])
-        cache.incr(key)
+        count_failure(_link_failures_key(request), settings.LOGIN_THROTTLE["window_seconds"])
         do_audit(None, "auth.link_code_refused", provider, provider=provider.pk)
         raise BadInput(_("That code is not valid. Check it, or ask the school for a new one."), code="bad_link_code")
     request.session.pop(UNLINKED_KEY, None)

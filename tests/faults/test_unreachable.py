@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,13 +23,11 @@ import pytest
 from django.test import Client
 from websockets.asyncio.client import connect
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.conftest import free_port
 
+REPO = Path(__file__).resolve().parents[2]
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = pytest.mark.once_in_ci
 
 
 @pytest.fixture(scope="module")
