@@ -15,20 +15,18 @@ It prints a table and asserts nothing. Run: ``.venv/bin/python bench/bench_annou
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
-from websockets.asyncio.client import connect
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import Listener, shell  # noqa: E402
 from tests.conftest import LiveDatabase, LiveServer  # noqa: E402
 
 GUARDIANS = int(os.environ.get("BENCH_GUARDIANS", "1000"))
@@ -67,41 +65,21 @@ with open(TOKENS_FILE, 'w') as out:
 
 def setup(env: dict[str, str], tokens_file: Path) -> tuple[int, list[str]]:
     script = f"GUARDIANS = {GUARDIANS}\nTOKENS_FILE = {str(tokens_file)!r}\n" + SETUP
-    out = subprocess.run([sys.executable, "-m", "trygg.cli", "manage", "shell", "-c", script],
-                         env=env, cwd=REPO, capture_output=True, text=True)
-    if out.returncode:
-        raise RuntimeError(out.stderr[-3000:])
+    shell(env, script)
     lines = tokens_file.read_text().split()
     return int(lines[0]), lines[1:]
 
 
-class Listener:
-    def __init__(self) -> None:
-        self.seen: dict[int, float] = {}
-
-    async def run(self, netloc: str, token: str, ready: asyncio.Event, conversation_id: int) -> None:
-        async with connect(f"ws://{netloc}/ws/events", origin=f"http://{netloc}", max_queue=None,
-                           open_timeout=60) as ws:
-            await ws.send(json.dumps({"type": "auth", "token": token}))
-            json.loads(await ws.recv())
-            await ws.send(json.dumps({"type": "resume", "after": None}))
-            ready.set()
-            async for raw in ws:
-                frame = json.loads(raw)
-                if frame.get("type") == "message.new" and frame.get("conversation_id") == conversation_id:
-                    self.seen[frame["message"]["id"]] = time.perf_counter()
-
-
 async def bench(url: str, conversation_id: int, tokens: list[str]) -> tuple[list[float], int, float]:
     netloc = url.split("//", 1)[1]
-    listeners = [Listener() for _ in tokens]
+    listeners = [Listener(conversation_id) for _ in tokens]
     readies = [asyncio.Event() for _ in tokens]
     tasks = []
     opened = time.perf_counter()
     # In batches: the server limits how many unauthenticated sockets one address may hold at once.
     for start in range(0, len(tokens), 100):
         batch = range(start, min(start + 100, len(tokens)))
-        tasks += [asyncio.create_task(listeners[i].run(netloc, tokens[i], readies[i], conversation_id)) for i in batch]
+        tasks += [asyncio.create_task(listeners[i].run(netloc, tokens[i], readies[i])) for i in batch]
         await asyncio.gather(*(readies[i].wait() for i in batch))
     opened = time.perf_counter() - opened
     latencies = []

@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ from websockets.asyncio.client import connect
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import cpu_seconds, shell, status_kib  # noqa: E402
 from tests.conftest import LiveDatabase, LiveServer  # noqa: E402
 
 SOCKETS = int(os.environ.get("BENCH_IDLE_SOCKETS", "2000"))
@@ -44,23 +44,7 @@ for p in Person.objects.filter(username__startswith='bench.idle.'):
 
 def tokens(env: dict[str, str], people: int) -> list[str]:
     script = SETUP.replace("{people}", str(people))
-    out = subprocess.run([sys.executable, "-m", "trygg.cli", "manage", "shell", "-c", script],
-                         env=env, cwd=REPO, capture_output=True, text=True)
-    if out.returncode:
-        raise RuntimeError(out.stderr[-3000:])
-    return [line.split()[1] for line in out.stdout.splitlines() if line.startswith('TOKEN ')]
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return [line.split()[1] for line in shell(env, script).splitlines() if line.startswith('TOKEN ')]
 
 
 async def hold(netloc: str, raw: str, opened: asyncio.Event, waited: list[float], stop: asyncio.Event) -> None:
@@ -77,7 +61,7 @@ async def hold(netloc: str, raw: str, opened: asyncio.Event, waited: list[float]
 async def bench(server: LiveServer, raws: list[str]) -> dict[str, float]:
     netloc = server.url.split("//", 1)[1]
     pid = server.process.pid
-    base = rss_kib(pid)
+    base = status_kib(pid, "VmRSS")
     stop = asyncio.Event()
     waited: list[float] = []
     tasks = []
@@ -96,7 +80,7 @@ async def bench(server: LiveServer, raws: list[str]) -> dict[str, float]:
     await asyncio.gather(*(one(raws[i // PER_PERSON]) for i in range(SOCKETS)))
     open_seconds = time.perf_counter() - begin
     await asyncio.sleep(2)
-    held = rss_kib(pid)
+    held = status_kib(pid, "VmRSS")
     cpu0, t0 = cpu_seconds(pid), time.perf_counter()
     await asyncio.sleep(IDLE_SECONDS)
     idle = (cpu_seconds(pid) - cpu0) / (time.perf_counter() - t0)

@@ -11,20 +11,18 @@ Run: ``.venv/bin/python bench/bench_messaging.py`` (uses DATABASE_URL / REDIS_UR
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
-from websockets.asyncio.client import connect
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import Listener, cpu_seconds, shell  # noqa: E402
 from tests.conftest import LiveDatabase, LiveServer  # noqa: E402
 
 MEMBERS = 30
@@ -46,11 +44,7 @@ print(guardians.pk, ' '.join(names))
 
 def setup_channel(env: dict[str, str]) -> tuple[int, list[str]]:
     """Create 9B's guardians' channel (guardians and teachers, all demo accounts) in the bench database."""
-    out = subprocess.run([sys.executable, "-m", "trygg.cli", "manage", "shell", "-c", SETUP], env=env, cwd=REPO,
-                         capture_output=True, text=True)
-    if out.returncode:
-        raise RuntimeError(out.stderr[-3000:])
-    out = out.stdout.strip().splitlines()[-1]
+    out = shell(env, SETUP).strip().splitlines()[-1]
     conversation_id, names = out.split(" ", 1)
     return int(conversation_id), names.split()
 
@@ -61,29 +55,7 @@ async def token(client: httpx.AsyncClient, username: str) -> str:
     return response.json()["token"]
 
 
-class Receiver:
-    def __init__(self) -> None:
-        self.seen: dict[int, float] = {}
-
-    async def run(self, netloc: str, tok: str, ready: asyncio.Event, conversation_id: int) -> None:
-        async with connect(f"ws://{netloc}/ws/events", origin=f"http://{netloc}", max_queue=None) as ws:
-            await ws.send(json.dumps({"type": "auth", "token": tok}))
-            json.loads(await ws.recv())
-            await ws.send(json.dumps({"type": "resume", "after": None}))
-            ready.set()
-            async for raw in ws:
-                frame = json.loads(raw)
-                if frame.get("type") == "message.new" and frame.get("conversation_id") == conversation_id:
-                    self.seen[frame["message"]["id"]] = time.perf_counter()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of one process so far (/proc/PID/stat, fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def run_rate(client: httpx.AsyncClient, conversation_id: int, receivers: list[Receiver], rate: int,
+async def run_rate(client: httpx.AsyncClient, conversation_id: int, receivers: list[Listener], rate: int,
                    label: str, pid: int) -> dict[str, float]:
     cpu_before = cpu_seconds(pid)
     count = max(int(rate * SECONDS_PER_RATE), 20)
@@ -139,10 +111,10 @@ async def bench(url: str, conversation_id: int, members: list[str], pid: int) ->
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         tokens = [await token(client, name) for name in members[:MEMBERS]]
         sender_token = await token(client, SENDER)
-    receivers = [Receiver() for _ in tokens]
+    receivers = [Listener(conversation_id) for _ in tokens]
     readies = [asyncio.Event() for _ in tokens]
     tasks = [
-        asyncio.create_task(r.run(netloc, t, e, conversation_id))
+        asyncio.create_task(r.run(netloc, t, e))
         for r, t, e in zip(receivers, tokens, readies, strict=True)
     ]
     await asyncio.gather(*(e.wait() for e in readies))

@@ -16,21 +16,19 @@ nothing. Run: ``DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/bench_scho
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
-from websockets.asyncio.client import connect
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import Listener, shell  # noqa: E402
 from tests.conftest import LiveDatabase, LiveServer  # noqa: E402
 
 CLASSES = int(os.environ.get("BENCH_CLASSES", "20"))
@@ -63,10 +61,7 @@ with open(OUT, 'w') as out:
 
 def setup(env: dict[str, str], out_file: Path) -> list[tuple[int, list[str]]]:
     script = f"CLASSES = {CLASSES}\nPUPILS = {PUPILS}\nOUT = {str(out_file)!r}\n" + SETUP
-    out = subprocess.run([sys.executable, "-m", "trygg.cli", "manage", "shell", "-c", script],
-                         env=env, cwd=REPO, capture_output=True, text=True)
-    if out.returncode:
-        raise RuntimeError(out.stderr[-3000:])
+    shell(env, script)
     rows = []
     for line in out_file.read_text().splitlines():
         channel, *tokens = line.split()
@@ -74,34 +69,17 @@ def setup(env: dict[str, str], out_file: Path) -> list[tuple[int, list[str]]]:
     return rows
 
 
-class Member:
-    def __init__(self) -> None:
-        self.seen: dict[int, float] = {}
-
-    async def run(self, netloc: str, token: str, ready: asyncio.Event) -> None:
-        async with connect(f"ws://{netloc}/ws/events", origin=f"http://{netloc}", max_queue=None,
-                           open_timeout=60) as ws:
-            await ws.send(json.dumps({"type": "auth", "token": token}))
-            json.loads(await ws.recv())
-            await ws.send(json.dumps({"type": "resume", "after": None}))
-            ready.set()
-            async for raw in ws:
-                frame = json.loads(raw)
-                if frame.get("type") == "message.new":
-                    self.seen[frame["message"]["id"]] = time.perf_counter()
-
-
 async def morning(url: str, classes: list[tuple[int, list[str]]], label: str) -> dict[str, float]:
     netloc = url.split("//", 1)[1]
-    members: list[list[Member]] = []
+    members: list[list[Listener]] = []
     tasks = []
     everyone = [(c, t) for c, (_, tokens) in enumerate(classes) for t in tokens]
-    by_class: dict[int, list[Member]] = {}
+    by_class: dict[int, list[Listener]] = {}
     for start in range(0, len(everyone), 100):
         batch = everyone[start:start + 100]
         readies = []
         for class_index, token in batch:
-            member, ready = Member(), asyncio.Event()
+            member, ready = Listener(classes[class_index][0]), asyncio.Event()
             by_class.setdefault(class_index, []).append(member)
             readies.append(ready)
             tasks.append(asyncio.create_task(member.run(netloc, token, ready)))

@@ -41,6 +41,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import cpu_seconds  # noqa: E402
 from tests.conftest import LiveDatabase, LiveServer  # noqa: E402
 from tests.meetings.sfu_media import Participant as SfuParticipant  # noqa: E402
 from tests.meetings.sfu_media import SmallVideo, wait_until  # noqa: E402
@@ -53,12 +54,6 @@ MESH_MAX = int(os.environ.get("BENCH_MESH_MAX", "10"))
 FULL = int(os.environ.get("BENCH_SFU_FULL", "3"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 ORGANISER = "ola.9b"
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 async def bytes_sent(pc: RTCPeerConnection | None) -> int:

@@ -16,7 +16,6 @@ import asyncio
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import shell, status_kib  # noqa: E402
 from tests.conftest import LiveDatabase, LiveServer  # noqa: E402
 
 SIGNINS = int(os.environ.get("BENCH_SIGNINS", "300"))
@@ -43,20 +43,6 @@ Person.objects.bulk_create([
     for i in range({count})
 ])
 """
-
-
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def rush(url: str) -> tuple[list[float], int]:
@@ -90,14 +76,11 @@ def main() -> int:
     server = None
     try:
         script = SETUP.replace("{count}", str(SIGNINS))
-        out = subprocess.run([sys.executable, "-m", "trygg.cli", "manage", "shell", "-c", script],
-                             env=env, cwd=REPO, capture_output=True, text=True)
-        if out.returncode:
-            raise RuntimeError(out.stderr[-3000:])
+        shell(env, script)
         server = LiveServer(env, workers=1)
-        before = rss_mib(server.process.pid)
+        before = status_kib(server.process.pid, "VmRSS") / 1024
         times, failed = asyncio.run(rush(server.url))
-        peak = peak_rss_mib(server.process.pid)
+        peak = status_kib(server.process.pid, "VmHWM") / 1024
     finally:
         if server is not None:
             server.stop()

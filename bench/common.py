@@ -1,0 +1,61 @@
+"""What the benchmarks share: process figures from /proc, set-up through ``trygg manage shell``, and
+an event socket that records when each new message arrives. Not a benchmark itself (``make bench``
+runs ``bench_*.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from websockets.asyncio.client import connect
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process so far (/proc/PID/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def status_kib(pid: int, field: str) -> int:
+    """A memory figure of /proc/PID/status in KiB: ``VmRSS`` now, ``VmHWM`` its peak."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def shell(env: dict[str, str], script: str) -> str:
+    """Run ``script`` in ``trygg manage shell`` against the bench's database; return its output."""
+    out = subprocess.run([sys.executable, "-m", "trygg.cli", "manage", "shell", "-c", script],
+                         env=env, cwd=REPO, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-3000:])
+    return out.stdout
+
+
+class Listener:
+    """One ``/ws/events`` socket signed in by token; ``seen`` maps each new message's id to the
+    moment it arrived (of one conversation, or of any)."""
+
+    def __init__(self, conversation_id: int | None = None) -> None:
+        self.conversation_id = conversation_id
+        self.seen: dict[int, float] = {}
+
+    async def run(self, netloc: str, token: str, ready: asyncio.Event) -> None:
+        async with connect(f"ws://{netloc}/ws/events", origin=f"http://{netloc}", max_queue=None,
+                           open_timeout=60) as ws:
+            await ws.send(json.dumps({"type": "auth", "token": token}))
+            json.loads(await ws.recv())
+            await ws.send(json.dumps({"type": "resume", "after": None}))
+            ready.set()
+            async for raw in ws:
+                frame = json.loads(raw)
+                if frame.get("type") == "message.new" and self.conversation_id in (None, frame.get("conversation_id")):
+                    self.seen[frame["message"]["id"]] = time.perf_counter()
