@@ -26,7 +26,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import Listener, shell  # noqa: E402
+from bench.common import Listener, server_env, shell  # noqa: E402
 from tests.conftest import LiveDatabase, LiveServer  # noqa: E402
 
 GUARDIANS = int(os.environ.get("BENCH_GUARDIANS", "1000"))
@@ -111,10 +111,7 @@ async def bench(url: str, conversation_id: int, tokens: list[str]) -> tuple[list
 
 def main() -> int:
     database = LiveDatabase("announce")
-    env = dict(database.env)
-    env.setdefault("TRYGG_NOTICE_DELAY_SECONDS", "3600")
-    env.setdefault("TRYGG_RATE_LIMITS", "off")
-    env.setdefault("TRYGG_LOG_LEVEL", "WARNING")
+    env = server_env(database.env)
     server = None
     try:
         conversation_id, tokens = setup(env, database.data_dir / "tokens.txt")

@@ -22,7 +22,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import Listener, cpu_seconds, shell  # noqa: E402
+from bench.common import Listener, cpu_seconds, server_env, shell  # noqa: E402
 from tests.conftest import LiveDatabase, LiveServer  # noqa: E402
 
 MEMBERS = 30
@@ -133,12 +133,7 @@ async def bench(url: str, conversation_id: int, members: list[str], pid: int) ->
 
 def main() -> int:
     database = LiveDatabase("bench")
-    env = dict(database.env)
-    # Notices are not what is measured here; keep the worker from competing for the database.
-    env.setdefault("TRYGG_NOTICE_DELAY_SECONDS", "3600")
-    # Five senders at full speed are what is measured, not abuse (docs/security.md).
-    env.setdefault("TRYGG_RATE_LIMITS", "off")
-    env.setdefault("TRYGG_LOG_LEVEL", "WARNING")
+    env = server_env(database.env)
     server = None
     try:
         conversation_id, members = setup_channel(env)

@@ -28,7 +28,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import Listener, shell  # noqa: E402
+from bench.common import Listener, server_env, shell  # noqa: E402
 from tests.conftest import LiveDatabase, LiveServer  # noqa: E402
 
 CLASSES = int(os.environ.get("BENCH_CLASSES", "20"))
@@ -146,10 +146,7 @@ def main() -> int:
     results = []
     for n in workers:
         database = LiveDatabase(f"morning{n}")
-        env = dict(database.env)
-        env.setdefault("TRYGG_NOTICE_DELAY_SECONDS", "3600")
-        env.setdefault("TRYGG_RATE_LIMITS", "off")
-        env.setdefault("TRYGG_LOG_LEVEL", "WARNING")
+        env = server_env(database.env)
         server = None
         try:
             classes = setup(env, database.data_dir / "classes.txt")

@@ -25,7 +25,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import shell, status_kib  # noqa: E402
+from bench.common import server_env, shell, status_kib  # noqa: E402
 from tests.conftest import LiveDatabase, LiveServer  # noqa: E402
 
 SIGNINS = int(os.environ.get("BENCH_SIGNINS", "300"))
@@ -70,9 +70,8 @@ async def rush(url: str) -> tuple[list[float], int]:
 
 def main() -> int:
     database = LiveDatabase("signin")
-    env = dict(database.env)
-    env.setdefault("TRYGG_NOTICE_DELAY_SECONDS", "3600")
-    env.setdefault("TRYGG_LOG_LEVEL", "WARNING")
+    # Sign-in throttling stays on whatever the setting; the send limits do not matter here.
+    env = server_env(database.env, rate_limits=True)
     server = None
     try:
         script = SETUP.replace("{count}", str(SIGNINS))

@@ -31,6 +31,19 @@ def status_kib(pid: int, field: str) -> int:
     return 0
 
 
+def server_env(base: dict[str, str], *, rate_limits: bool = False) -> dict[str, str]:
+    """The environment of a benchmarked server: notices held back (they are not what is measured,
+    and their worker would compete for the database), warnings only in its log, and the per-person
+    send limits lifted unless ``rate_limits`` (they are there for abuse, not load; docs/security.md).
+    Values already in the environment win."""
+    env = dict(base)
+    env.setdefault("TRYGG_NOTICE_DELAY_SECONDS", "3600")
+    env.setdefault("TRYGG_LOG_LEVEL", "WARNING")
+    if not rate_limits:
+        env.setdefault("TRYGG_RATE_LIMITS", "off")
+    return env
+
+
 def shell(env: dict[str, str], script: str) -> str:
     """Run ``script`` in ``trygg manage shell`` against the bench's database; return its output."""
     out = subprocess.run([sys.executable, "-m", "trygg.cli", "manage", "shell", "-c", script],

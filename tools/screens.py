@@ -13,15 +13,12 @@ the folder stays small enough to commit; ``docs/screens/README.md`` indexes them
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +27,11 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.conftest import free_port, wait_until_serving  # noqa: E402
+from tests.e2e.api_calls import call  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
 LANGUAGES = ("nb", "da", "en")
@@ -91,12 +93,6 @@ ROLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def live_server() -> Iterator[str]:
     """Run ``trygg serve`` on a fresh demo database; yield its address."""
@@ -111,16 +107,7 @@ def live_server() -> Iterator[str]:
                                env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("trygg serve did not start:\n" + (data_dir / "serve.log").read_text()[-3000:])
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=2) as answer:  # noqa: S310 - local
-                    if answer.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
+        wait_until_serving(url, process, data_dir / "serve.log")
         yield url
     finally:
         process.terminate()
@@ -130,17 +117,6 @@ def live_server() -> Iterator[str]:
             process.kill()
         log.close()
         shutil.rmtree(data_dir, ignore_errors=True)
-
-
-def call(base: str, method: str, path: str, token: str | None = None, body: Any = None) -> Any:
-    request = urllib.request.Request(base + path, method=method,  # noqa: S310 - the local server
-                                     data=None if body is None else json.dumps(body).encode())
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=20) as answer:  # noqa: S310
-        raw = answer.read()
-        return json.loads(raw) if raw else None
 
 
 def token_of(base: str, username: str, otp: str | None = None) -> str:
