@@ -133,6 +133,15 @@ def test_without_the_counter_nothing_is_cached(committed, monkeypatch) -> None:
     facts_for([mor.pk])
     assert facts_module._cache == {}
     install_triggers()  # the real table is untouched; this only proves the call is idempotent
+    # On PostgreSQL that call pointed the shared trigger function at the missing table: put it back,
+    # or every later test of this database would see a generation that never moves.
+    monkeypatch.undo()
+    install_triggers()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS no_such_table")
+    before = facts_generation()
+    Person.objects.filter(pk=mor.pk).update(language="da")
+    assert facts_generation() != before
 
 
 # ------------------------------------------------------------------------------------ two processes
@@ -187,3 +196,63 @@ def test_r_chat_02_a_pupil_moved_below_the_grade_is_refused_on_the_next_send(fac
     refused = sara.post(path, json={"body": "Hei igjen", "client_txn_id": "facts-late"})
     assert refused.status_code == 403, refused.text
     assert refused.json()["requirement"] == "R-CHAT-02"
+
+
+def test_r_safe_01_a_renamed_pupil_is_named_so_on_the_next_send(committed) -> None:
+    """Issue 15: the names a nudge and the safety signals use are cached per process, as the facts
+    are; a new name (from the admin, the roster import or raw SQL) moves the generation, so the next
+    message into the conversation knows it. Fails if the person trigger does not watch ``name``."""
+    from trygg.messaging.actions import ensure_class_channels
+    from trygg.messaging.context import names_context
+    from trygg.messaging.queries import member_ids
+
+    school_class = SchoolClass.objects.get(name="4A")
+    pupils_channel, _guardians = ensure_class_channels(school_class)
+    ids = member_ids(pupils_channel)
+    members = list(facts_for(ids).values())
+    emma = Person.objects.get(username="emma.4a")
+    first = names_context(members, pupils_channel.kind)
+    assert "Emma" in first["present_names"]
+    assert names_context(members, pupils_channel.kind) == first  # served from the cache
+    before = facts_generation()
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {Person._meta.db_table} SET name = %s WHERE id = %s", ["Embla Hansen", emma.pk])
+    assert facts_generation() != before
+    renamed = names_context(list(facts_for(ids).values()), pupils_channel.kind)
+    assert "Embla" in renamed["present_names"] and "Emma" not in renamed["present_names"]
+    assert renamed["pupil_names"][emma.pk] == "Embla"
+
+
+def test_a_cached_answer_is_not_shared_with_the_caller(committed) -> None:
+    """Issue 15: changing what ``names_context`` returned does not change what the next send gets."""
+    from trygg.messaging.actions import ensure_class_channels
+    from trygg.messaging.context import names_context
+    from trygg.messaging.queries import member_ids
+
+    pupils_channel, _guardians = ensure_class_channels(SchoolClass.objects.get(name="4A"))
+    members = list(facts_for(member_ids(pupils_channel)).values())
+    names = names_context(members, pupils_channel.kind)
+    names["pupil_names"].clear()
+    assert names_context(members, pupils_channel.kind)["pupil_names"]
+
+
+def test_the_person_trigger_of_an_older_version_is_replaced(committed) -> None:
+    """Issue 15: a database whose person trigger watches fewer columns (made by an earlier Trygg)
+    gets the new one at the next migrate, so a rename moves the generation there too."""
+    from django.core.management import call_command
+
+    emma = Person.objects.get(username="emma.4a")
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DROP TRIGGER trygg_facts_directory_person_0")
+            cursor.execute("CREATE TRIGGER trygg_facts_directory_person_0 AFTER UPDATE OF is_active ON "
+                           "directory_person BEGIN UPDATE trygg_facts_generation SET n = n + 1 WHERE id = 1; END")
+        else:
+            cursor.execute("CREATE OR REPLACE TRIGGER trygg_facts_directory_person AFTER UPDATE OF is_active OR "
+                           "DELETE ON directory_person FOR EACH STATEMENT EXECUTE FUNCTION trygg_bump_facts()")
+    before = facts_generation()
+    Person.objects.filter(pk=emma.pk).update(name="Emma Two")
+    assert facts_generation() == before
+    call_command("migrate", verbosity=0)
+    Person.objects.filter(pk=emma.pk).update(name="Emma Three")
+    assert facts_generation() != before

@@ -28,8 +28,8 @@ next committed change reuses.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from django.db import DatabaseError, connection
 
@@ -51,6 +51,7 @@ _CHUNK = 500
 _cache: dict[int, PersonFacts] = {}
 _cached_generation: int | None = None
 _lock = threading.Lock()
+T = TypeVar("T")
 
 
 # (table, what fires it): every table ``load_facts_many`` reads, and only the columns it reads.
@@ -61,7 +62,9 @@ WATCHED = (
     ("directory_staffrole", "INSERT OR UPDATE OR DELETE"),
     ("directory_protection", "INSERT OR UPDATE OR DELETE"),
     ("directory_schoolclass", "UPDATE OF grade, school_id OR DELETE"),
-    ("directory_person", "UPDATE OF is_active, municipality_id, language OR DELETE"),
+    # The name too: the nudges and the safety signals name people, from a cache that follows the
+    # generation (``generation_cached``).
+    ("directory_person", "UPDATE OF is_active, municipality_id, language, name OR DELETE"),
 )
 
 
@@ -90,8 +93,11 @@ def install_triggers(using: Any = None) -> None:
             for table, spec in WATCHED:
                 # SQLite takes one event per trigger, and has only row-level triggers.
                 for number, event in enumerate(part.strip() for part in spec.split(" OR ")):
+                    # Dropped first: SQLite has no CREATE OR REPLACE TRIGGER, and a trigger made by
+                    # an older version may watch fewer columns.
+                    cursor.execute(f"DROP TRIGGER IF EXISTS trygg_facts_{table}_{number}")
                     cursor.execute(
-                        f"CREATE TRIGGER IF NOT EXISTS trygg_facts_{table}_{number} AFTER {event} ON {table} "
+                        f"CREATE TRIGGER trygg_facts_{table}_{number} AFTER {event} ON {table} "
                         f"BEGIN {bump}; END"
                     )
 
@@ -137,12 +143,49 @@ def facts_for(person_ids: Iterable[int]) -> dict[int, PersonFacts]:
     return result
 
 
+# Other per-process answers that follow the generation (``generation_cached``): key -> value.
+_derived: dict[Any, Any] = {}
+_derived_generation: int | None = None
+# Bounded: keys name conversations and people, and a long-running process meets many.
+_DERIVED_MAX = 4096
+
+
+def generation_cached(key: Any, load: Callable[[], T]) -> T:
+    """Return ``load()``, cached in this process for as long as the facts generation holds.
+
+    For answers read only from what moves the generation (enrolments, teaching, guardianship,
+    protection, a person's activity and name): the nudges' names of a conversation are the same
+    on every message sent into it. Like ``facts_for``, nothing is cached inside a transaction.
+    The caller must not change what it is given.
+    """
+    global _derived_generation
+    generation = facts_generation()
+    if generation is not None:
+        with _lock:
+            if generation != _derived_generation:
+                _derived.clear()
+                _derived_generation = generation
+            elif key in _derived:
+                return _derived[key]
+    value = load()
+    if generation is not None and not connection.in_atomic_block:
+        with _lock:
+            if _derived_generation == generation:
+                if len(_derived) >= _DERIVED_MAX:
+                    _derived.clear()
+                _derived[key] = value
+    return value
+
+
 def forget_facts() -> None:
     """Drop this process's cached facts (the generation does this by itself; for tests and tools)."""
     global _cached_generation
+    global _derived_generation
     with _lock:
         _cache.clear()
         _cached_generation = None
+        _derived.clear()
+        _derived_generation = None
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:

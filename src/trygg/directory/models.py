@@ -17,10 +17,12 @@ from typing import Any
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+
+from trygg.database import RowReader
 
 
 class Role(models.TextChoices):
@@ -379,14 +381,34 @@ class ApiToken(models.Model):
         """Return the live token with this raw value, its active person loaded; anything else None."""
         if not isinstance(raw, str) or not raw or len(raw) > 200:
             return None
-        # A slice, not first(): the digest is unique, and ordering cost a fifth of every API call.
-        found = list(
-            cls.objects.select_related("person").filter(
-                digest=cls.digest_of(raw), expires_at__gt=timezone.now(), person__is_active=True,
-                stamp=models.F("person__credential_stamp"),
-            )[:1]
-        )
-        return found[0] if found else None
+        # One hand-written statement for the token and its person (``RowReader``): every API call
+        # makes it, and building it through the ORM cost a millisecond.
+        token_reader, person_reader = _token_readers()
+        tokens = connection.ops.quote_name(cls._meta.db_table)
+        people = connection.ops.quote_name(Person._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {token_reader.columns('t')}, {person_reader.columns('p')} "  # noqa: S608 - names only
+                f"FROM {tokens} t JOIN {people} p ON p.id = t.person_id "
+                "WHERE t.digest = %s AND t.expires_at > %s AND p.is_active AND t.stamp = p.credential_stamp",
+                [cls.digest_of(raw), connection.ops.adapt_datetimefield_value(timezone.now())],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        token, next_column = token_reader.read(row)
+        token.person, _end = person_reader.read(row, next_column)
+        return token
+
+
+_readers: tuple[RowReader, RowReader] | None = None
+
+
+def _token_readers() -> tuple[RowReader, RowReader]:
+    global _readers
+    if _readers is None:
+        _readers = (RowReader(ApiToken), RowReader(Person))
+    return _readers
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
+from trygg.database import insert_row
 from trygg.events import hub
 from trygg.events.models import Event, EventRecipient, StreamHead
 from trygg.events.payloads import validate_payload
@@ -58,7 +59,8 @@ def emit_event(event_type: str, recipient_ids: Iterable[int], payload: dict[str,
     # No savepoint: an emit that fails fails its action, whose transaction rolls back whole.
     with transaction.atomic(savepoint=False):
         _lock_log()
-        event = Event.objects.create(type=event_type, payload=payload)
+        event = Event(type=event_type, payload=payload)
+        insert_row(event)  # every message and every change makes one: no ORM statement to build
         prev = _append_to_streams(event.pk, recipients)
     prev_of = {pid: prev.get(pid, 0) for pid in recipients}
     transaction.on_commit(lambda: push_event(event, recipients, prev_of))

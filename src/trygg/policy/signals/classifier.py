@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from .language import detect
@@ -203,10 +204,16 @@ def _is_marker(model: Model, form: str) -> bool:
     return any(form in table for table in model.markers.values())
 
 
-def _context_names(ctx: SignalContext | None) -> tuple[set[str], set[str]]:
+def _context_names(ctx: SignalContext | None) -> tuple[frozenset[str], frozenset[str]]:
     if ctx is None:
-        return set(), set()
+        return frozenset(), frozenset()
+    return _name_forms(ctx.present_names, ctx.absent_names)
 
+
+@functools.lru_cache(maxsize=512)
+def _name_forms(present_names: tuple[str, ...], absent_names: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    # Cached: a conversation's names are the same on every message sent into it, and spelling out
+    # 60 names cost a tenth of the classifier (bench/bench_messaging.py, profiled).
     def forms(names: Iterable[str]) -> set[str]:
         out: set[str] = set()
         for name in names:
@@ -217,8 +224,8 @@ def _context_names(ctx: SignalContext | None) -> tuple[set[str], set[str]]:
                     out |= {form, form + "s"}
         return out
 
-    present = forms(ctx.present_names)
-    return present, forms(ctx.absent_names) - present
+    present = forms(present_names)
+    return frozenset(present), frozenset(forms(absent_names) - present)
 
 
 # --------------------------------------------------------------------------------- clauses, idioms
