@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
-from channels.db import database_sync_to_async
-from django.http import HttpRequest
+from asgiref.sync import sync_to_async
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import close_old_connections
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import Field
 
@@ -40,27 +45,80 @@ class EventsOut(Out):
 
 
 @router.get("/events", response=EventsOut)
-async def long_poll(request: HttpRequest, q: Query[EventsQuery]) -> dict[str, Any]:
+async def long_poll(request: HttpRequest, q: Query[EventsQuery]) -> HttpResponse:
     """Long-poll for clients without sockets: events after ``after``, waiting up to ``timeout`` s.
+
+    Under the ASGI server a request with a bearer token is answered by ``trygg.asgi``'s long-poll
+    door with the same ``answer``, without this chain; this view serves the rest (the session
+    cookie, a bad token, bad parameters) and every other server.
+    """
+    text = await answer(request.auth.pk, q.after, q.timeout)
+    return HttpResponse(text, content_type="application/json")
+
+
+_pool: ThreadPoolExecutor | None = None
+T = TypeVar("T")
+
+
+async def on_poll_thread(function: Callable[..., T], *args: Any) -> T:
+    """Run a long poll's database read on the process's long-poll thread, not the shared one.
+
+    A class message wakes 30 long polls at once, and each comes straight back with its next poll:
+    on the shared thread (``trygg.asgi``) those reads queued with the message sends, and the next
+    message waited behind them (``bench/bench_phases.py``, phase b). One thread of its own, with its
+    own connection, keeps them apart; SQLite's WAL lets it read beside the writer.
+    """
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trygg-long-poll")
+
+    def run() -> T:
+        # Django drops a broken or expired connection when a request starts and ends, but its
+        # request signals run in another thread; this thread's connection is checked here.
+        close_old_connections()
+        return function(*args)
+
+    return await sync_to_async(run, thread_sensitive=False, executor=_pool)()
+
+
+async def answer(person_id: int, after: int, timeout: float) -> str:
+    """Return the long poll's answer, ``{"events": [...], "last": id}`` as JSON text.
 
     Async, so a waiting client holds no thread. A push through the hub wakes it at once; without
     one (another process on SQLite) it re-reads the log every second.
+
+    A push that follows on from ``after`` (its ``prev`` is ``after``: nothing lies between) is the
+    answer as it came, already encoded once for every recipient: no read of the log and no
+    validation of a frame the server itself made. A class message wakes 30 long polls at once, and
+    reading the log again and re-encoding the frame was most of each answer's CPU (issue 15,
+    ``bench/bench_phases.py``). Anything else (a gap, a sweep's hint) reads the log.
     """
-    person_id = request.auth.pk
-    deadline = time.monotonic() + q.timeout
+    deadline = time.monotonic() + timeout
     pushed = asyncio.Event()
-    listening = hub.listen(person_id, lambda _id, _prev, _text: pushed.set())
+    follows: list[tuple[int, str]] = []
+
+    def on_push(event_id: int, prev: int | None, text: str) -> None:
+        if prev is not None and prev == after and text != hub.SWEEP_TEXT and not follows:
+            follows.append((event_id, text))
+        pushed.set()
+
+    listening = hub.listen(person_id, on_push)
     await hub.joined()
     try:
         while True:
             pushed.clear()
-            frames = await database_sync_to_async(events_after)(person_id, q.after)
+            frames = await on_poll_thread(events_after, person_id, after)
             remaining = deadline - time.monotonic()
             if frames or remaining <= 0:
-                return {"events": frames, "last": frames[-1]["id"] if frames else q.after}
+                # The log's own frames, made and validated by the server when they were written.
+                return json.dumps({"events": frames, "last": frames[-1]["id"] if frames else after},
+                                  cls=DjangoJSONEncoder)
             try:
                 await asyncio.wait_for(pushed.wait(), min(remaining, 1.0))
             except TimeoutError:
                 pass
+            if follows:
+                event_id, text = follows[0]
+                return f'{{"events": [{text}], "last": {event_id}}}'
     finally:
         hub.unlisten(person_id, listening)

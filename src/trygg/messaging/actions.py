@@ -435,7 +435,7 @@ def check_send(
     context = send_context(conversation, members, text, reply_to is not None, writer)
     if conversation.kind == ConversationKind.GROUP:
         # R-STAFF-07: a staff-run group that lost its adults is read-only until one is added.
-        context["frozen"] = is_frozen(conversation)
+        context["frozen"] = is_frozen(conversation, ids)
     decision = check("message.send", writer, conversation, context)
     # Counted once the send is allowed: a repeat of a txn id, a hidden conversation or a refused
     # send uses up none of the allowance.

@@ -144,14 +144,22 @@ def member_ids(conversation: Conversation) -> list[int]:
 FROZEN_RULE = "kolding.second-adult"
 
 
-def is_frozen(conversation: Conversation) -> bool:
+def is_frozen(conversation: Conversation, known_members: list[int] | None = None) -> bool:
     """Return whether a staff-run group with pupils has lost the adults R-STAFF-07 asks for.
 
     Leaving and removing cannot do that (the policy refuses); deactivation and the end of an
     employment can, and then the group is read-only until an adult from the school is added. A
     social group a pupil or guardian made is theirs: R-CHAT-02 governs it, not this.
+
+    ``known_members`` (the members' ids, when the caller has them) answers a group without
+    children from the cached facts alone.
     """
     if conversation.kind != ConversationKind.GROUP:
+        return False
+    if known_members is not None and not any(
+        "pupil" in f.roles and not f.is_adult for f in facts_for(known_members).values()
+    ):
+        # No child in it, active or not (the facts are cached): nothing to freeze, and no query.
         return False
     rows = list(Membership.objects.filter(conversation=conversation).values_list("person_id", "person__is_active"))
     facts = facts_for([pid for pid, _active in rows] + ([conversation.created_by_id] if conversation.created_by_id

@@ -1,0 +1,97 @@
+"""The long poll answers a push that follows on from ``after`` with the pushed frame itself, and
+reads the log for anything else (issue 15: a class message wakes 30 long polls at once).
+
+Runs on whichever channel layer the environment configures (in process, or Redis)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from django.db import transaction
+from django.test import AsyncClient
+
+from trygg.directory.models import ApiToken, Person
+from trygg.events import api as events_api
+from trygg.events import log as event_log
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@database_sync_to_async
+def token_for(username: str) -> tuple[int, str]:
+    person = Person.objects.get(username=username)
+    return person.pk, ApiToken.issue(person)[1]
+
+
+@database_sync_to_async
+def emit(person_id: int, n: int, *, lose_push: bool = False) -> int:
+    original = event_log.push_event
+    if lose_push:
+        event_log.push_event = lambda *args, **kwargs: None
+    try:
+        with transaction.atomic():
+            return event_log.emit_event("test.poll", [person_id], {"n": n, "text": "æøå \u2028"}).pk
+    finally:
+        event_log.push_event = original
+
+
+def counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    reads: list[Any] = []
+    real = events_api.events_after
+
+    def events_after(*args: Any) -> list[dict[str, Any]]:
+        reads.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(events_api, "events_after", events_after)
+    return reads
+
+
+async def poll(client: AsyncClient, raw: str, after: int, timeout: float) -> dict[str, Any]:
+    response = await client.get("/api/v1/events", {"after": after, "timeout": timeout},
+                                headers={"Authorization": f"Bearer {raw}"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    return response.json()
+
+
+async def test_issue_15_a_following_push_is_the_answer_without_a_second_read(demo, monkeypatch) -> None:
+    person_id, raw = await token_for("mor.emma")
+    client = AsyncClient()
+    last = (await poll(client, raw, 0, 0))["last"]
+    reads = counting_reads(monkeypatch)
+
+    async def later() -> int:
+        await asyncio.sleep(0.3)
+        return await emit(person_id, 1)
+
+    sent = asyncio.ensure_future(later())
+    got = await poll(client, raw, last, 5)
+    event_id = await sent
+    assert len(reads) == 1  # the read when the poll began; the push itself was the answer
+    assert got["last"] == event_id and [e["id"] for e in got["events"]] == [event_id]
+    # The same frame, field for field, as a client reading the log gets.
+    assert got == await poll(client, raw, last, 0)
+    assert got["events"][0]["prev"] == last and got["events"][0]["text"] == "æøå \u2028"
+
+
+async def test_issue_15_a_push_after_a_gap_reads_the_log(demo, monkeypatch) -> None:
+    """Design rule 3: a push whose ``prev`` is not the client's ``after`` (a push was lost before
+    it) is only a hint; the answer comes from the log, with the lost event first."""
+    person_id, raw = await token_for("mor.emma")
+    client = AsyncClient()
+    last = (await poll(client, raw, 0, 0))["last"]
+    reads = counting_reads(monkeypatch)
+
+    async def later() -> tuple[int, int]:
+        await asyncio.sleep(0.3)
+        return await emit(person_id, 1, lose_push=True), await emit(person_id, 2)
+
+    sent = asyncio.ensure_future(later())
+    got = await poll(client, raw, last, 5)
+    lost, pushed = await sent
+    assert [e["id"] for e in got["events"]][:1] == [lost]
+    assert got["last"] in (lost, pushed) and len(reads) >= 2

@@ -1,0 +1,110 @@
+"""The ASGI server's door for the long poll (``trygg.asgi.LongPollDoor``): the common request is
+answered beside Django's chain, with Django's own headers and body; everything else goes to Django
+(issue 15, phase b of the peer bench). Runs the real ASGI application on the real database."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import HttpCommunicator
+from django.db import transaction
+
+from trygg.asgi import LongPollDoor, application
+from trygg.directory.models import ApiToken, Person
+from trygg.events import log as event_log
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@database_sync_to_async
+def setup(username: str = "mor.emma") -> tuple[int, str, int]:
+    person = Person.objects.get(username=username)
+    with transaction.atomic():
+        event = event_log.emit_event("test.door", [person.pk], {"n": 1, "text": "æøå"})
+    return person.pk, ApiToken.issue(person)[1], event.pk
+
+
+def door() -> LongPollDoor:
+    found = application.application_mapping["http"]
+    assert isinstance(found, LongPollDoor)
+    return found
+
+
+class Counting:
+    """Django's app behind the door, counting what reaches it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.calls = app, 0
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        self.calls += 1
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture
+def django_calls(monkeypatch: pytest.MonkeyPatch) -> Counting:
+    counting = Counting(door().django_app)
+    monkeypatch.setattr(door(), "django_app", counting)
+    return counting
+
+
+async def get(path: str, headers: list[tuple[bytes, bytes]], host: bytes = b"localhost") -> dict[str, Any]:
+    return await HttpCommunicator(application, "GET", path, headers=[(b"host", host), *headers]).get_response(
+        timeout=10)
+
+
+def header_map(response: dict[str, Any]) -> dict[bytes, bytes]:
+    return {k.lower(): v for k, v in response["headers"] if k.lower() not in (b"date", b"server", b"content-length")}
+
+
+async def test_issue_15_a_plain_bearer_poll_is_answered_beside_django_as_django_answers_it(
+    demo, django_calls
+) -> None:
+    _person, raw, event_id = await setup()
+    bearer = (b"authorization", f"Bearer {raw}".encode())
+    at_door = await get("/api/v1/events?after=0&timeout=0", [bearer])
+    assert django_calls.calls == 0
+    # A cookie that is not a session sends the same request through Django's chain.
+    through_django = await get("/api/v1/events?after=0&timeout=0", [bearer, (b"cookie", b"theme=dark")])
+    assert django_calls.calls == 1
+    assert at_door["status"] == through_django["status"] == 200
+    assert header_map(at_door) == header_map(through_django)
+    assert json.loads(at_door["body"]) == json.loads(through_django["body"])
+    assert json.loads(at_door["body"])["last"] == event_id
+
+
+@pytest.mark.parametrize("path, headers, status", [
+    ("/api/v1/events?after=-1&timeout=0", "bearer", 400),
+    ("/api/v1/events?after=0&timeout=31", "bearer", 400),
+    ("/api/v1/events?after=99999999999999999999&timeout=0", "bearer", 400),
+    ("/api/v1/events?after=0&timeout=nan", "bearer", 400),
+    ("/api/v1/events?after=0&timeout=0", "bad token", 401),
+    ("/api/v1/events?after=0&timeout=0", "none", 401),
+])
+async def test_issue_15_anything_unusual_is_django_s_to_answer(demo, django_calls, path: str, headers: str,
+                                                                status: int) -> None:
+    """Bad parameters and bad or missing tokens get Django's answers in the API's error format."""
+    _person, raw, _event = await setup()
+    sent = {"bearer": [(b"authorization", f"Bearer {raw}".encode())],
+            "bad token": [(b"authorization", b"Bearer nope")], "none": []}[headers]
+    response = await get(path, sent)
+    assert django_calls.calls == 1
+    assert response["status"] == status
+    assert set(json.loads(response["body"])) >= {"error", "message", "rule", "requirement"}
+
+
+async def test_issue_15_a_host_django_does_not_serve_is_refused_by_django(demo, django_calls) -> None:
+    _person, raw, _event = await setup()
+    response = await get("/api/v1/events?after=0&timeout=0", [(b"authorization", f"Bearer {raw}".encode())],
+                         host=b"evil.example")
+    assert django_calls.calls == 1 and response["status"] == 400
+
+
+async def test_r_priv_01_a_token_of_a_deactivated_person_is_refused_at_the_door(demo, django_calls) -> None:
+    person_id, raw, _event = await setup()
+    await database_sync_to_async(Person.objects.filter(pk=person_id).update)(is_active=False)
+    response = await get("/api/v1/events?after=0&timeout=0", [(b"authorization", f"Bearer {raw}".encode())])
+    assert response["status"] == 401 and django_calls.calls == 1
