@@ -3,7 +3,8 @@
 Opens ``BENCH_IDLE_SOCKETS`` sockets (default 2,000; the issue's shape is 10,000) to one uvicorn
 process, each signed in with a token of its own person (ten sockets per person) and resumed, then
 prints: resident memory per socket, the server's CPU while every socket sits idle (a share of one
-core, over ``BENCH_IDLE_SECONDS``, default 30 s, which spans several of the hub's sweeps), and how
+core, over ``BENCH_IDLE_SECONDS``, default 60 s, which spans two rounds of the server's pings,
+``TRYGG_WS_PING_SECONDS``, and a dozen of the hub's sweeps), and how
 long the last socket waited for its first reply (``hello``). A table, no assertions.
 
 Run: ``.venv/bin/python bench/bench_idle_sockets.py`` (uses DATABASE_URL / REDIS_URL if set).
@@ -28,7 +29,7 @@ from bench.common import cpu_seconds, shell, status_kib  # noqa: E402
 from tests.conftest import LiveDatabase, LiveServer  # noqa: E402
 
 SOCKETS = int(os.environ.get("BENCH_IDLE_SOCKETS", "2000"))
-IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "30"))
+IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "60"))
 PER_PERSON = 10
 OPEN_IN_PARALLEL = 50
 
@@ -49,7 +50,11 @@ def tokens(env: dict[str, str], people: int) -> list[str]:
 
 async def hold(netloc: str, raw: str, opened: asyncio.Event, waited: list[float], stop: asyncio.Event) -> None:
     started = time.perf_counter()
-    async with connect(f"ws://{netloc}/ws/events", origin=f"http://{netloc}", open_timeout=120) as ws:
+    # No pings from this side: a browser's WebSocket never sends one (the server pings every
+    # TRYGG_WS_PING_SECONDS and the client answers); the websockets library's default of one every
+    # 20 s per socket put 500 pings a second on the server that no real client sends.
+    async with connect(f"ws://{netloc}/ws/events", origin=f"http://{netloc}", open_timeout=120,
+                       ping_interval=None) as ws:
         await ws.send(json.dumps({"type": "auth", "token": raw}))
         json.loads(await ws.recv())
         waited.append(time.perf_counter() - started)

@@ -112,7 +112,8 @@ def serve(host: str, port: int, workers: int = 1) -> int:
         log_level=settings.TRYGG_LOG_LEVEL.lower(),
         proxy_headers=True,
         lifespan="off",
-        ws_ping_interval=20,
+        ws_ping_interval=settings.TRYGG_WS_PING_SECONDS,
+        ws_ping_timeout=settings.TRYGG_WS_PING_SECONDS,
         # A bigger frame is refused by uvicorn (1009) before it is buffered whole; the sockets
         # check the same limit themselves under any other server (trygg.events.sockets).
         ws_max_size=settings.TRYGG_SOCKET_MAX_FRAME_BYTES,
