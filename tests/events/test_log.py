@@ -46,3 +46,21 @@ def test_every_recipient_row_updates_one_person_first_index() -> None:
     assert len(person_first) == 1, person_first
     assert person_first[0]["columns"] == ["person_id", "event_id"]
     assert person_first[0]["unique"]
+
+
+def test_issue_15_prev_is_each_recipient_s_own_last_event_new_or_not(person) -> None:
+    """The stream heads are read and moved in one statement on PostgreSQL (a few elsewhere): a
+    recipient with no stream yet gets ``prev`` 0, the others their own last event."""
+    from trygg.events.log import _append_to_streams
+    from trygg.events.models import Event, StreamHead
+
+    mor, far, kari = person("mor.sara"), person("far.jonas"), person("kari.4a")
+    StreamHead.objects.filter(person_id=kari.pk).delete()
+    first = emit_event("test.ping", [mor.pk], {"n": 1}).pk
+    second = emit_event("test.ping", [far.pk], {"n": 2}).pk
+    event = Event.objects.create(type="test.ping", payload={"n": 3})
+    prev = _append_to_streams(event.pk, sorted([mor.pk, far.pk, kari.pk]))
+    assert {pid: prev.get(pid, 0) for pid in (mor.pk, far.pk, kari.pk)} == {mor.pk: first, far.pk: second, kari.pk: 0}
+    assert {latest_event_id(pid) for pid in (mor.pk, far.pk, kari.pk)} == {event.pk}
+    assert set(EventRecipient.objects.filter(event=event).values_list("person_id", flat=True)) == {mor.pk, far.pk,
+                                                                                                   kari.pk}

@@ -74,13 +74,28 @@ _CHUNK = 400
 def _append_to_streams(event_id: int, recipients: list[int]) -> dict[int, int]:
     """Add the event to each recipient's stream; return each one's previous head.
 
-    Plain SQL, a few statements for any number of recipients: these rows are the hottest writes in
-    Trygg (one per member of a class channel, per message), and the ORM spent more building the
-    statements than the database spent running them.
+    Plain SQL, a few statements for any number of recipients (one on PostgreSQL): these rows are the
+    hottest writes in Trygg (one per member of a class channel, per message), and the ORM spent more
+    building the statements than the database spent running them.
     """
     heads = connection.ops.quote_name(StreamHead._meta.db_table)
     rows = connection.ops.quote_name(EventRecipient._meta.db_table)
     prev: dict[int, int] = {}
+    if connection.vendor == "postgresql":
+        # One round trip instead of three or four per 400 recipients: the statements of a CTE all
+        # see the heads as they were before it, so ``prev`` reads the old values while the upsert
+        # moves them.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH prev AS (SELECT person_id, last_event_id FROM {heads} WHERE person_id = ANY(%s::bigint[])), "  # noqa: S608
+                f"added AS (INSERT INTO {rows} (event_id, person_id) SELECT %s, p FROM unnest(%s::bigint[]) AS p), "
+                f"moved AS (INSERT INTO {heads} (person_id, last_event_id) SELECT p, %s FROM unnest(%s::bigint[]) AS p "
+                "ON CONFLICT (person_id) DO UPDATE SET last_event_id = EXCLUDED.last_event_id) "
+                "SELECT person_id, last_event_id FROM prev",
+                [recipients, event_id, recipients, event_id, recipients],
+            )
+            prev.update(cursor.fetchall())
+        return prev
     with connection.cursor() as cursor:
         for start in range(0, len(recipients), _CHUNK):
             chunk = recipients[start:start + _CHUNK]
