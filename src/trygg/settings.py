@@ -96,8 +96,9 @@ TEMPLATES = [
 
 DATA_DIR_DB = DATA_DIR / "trygg.sqlite3"
 if os.environ.get("DATABASE_URL"):
-    # Sync views share one thread per process (trygg/asgi.py), so a kept connection is reused by
-    # every request instead of being opened for each; health checks drop one the server closed.
+    # Sync views run on a few threads per process (TRYGG_DB_THREADS, trygg/asgi.py), each keeping
+    # its connection, so a connection is reused by every request instead of being opened for
+    # each; health checks drop one the server closed.
     DATABASES = {
         "default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)
     }
@@ -277,6 +278,12 @@ TRYGG_JANUS_URL = [u.strip() for u in os.environ.get("TRYGG_JANUS_URL", "").spli
 TRYGG_JANUS_PUBLIC_URL = [u.strip() for u in os.environ.get("TRYGG_JANUS_PUBLIC_URL", "").split(",") if u.strip()]
 TRYGG_JANUS_ADMIN_KEY = os.environ.get("TRYGG_JANUS_ADMIN_KEY", "")
 TRYGG_JANUS_TIMEOUT = float(os.environ.get("TRYGG_JANUS_TIMEOUT", "3"))
+
+# Threads per process that run sync views on PostgreSQL, each with a connection of its own
+# (trygg/asgi.py, issue 15): a send waiting on a PostgreSQL round trip no longer holds up every
+# other request of its process. 0 keeps asgiref's one shared thread. SQLite always keeps the
+# shared thread (one writer at a time; more threads would only queue on its write lock).
+TRYGG_DB_THREADS = int(os.environ.get("TRYGG_DB_THREADS", "4" if os.environ.get("DATABASE_URL") else "0"))
 
 # Real time. An event socket that has heard nothing for this long re-reads the log (a lost last
 # push is caught even when nothing follows it); a meeting socket re-reads its join this often.
