@@ -102,8 +102,14 @@ async def morning(url: str, classes: list[tuple[int, list[str]]], label: str) ->
             async def post(n: int) -> None:
                 nonlocal errors
                 t0 = time.perf_counter()
-                response = await client.post(f"/api/v1/conversations/{channel}/messages", headers=headers,
-                                             json={"body": f"Beskjed {n}", "client_txn_id": f"{label}-{c}-{n}"})
+                try:
+                    response = await client.post(f"/api/v1/conversations/{channel}/messages", headers=headers,
+                                                 json={"body": f"Beskjed {n}", "client_txn_id": f"{label}-{c}-{n}"})
+                except httpx.TransportError:
+                    # A kept-alive connection the server closed as it was reused (uvicorn's
+                    # keep-alive timeout): counted as an error, not the end of the run.
+                    errors += 1
+                    return
                 if response.status_code != 201:
                     errors += 1
                     return

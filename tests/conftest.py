@@ -57,9 +57,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     Janus with real media, the W3C checker, schemathesis, the fault suite) test what does not
     depend on the database, and each starts servers of its own. CI runs them once: ``.ci/run``
     sets ``TRYGG_HEAVY_SUITES=off`` for its second run, which leaves them out of the collection
-    (they are deselected, not skipped). Wherever they run, a missing tool fails them.
+    (they are deselected, not skipped). Wherever they run, a missing tool fails them. Tests marked
+    ``postgresql`` are deselected the same way when ``DATABASE_URL`` is not set.
     """
     items.sort(key=lambda item: "/e2e/" in str(item.path).replace("\\", "/"))
+    if not os.environ.get("DATABASE_URL"):
+        # What only PostgreSQL does (marker ``postgresql``) is left out of the SQLite run, as the
+        # heavy suites are below: deselected, not skipped. CI runs the suite on both databases.
+        only_pg = [item for item in items if item.get_closest_marker("postgresql")]
+        if only_pg:
+            config.hook.pytest_deselected(items=only_pg)
+            items[:] = [item for item in items if not item.get_closest_marker("postgresql")]
     if os.environ.get("TRYGG_HEAVY_SUITES", "").lower() in ("off", "0", "no"):
         heavy = [item for item in items if item.get_closest_marker("once_in_ci")]
         if heavy:

@@ -6,10 +6,15 @@ Sync views run the sync copy of the middleware chain in one hop to the shared th
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 
 import httpx
+import pytest
+
+from tests.conftest import LiveDatabase
 
 
 def _token(url: str, username: str) -> str:
@@ -102,3 +107,97 @@ def test_a_slowed_sign_in_waits_and_hashes_off_the_shared_thread(live_server_url
     thread.join()
     assert done["sign_in"] >= 2
     assert answered and max(answered) < 1.0
+
+
+HOLD_SECONDS = 3.0
+
+
+@contextlib.contextmanager
+def _event_log_held(database: LiveDatabase) -> Iterator[None]:
+    """Hold the event log's advisory lock (``trygg.events.log``) from outside the server: every
+    send waits for it at its last write, inside its transaction."""
+    import psycopg
+
+    from trygg.events.log import EVENT_LOG_LOCK
+
+    with psycopg.connect(database.env["DATABASE_URL"].replace("postgres://", "postgresql://", 1),
+                         autocommit=True) as pg:
+        pg.execute("SELECT pg_advisory_lock(%s)", [EVENT_LOG_LOCK])
+        try:
+            yield
+        finally:
+            pg.execute("SELECT pg_advisory_unlock(%s)", [EVENT_LOG_LOCK])
+
+
+@pytest.mark.postgresql
+def test_sends_waiting_on_postgresql_overlap_and_hold_up_no_other_view(
+    live_database: LiveDatabase, live_server_url: str
+) -> None:
+    """Issue 15: on PostgreSQL sync views run on a pool of database threads, so two sends that wait
+    for the database wait side by side, and a third request answers meanwhile. On asgiref's one
+    shared thread (``TRYGG_DB_THREADS=0``, the code before) the third waited behind the sends."""
+    kari_token = _token(live_server_url, "kari.4a")
+    kari = httpx.Client(base_url=live_server_url, headers={"Authorization": f"Bearer {kari_token}"}, timeout=60)
+    emma = {"Authorization": f"Bearer {_token(live_server_url, 'mor.emma')}"}
+    created = kari.post("/api/v1/conversations", json={"kind": "direct", "member_usernames": ["mor.emma"]})
+    assert created.status_code in (200, 201), created.text
+    conversation = created.json()["id"]
+    # Warm up both sign-ins (a token's first use writes when it was used).
+    assert httpx.get(f"{live_server_url}/api/v1/me", headers=emma, timeout=30).status_code == 200
+    assert kari.get("/api/v1/me").status_code == 200
+    spans: dict[int, tuple[float, float, int]] = {}
+    answers: dict[int, str] = {}
+
+    def send(n: int) -> None:
+        started = time.monotonic()
+        response = kari.post(f"/api/v1/conversations/{conversation}/messages",
+                             json={"body": f"Venter {n}", "client_txn_id": f"overlap-{time.time_ns()}-{n}"})
+        spans[n] = (started, time.monotonic(), response.status_code)
+        answers[n] = response.text
+
+    with _event_log_held(live_database):
+        held_at = time.monotonic()
+        senders = [threading.Thread(target=send, args=(n,)) for n in range(2)]
+        for thread in senders:
+            thread.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+        me = httpx.get(f"{live_server_url}/api/v1/me", headers=emma, timeout=60)
+        waited = time.monotonic() - started
+        time.sleep(max(0.0, HOLD_SECONDS - (time.monotonic() - held_at)))
+        released_at = time.monotonic()
+    for thread in senders:
+        thread.join()
+    assert me.status_code == 200
+    assert [spans[n][2] for n in range(2)] == [201, 201], answers
+    # Both sends were held by the lock until it was released: neither got past it earlier.
+    assert all(end >= released_at for _start, end, _code in spans.values())
+    assert waited < 1.0, f"/api/v1/me waited {waited:.2f} s behind sends waiting on PostgreSQL"
+
+
+@pytest.mark.django_db
+def test_sqlite_keeps_the_one_shared_thread_and_postgresql_gets_the_pool(settings: object) -> None:
+    """Issue 15: SQLite lets one writer in at a time, so its sync views stay on asgiref's one
+    shared thread (no pool, whatever ``TRYGG_DB_THREADS`` says); PostgreSQL gets a bounded pool of
+    ``TRYGG_DB_THREADS`` threads, and 0 turns it off."""
+    from django.db import connection
+
+    from trygg import asgi
+
+    pool = asgi._database_pool()
+    if connection.vendor == "sqlite":
+        assert pool is None
+    else:
+        assert pool is not None and pool._max_workers == settings.TRYGG_DB_THREADS > 0  # type: ignore[attr-defined]
+    saved = asgi._database
+    try:
+        asgi._database = None
+        settings.TRYGG_DB_THREADS = 0  # type: ignore[attr-defined]
+        assert asgi._database_pool() is None
+        settings.TRYGG_DB_THREADS = 4  # type: ignore[attr-defined]
+        made = asgi._database_pool()
+        assert (made is None) == (connection.vendor == "sqlite")
+        if made is not None:
+            made.shutdown()
+    finally:
+        asgi._database = saved

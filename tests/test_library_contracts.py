@@ -41,6 +41,16 @@ async def test_asgiref_records_the_servers_loop_for_its_request_threads() -> Non
     assert seen_pid == os.getpid()
     assert server_loop is loop
 
+    # The database pool's threads (trygg.asgi, issue 15) are an executor of our own: asgiref must
+    # record the loop there too, or pushes from sends on PostgreSQL would not reach the sockets.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        seen_loop, seen_pid, server_loop = await sync_to_async(inside, thread_sensitive=False, executor=pool)()
+    assert seen_loop is loop
+    assert seen_pid == os.getpid()
+    assert server_loop is loop
+
 
 def test_channels_in_memory_layer_keeps_the_state_process_layer_uses() -> None:
     """``ProcessChannelLayer`` reuses ``InMemoryChannelLayer``'s ``channels``, ``groups``,

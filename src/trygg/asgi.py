@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs
@@ -13,9 +14,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trygg.settings")
 
 import django  # noqa: E402
 from asgiref.sync import iscoroutinefunction, sync_to_async  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from django.core.handlers.base import BaseHandler  # noqa: E402
-from django.db import close_old_connections  # noqa: E402
+from django.db import close_old_connections, connection  # noqa: E402
 from django.http import HttpRequest, HttpResponseBase  # noqa: E402
 from django.urls import Resolver404, get_resolver  # noqa: E402
 
@@ -40,6 +42,19 @@ class SharedThreadASGIHandler(ASGIHandler):
     more than the message send itself (``bench/bench_messaging.py``). Async views (the long poll)
     keep the async chain (``trygg.web.middleware`` is async-capable), so they never hold the thread.
 
+    On PostgreSQL (issue 15) the one thread is the bottleneck instead: every query is a round trip,
+    and while the thread waits for PostgreSQL nothing else of the process runs; a second worker
+    process gained little. There sync views run on a bounded pool of ``TRYGG_DB_THREADS`` threads,
+    each keeping a connection of its own (Django's connections are thread-local), so database
+    waits overlap. What makes that safe: the event log's advisory lock makes commit order equal
+    id order whatever thread commits (``trygg.events.log``); a push handed to the loop out of order
+    by two threads is a gap to the socket, which reads the log and drops the late push (exactly
+    once, in order: ``trygg.events.consumers``); asgiref records the server's loop for pool threads
+    too (``SyncToAsync.thread_handler``), so pushes reach the loop from any of them; the caches sync
+    code shares are locked (``directory.facts``, ``directory.queries``, the policy registry) or
+    hold values any thread may recompute (``policy.engine._compiled``). SQLite keeps the one
+    thread: one writer at a time, so more threads would only queue on its lock.
+
     ``handle``, ``get_response_async`` and ``load_middleware(is_async=False)`` are Django's internal
     hooks; ``tests/test_library_contracts.py`` checks them against the Django ``pyproject.toml`` pins.
     """
@@ -55,14 +70,17 @@ class SharedThreadASGIHandler(ASGIHandler):
         if request.method == "POST" and request.path_info in SIGN_IN_PATHS:
             # A sign-in hashes a password (tens of milliseconds) and may wait out the throttling
             # delay (seconds): on threads of its own, so the shared thread keeps serving everyone.
-            return await sync_to_async(self._sign_in, thread_sensitive=False, executor=_sign_in_pool())(request)
+            return await sync_to_async(self._own_connection, thread_sensitive=False, executor=_sign_in_pool())(request)
+        pool = _database_pool()
+        if pool is not None:
+            return await sync_to_async(self._own_connection, thread_sensitive=False, executor=pool)(request)
         return await sync_to_async(self._sync_handler.get_response, thread_sensitive=True)(request)
 
-    def _sign_in(self, request: HttpRequest) -> HttpResponseBase:
+    def _own_connection(self, request: HttpRequest) -> HttpResponseBase:
         # Django drops a broken or expired connection when a request starts and ends
-        # (close_old_connections), but its request signals run in the shared thread. A sign-in
-        # thread keeps a connection of its own, so it does the same for it: after a PostgreSQL
-        # restart every sign-in on such a thread answered 503 for ever (tests/faults/).
+        # (close_old_connections), but its request signals run in the shared thread. A sign-in or
+        # database-pool thread keeps a connection of its own, so it does the same for it: after a
+        # PostgreSQL restart every sign-in on such a thread answered 503 for ever (tests/faults/).
         close_old_connections()
         try:
             return self._sync_handler.get_response(request)
@@ -89,6 +107,28 @@ def _sign_in_pool() -> ThreadPoolExecutor:
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=SIGN_IN_THREADS, thread_name_prefix="trygg-sign-in")
     return _pool
+
+
+_database: ThreadPoolExecutor | None = None
+_database_lock = threading.Lock()
+
+
+def _database_pool() -> ThreadPoolExecutor | None:
+    """Return the pool that runs sync views, or None for asgiref's one shared thread.
+
+    Only on PostgreSQL with ``TRYGG_DB_THREADS`` above 0. Bounded: each thread holds a connection,
+    so a process holds at most this many for its views (plus the shared thread's, used by the
+    sockets, and the sign-in threads'); more requests at once queue here, not in PostgreSQL.
+    """
+    global _database
+    if _database is None:
+        threads = settings.TRYGG_DB_THREADS
+        if threads <= 0 or connection.vendor != "postgresql":
+            return None
+        with _database_lock:
+            if _database is None:
+                _database = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="trygg-db")
+    return _database
 
 
 def _view_is_async(path: str) -> bool:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import socket
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from trygg.database import prepare_database
 
@@ -104,11 +106,7 @@ def serve(host: str, port: int, workers: int = 1) -> int:
     # Once, in this process, whatever the number of workers: each job's claim in the database
     # (notifications.worker) keeps it to one run per period even beside `trygg worker` processes.
     start_background_worker()
-    uvicorn.run(
-        "trygg.asgi:application",
-        host=host,
-        port=port,
-        workers=workers,
+    options: dict[str, Any] = dict(
         log_level=settings.TRYGG_LOG_LEVEL.lower(),
         proxy_headers=True,
         lifespan="off",
@@ -121,7 +119,72 @@ def serve(host: str, port: int, workers: int = 1) -> int:
         # the event loop than it saved on the wire (measured with bench/bench_messaging.py).
         ws_per_message_deflate=False,
     )
+    if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
+        uvicorn.run("trygg.asgi:application", host=host, port=port, workers=workers, **options)
+        return 0
+    # Several workers: each gets a listening socket of its own on the same port (SO_REUSEPORT),
+    # and the kernel spreads new connections over them (issue 15). uvicorn's own supervisor hands
+    # every worker one shared socket; all of them wake for each new connection and the first one
+    # accepts everything queued, so a handful of keep-alive connections opened together (five
+    # senders, a proxy's pool) often all landed on one worker while the other idled.
+    config = uvicorn.Config("trygg.asgi:application", host=host, port=port, workers=workers, **options)
+    _spread_supervisor_class()(config).run()
     return 0
+
+
+def _spread_supervisor_class() -> Any:
+    # Built on first use: uvicorn is imported for `serve` only, not for every `trygg` command.
+    from uvicorn.supervisors import Multiprocess
+
+    class SpreadSupervisor(Multiprocess):
+        """uvicorn's worker supervisor (restarts, signals, health checks), with one SO_REUSEPORT
+        socket per worker instead of one socket shared by all.
+
+        uvicorn reads ``self.sockets`` each time it starts a worker (first start, restart of a
+        dead or hung one, SIGHUP, SIGTTIN), so the property binds a new socket for that worker.
+        The supervisor closes its own copy once the worker has started: a socket left open here
+        after its worker died would stay in the port's group and take connections nobody accepts.
+        """
+
+        def __init__(self, config: Any) -> None:
+            self._handed: list[socket.socket] = []
+            super().__init__(config, sockets=[])
+
+        @property  # type: ignore[override]
+        def sockets(self) -> list[socket.socket]:
+            sock = socket.socket(socket.AF_INET6 if ":" in self.config.host else socket.AF_INET)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind((self.config.host, self.config.port))
+            sock.set_inheritable(True)
+            self._handed.append(sock)
+            return [sock]
+
+        @sockets.setter
+        def sockets(self, value: list[socket.socket]) -> None:
+            pass  # uvicorn's __init__ stores the shared socket here; there is none
+
+        def _close_handed(self) -> None:
+            while self._handed:
+                self._handed.pop().close()
+
+        def init_processes(self) -> None:
+            super().init_processes()
+            self._close_handed()
+
+        def keep_subprocess_alive(self) -> None:
+            super().keep_subprocess_alive()
+            self._close_handed()
+
+        def restart_all(self) -> None:
+            super().restart_all()
+            self._close_handed()
+
+        def handle_ttin(self) -> None:
+            super().handle_ttin()
+            self._close_handed()
+
+    return SpreadSupervisor
 
 
 def cmd_manage(args: argparse.Namespace) -> int:

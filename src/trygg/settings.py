@@ -96,11 +96,21 @@ TEMPLATES = [
 
 DATA_DIR_DB = DATA_DIR / "trygg.sqlite3"
 if os.environ.get("DATABASE_URL"):
-    # Sync views share one thread per process (trygg/asgi.py), so a kept connection is reused by
-    # every request instead of being opened for each; health checks drop one the server closed.
+    # Sync views run on a few threads per process (TRYGG_DB_THREADS, trygg/asgi.py), each keeping
+    # its connection, so a connection is reused by every request instead of being opened for
+    # each; health checks drop one the server closed.
     DATABASES = {
         "default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)
     }
+    if os.environ.get("TRYGG_DB_POOL"):
+        # psycopg's pool (``pip install psycopg-pool``) of at most this many connections per
+        # process instead of a kept connection per thread; Django returns the connection to it
+        # after each request (so no CONN_MAX_AGE). Measured slower than kept connections here
+        # (docs/scaling.md): for deployments whose connection count matters more than latency.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1, "max_size": int(os.environ["TRYGG_DB_POOL"]), "timeout": 10}
     # Parallel developers and CI runs on one server each get their own test database.
     if os.environ.get("TRYGG_TEST_DB_NAME"):
         DATABASES["default"]["TEST"] = {"NAME": os.environ["TRYGG_TEST_DB_NAME"]}
@@ -277,6 +287,12 @@ TRYGG_JANUS_URL = [u.strip() for u in os.environ.get("TRYGG_JANUS_URL", "").spli
 TRYGG_JANUS_PUBLIC_URL = [u.strip() for u in os.environ.get("TRYGG_JANUS_PUBLIC_URL", "").split(",") if u.strip()]
 TRYGG_JANUS_ADMIN_KEY = os.environ.get("TRYGG_JANUS_ADMIN_KEY", "")
 TRYGG_JANUS_TIMEOUT = float(os.environ.get("TRYGG_JANUS_TIMEOUT", "3"))
+
+# Threads per process that run sync views on PostgreSQL, each with a connection of its own
+# (trygg/asgi.py, issue 15): a send waiting on a PostgreSQL round trip no longer holds up every
+# other request of its process. 0 keeps asgiref's one shared thread. SQLite always keeps the
+# shared thread (one writer at a time; more threads would only queue on its write lock).
+TRYGG_DB_THREADS = int(os.environ.get("TRYGG_DB_THREADS", "4" if os.environ.get("DATABASE_URL") else "0"))
 
 # Real time. The hub's sweep reads the stream heads of every listener of the process this often, so
 # a lost last push is caught even when nothing follows it (one query per process, trygg.events.hub);

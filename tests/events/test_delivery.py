@@ -144,3 +144,58 @@ def test_a_waiting_long_poll_holds_up_no_other_request(live) -> None:
         assert not done.is_set(), "the long poll returned before the other requests were answered"
     finally:
         waiter.join()
+
+
+async def _stream(ws, until: set[int], timeout: float = 60) -> list[dict]:
+    """Every event frame the socket sends until the message ids ``until`` have all arrived."""
+    frames: list[dict] = []
+    seen: set[int] = set()
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not until <= seen:
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            break
+        try:
+            frame = json.loads(await asyncio.wait_for(ws.recv(), remaining))
+        except TimeoutError:
+            break
+        if "id" in frame and frame.get("type") not in ("hello", "pong"):
+            frames.append(frame)
+            if frame.get("type") == "message.new":
+                seen.add(frame["message"]["id"])
+    return frames
+
+
+async def test_concurrent_sends_from_many_clients_reach_every_socket_complete_in_order_once(live) -> None:
+    """Issue 15: on PostgreSQL sends run on several database threads at once, and pushes may reach
+    the event loop in another order than their commits. Four members send 20 messages each at the
+    same time into one group; every member's socket still gets every message exactly once, with
+    event ids increasing and each frame's ``prev`` the id of the frame before it (nothing skipped)."""
+    senders = ["ola.9b", "nils.9b", "rektor", "mor.sara"]
+    listeners = [*senders, "far.jonas"]
+    tokens = {name: token(live, name) for name in listeners}
+    clients = {name: api(live, tokens[name]) for name in senders}
+    conversation_id = open_chat(clients["ola.9b"], *[n for n in listeners if n != "ola.9b"])
+    sockets = [await events_socket(live, tokens[name], None) for name in listeners]
+    sent: list[int] = []
+
+    def send_all(name: str) -> None:
+        for i in range(20):
+            sent.append(send(clients[name], conversation_id, f"{name} {i}")["id"])
+
+    threads = [threading.Thread(target=send_all, args=(name,)) for name in senders]
+    for thread in threads:
+        thread.start()
+    await asyncio.to_thread(lambda: [thread.join() for thread in threads])
+    assert len(sent) == 80
+    for (ws, hello), name in zip(sockets, listeners, strict=True):
+        frames = await _stream(ws, set(sent))
+        ids = [frame["id"] for frame in frames]
+        assert ids == sorted(set(ids)), f"{name}: event ids out of order or doubled"
+        previous = hello["latest"]
+        for frame in frames:
+            assert frame["prev"] == previous, f"{name}: a gap before event {frame['id']}"
+            previous = frame["id"]
+        messages = [frame["message"]["id"] for frame in frames if frame["type"] == "message.new"]
+        assert sorted(messages) == sorted(sent), f"{name}: messages missing or doubled"
+        await ws.close()
