@@ -315,14 +315,15 @@ class _Hub:
                     await self._serve()
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # noqa: BLE001 - Redis away: sockets read the log meanwhile
+                except Exception as exc:  # noqa: BLE001 - Redis away: sockets read the log meanwhile
                     task = asyncio.current_task()
                     if task is not None and task.cancelling():
                         # channels_redis answers a cancelled receive with its own error (a KeyError
                         # from its buffer) instead of CancelledError; retrying would swallow the
                         # cancel, and a stopping loop would wait on this task for ever.
                         raise asyncio.CancelledError() from None
-                    log.warning("event hub lost the channel layer; retrying in %s s", RETRY_SECONDS)
+                    log.warning("event hub lost the channel layer (%s); retrying in %s s", type(exc).__name__,
+                                RETRY_SECONDS)
                     await asyncio.sleep(RETRY_SECONDS)
         finally:
             if self.channel is not None:
