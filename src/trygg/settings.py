@@ -103,10 +103,10 @@ if os.environ.get("DATABASE_URL"):
         "default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)
     }
     if os.environ.get("TRYGG_DB_POOL"):
-        # psycopg's pool (``pip install psycopg-pool``) of at most this many connections per
-        # process instead of a kept connection per thread; Django returns the connection to it
-        # after each request (so no CONN_MAX_AGE). Measured slower than kept connections here
-        # (docs/scaling.md): for deployments whose connection count matters more than latency.
+        # psycopg's pool (its ``pool`` extra) of at most this many connections per process instead
+        # of a kept connection per thread; Django returns the connection to it after each request
+        # (so no CONN_MAX_AGE). Not measurably faster than kept connections here (docs/scaling.md):
+        # for deployments whose connection count matters more than latency.
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
