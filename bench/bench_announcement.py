@@ -20,14 +20,14 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import Listener, server_env, shell  # noqa: E402
-from tests.conftest import LiveDatabase, LiveServer  # noqa: E402
+from bench.common import Listener, served, setting, shell  # noqa: E402
 
 GUARDIANS = int(os.environ.get("BENCH_GUARDIANS", "1000"))
 ANNOUNCEMENTS = int(os.environ.get("BENCH_ANNOUNCEMENTS", "11"))
@@ -110,22 +110,15 @@ async def bench(url: str, conversation_id: int, tokens: list[str]) -> tuple[list
 
 
 def main() -> int:
-    database = LiveDatabase("announce")
-    env = server_env(database.env)
-    server = None
-    try:
-        conversation_id, tokens = setup(env, database.data_dir / "tokens.txt")
-        server = LiveServer(env, workers=1)
-        latencies, lost, opened = asyncio.run(bench(server.url, conversation_id, tokens))
-    finally:
-        if server is not None:
-            server.stop()
-        database.drop()
-    backend = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
-    layer = "Redis" if os.environ.get("REDIS_URL") else "in-memory"
+    async def run(server: Any, set_up: tuple[int, list[str]]) -> tuple[list[float], int, float, int]:
+        conversation_id, tokens = set_up
+        return (*await bench(server.url, conversation_id, tokens), len(tokens))
+
+    latencies, lost, opened, sockets = served(
+        "announce", lambda env, data_dir: setup(env, data_dir / "tokens.txt"), run)
     later = sorted(latencies[1:])
-    print(f"Announcement to {len(tokens)} guardians' sockets, one process ({backend}, {layer} channel layer); "
-          f"{len(tokens)} sockets opened in {opened:.1f} s")
+    print(f"Announcement to {sockets} guardians' sockets, one process ({setting()}); "
+          f"{sockets} sockets opened in {opened:.1f} s")
     print(f"{'announcement':>14} {'to last socket ms':>18}")
     print(f"{'first':>14} {latencies[0]:>18.0f}")
     if later:

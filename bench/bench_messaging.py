@@ -16,14 +16,14 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import Listener, cpu_seconds, server_env, shell  # noqa: E402
-from tests.conftest import LiveDatabase, LiveServer  # noqa: E402
+from bench.common import Listener, cpu_seconds, served, setting, shell  # noqa: E402
 
 MEMBERS = 30
 RATES = [int(r) for r in os.environ.get("BENCH_RATES", "10,20,30,50,70,100,150,200,300").split(",")]
@@ -132,20 +132,11 @@ async def bench(url: str, conversation_id: int, members: list[str], pid: int) ->
 
 
 def main() -> int:
-    database = LiveDatabase("bench")
-    env = server_env(database.env)
-    server = None
-    try:
-        conversation_id, members = setup_channel(env)
-        server = LiveServer(env, workers=1)
-        results = asyncio.run(bench(server.url, conversation_id, members, server.process.pid))
-    finally:
-        if server is not None:
-            server.stop()
-        database.drop()
-    backend = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
-    layer = "Redis" if os.environ.get("REDIS_URL") else "in-memory"
-    print(f"Class channel, {MEMBERS} connected members, one uvicorn process ({backend}, {layer} channel layer)")
+    async def run(server: Any, channel: tuple[int, list[str]]) -> list[dict[str, float]]:
+        return await bench(server.url, channel[0], channel[1], server.process.pid)
+
+    results = served("bench", lambda env, _data_dir: setup_channel(env), run)
+    print(f"Class channel, {MEMBERS} connected members, one uvicorn process ({setting()})")
     print(f"{'offered/s':>9} {'achieved/s':>10} {'sent':>5} {'median ms':>9} {'p99 ms':>7} {'max ms':>7} {'lost':>5} "
           f"{'CPU ms/msg':>10} {'CPU ms/delivery':>15}")
     for r in results:

@@ -24,14 +24,14 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import Listener, cpu_seconds, server_env, shell  # noqa: E402
-from tests.conftest import LiveDatabase, LiveServer  # noqa: E402
+from bench.common import Listener, cpu_seconds, served, setting, shell  # noqa: E402
 
 SENDERS = 5
 RECEIVERS = 30
@@ -151,20 +151,15 @@ async def latency(client: httpx.AsyncClient, conversation: int, teacher: str, re
 
 
 def main() -> int:
-    database = LiveDatabase("bench")
-    env = server_env(database.env)
-    server = None
-    try:
-        conversation, teacher, *members = shell(env, SETUP).strip().splitlines()[-1].split()
-        server = LiveServer(env, workers=1)
-        result = asyncio.run(phases(server.url, int(conversation), teacher, members, server.process.pid))
-    finally:
-        if server is not None:
-            server.stop()
-        database.drop()
-    backend = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
-    layer = "Redis" if os.environ.get("REDIS_URL") else "in-memory"
-    print(f"Peer-shaped phases, a group of 31, one process ({backend}, {layer} channel layer)")
+    def setup(env: dict[str, str], _data_dir: Path) -> list[str]:
+        return shell(env, SETUP).strip().splitlines()[-1].split()
+
+    async def run(server: Any, set_up: list[str]) -> dict[str, float]:
+        conversation, teacher, *members = set_up
+        return await phases(server.url, int(conversation), teacher, members, server.process.pid)
+
+    result = served("bench", setup, run)
+    print(f"Peer-shaped phases, a group of 31, one process ({setting()})")
     print(f"{'phase':<44} {'figure':>10} {'CPU ms/msg':>10} {'CPU ms/delivery':>15}")
     print(f"{'a1 send, 5 senders, nobody listening (msg/s)':<44} {result['a1_rate']:>10.1f} "
           f"{result['a1_cpu']:>10.2f} {'-':>15}")

@@ -10,7 +10,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 from websockets.asyncio.client import connect
 
@@ -42,6 +44,37 @@ def server_env(base: dict[str, str], *, rate_limits: bool = False) -> dict[str, 
     if not rate_limits:
         env.setdefault("TRYGG_RATE_LIMITS", "off")
     return env
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def served(label: str, setup: Callable[[dict[str, str], Path], T],
+           run: Callable[[Any, T], Coroutine[Any, Any, R]]) -> R:
+    """Give the bench a database of its own (seeded; PostgreSQL when DATABASE_URL is set), call
+    ``setup(env, data_dir)`` against it, serve it with one ``trygg serve`` process and return what
+    ``run(server, set_up)`` gives; the server stops and the database goes, whatever happens."""
+    from tests.conftest import LiveDatabase, LiveServer
+
+    database = LiveDatabase(label)
+    env = server_env(database.env)
+    server = None
+    try:
+        set_up = setup(env, database.data_dir)
+        server = LiveServer(env, workers=1)
+        return asyncio.run(run(server, set_up))
+    finally:
+        if server is not None:
+            server.stop()
+        database.drop()
+
+
+def setting() -> str:
+    """Which database and channel layer the bench ran on, for its table's title."""
+    backend = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
+    layer = "Redis" if os.environ.get("REDIS_URL") else "in-memory"
+    return f"{backend}, {layer} channel layer"
 
 
 def shell(env: dict[str, str], script: str) -> str:
