@@ -4,6 +4,7 @@ a dependency that is down from a bug, and reading model rows without the ORM on 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 
@@ -57,11 +58,19 @@ class RowReader:
     """
 
     def __init__(self, model: Any) -> None:
+        # Only the model here: a reader is made when its module loads, before Django's app
+        # registry is ready to list a model's fields.
         self.model = model
-        self.fields = list(model._meta.concrete_fields)
-        self.attnames = [f.attname for f in self.fields]
         self._converters: dict[str, list[tuple[int, list[Any], Any]]] = {}
         self._columns: dict[tuple[str, str], str] = {}
+
+    @cached_property
+    def fields(self) -> list[Any]:
+        return list(self.model._meta.concrete_fields)
+
+    @cached_property
+    def attnames(self) -> list[str]:
+        return [f.attname for f in self.fields]
 
     def columns(self, alias: str) -> str:
         from django.db import connection

@@ -383,7 +383,7 @@ class ApiToken(models.Model):
             return None
         # One hand-written statement for the token and its person (``RowReader``): every API call
         # makes it, and building it through the ORM cost a millisecond.
-        token_reader, person_reader = _token_readers()
+        token_reader, person_reader = _TOKENS, _PEOPLE
         tokens = connection.ops.quote_name(cls._meta.db_table)
         people = connection.ops.quote_name(Person._meta.db_table)
         with connection.cursor() as cursor:
@@ -401,14 +401,7 @@ class ApiToken(models.Model):
         return token
 
 
-_readers: tuple[RowReader, RowReader] | None = None
-
-
-def _token_readers() -> tuple[RowReader, RowReader]:
-    global _readers
-    if _readers is None:
-        _readers = (RowReader(ApiToken), RowReader(Person))
-    return _readers
+_TOKENS, _PEOPLE = RowReader(ApiToken), RowReader(Person)
 
 
 @dataclass(frozen=True)

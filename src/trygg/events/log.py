@@ -290,7 +290,7 @@ def events_after(person_id: int, after: int, limit: int = 500) -> list[dict[str,
         head = cursor.fetchone()
         if head is None or head[0] <= after:
             return []
-        reader = _event_reader()
+        reader = _EVENTS
         cursor.execute(
             f"SELECT {reader.columns('e')} FROM {connection.ops.quote_name(Event._meta.db_table)} e "  # noqa: S608
             f"JOIN {connection.ops.quote_name(EventRecipient._meta.db_table)} r ON r.event_id = e.id "
@@ -307,11 +307,4 @@ def events_after(person_id: int, after: int, limit: int = 500) -> list[dict[str,
     return frames
 
 
-_reader: RowReader | None = None
-
-
-def _event_reader() -> RowReader:
-    global _reader
-    if _reader is None:
-        _reader = RowReader(Event)
-    return _reader
+_EVENTS = RowReader(Event)

@@ -90,7 +90,7 @@ def access_for_sending(viewer: Person, conversation_id: int) -> tuple[Conversati
         ids = [row[0] for row in cursor.fetchall()]
         if viewer.pk not in ids:
             raise NotFoundOrHidden()
-        conversations, people, classes = _conversation_readers()
+        conversations, people, classes = _CONVERSATIONS, _PEOPLE, _CLASSES
         cursor.execute(
             f"SELECT {conversations.columns('c')}, {people.columns('p')}, {classes.columns('k')} "  # noqa: S608
             f"FROM {connection.ops.quote_name(Conversation._meta.db_table)} c "
@@ -108,14 +108,7 @@ def access_for_sending(viewer: Person, conversation_id: int) -> tuple[Conversati
     return conversation, ids
 
 
-_readers: tuple[RowReader, RowReader, RowReader] | None = None
-
-
-def _conversation_readers() -> tuple[RowReader, RowReader, RowReader]:
-    global _readers
-    if _readers is None:
-        _readers = (RowReader(Conversation), RowReader(Person), RowReader(SchoolClass))
-    return _readers
+_CONVERSATIONS, _PEOPLE, _CLASSES = RowReader(Conversation), RowReader(Person), RowReader(SchoolClass)
 
 
 def access_frozen_group_as_leader(viewer: Person, conversation_id: int) -> Conversation:
