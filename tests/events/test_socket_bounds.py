@@ -137,3 +137,29 @@ async def test_rate_limits_off_lifts_the_socket_caps(demo, settings) -> None:
         await ws.send_json_to({"type": "ping"})
         assert (await ws.receive_json_from(timeout=5))["type"] == "pong"
         await ws.disconnect()
+
+
+async def test_issue_15_an_event_socket_holds_no_channel_of_its_own_on_the_layer(demo, monkeypatch) -> None:
+    """Pushes and closes reach an event socket through the process's hub, so the socket itself does
+    not listen on the channel layer. With Redis, a receive per socket cost a pending Redis read each,
+    and each closing socket waited up to a second for its cancelled read."""
+    from channels.layers import get_channel_layer
+
+    from trygg.events import hub
+
+    layer = get_channel_layer()
+    made: list[str] = []
+    real_new_channel = layer.new_channel
+
+    async def new_channel(prefix: str = "specific.") -> str:
+        made.append(await real_new_channel(prefix))
+        return made[-1]
+
+    monkeypatch.setattr(layer, "new_channel", new_channel)
+    ws = await signed_in(await bearer("mor.emma"))
+    await ws.send_json_to({"type": "ping"})
+    assert (await ws.receive_json_from(timeout=5))["type"] == "pong"
+    # With Redis the process's hub has one channel, shared by all its sockets.
+    hubs = {h.channel for h in hub._hubs.values()}
+    await ws.disconnect()
+    assert set(made) - hubs == set()

@@ -47,6 +47,12 @@ INBOX_LIMIT = 1000
 
 
 class EventsConsumer(SignedInSocket):
+    # No channel of its own on the channel layer: pushes and closes reach the socket through the
+    # hub, one membership per process. With Redis, a channel per socket was a pending receive per
+    # socket for nothing, and each socket that closed waited up to a second for its cancelled
+    # receive (200 sockets closing took three minutes in tests/events/test_socket_bounds.py).
+    # Channels gives a consumer no layer when its alias names none.
+    channel_layer_alias = "trygg.events.no-layer"
     cursor: int | None = None
 
     async def opened(self) -> None:
