@@ -149,15 +149,17 @@ class LongPollDoor:
     each sync hook in a hop to the process's one shared thread (about twenty per request), where
     they queued behind the message sends: a class message wakes 30 long polls, whose answers and
     next polls made 600 hops, and the last of the 30 had the message after about 330 ms
-    (``bench/bench_phases.py``, phase b). Here a poll costs two reads on the long-poll thread
-    (``trygg.events.api.on_poll_thread``): the token, and the log.
+    (``bench/bench_phases.py``, phase b). Here a poll costs one read on the long-poll thread
+    (``trygg.events.api.on_poll_thread``), of the log, and a read of its token when the process has
+    not seen the token lately.
 
     Only the common case comes this way: a GET of exactly this path for a host Django serves, with a
     bearer token, no cookie, no ``Accept-Language``, no forwarded host, and ``after``/``timeout``
     that are plainly valid. Anything else (a session cookie, a token that finds nobody, a bad
     parameter, another host, HTTPS redirection) goes to Django, which answers it as before. The
     answer's headers are Django's own for this endpoint (``tests/events/test_long_poll_door.py``
-    compares them), and the answer is the view's (``trygg.events.api.answer``).
+    compares them), and the answer is the view's (``trygg.events.api.answer``). A token found live
+    is remembered for the next polls until its person's sign-in ends (``trygg.events.hub``).
     """
 
     PATH = "/api/v1/events"
@@ -173,15 +175,19 @@ class LongPollDoor:
             return
         raw, after, timeout = request
         from trygg.api_auth import token_in_use
+        from trygg.events import hub
         from trygg.events.api import answer, on_poll_thread
 
-        try:
-            token = await on_poll_thread(token_in_use, raw)
-        except Exception:  # noqa: BLE001 - Django answers it, 503 included, as it answers any request
-            token = None
+        token = hub.remembered_poll_token(raw)
         if token is None:
-            await self.django_app(scope, receive, send)
-            return
+            try:
+                token = await on_poll_thread(token_in_use, raw)
+            except Exception:  # noqa: BLE001 - Django answers it, 503 included, as it answers any request
+                token = None
+            if token is None:
+                await self.django_app(scope, receive, send)
+                return
+            hub.remember_poll_token(raw, token)
         waiting = asyncio.ensure_future(answer(token.person_id, after, timeout))
         gone = asyncio.ensure_future(_disconnected(receive))
         try:

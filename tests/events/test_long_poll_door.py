@@ -4,6 +4,7 @@ answered beside Django's chain, with Django's own headers and body; everything e
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -108,3 +109,78 @@ async def test_r_priv_01_a_token_of_a_deactivated_person_is_refused_at_the_door(
     await database_sync_to_async(Person.objects.filter(pk=person_id).update)(is_active=False)
     response = await get("/api/v1/events?after=0&timeout=0", [(b"authorization", f"Bearer {raw}".encode())])
     assert response["status"] == 401 and django_calls.calls == 1
+
+
+async def post(path: str, raw: str, body: bytes = b"{}") -> dict[str, Any]:
+    return await HttpCommunicator(application, "POST", path, body=body, headers=[
+        (b"host", b"localhost"), (b"authorization", f"Bearer {raw}".encode()),
+        (b"content-type", b"application/json")]).get_response(timeout=10)
+
+
+async def poll(raw: str) -> dict[str, Any]:
+    return await get("/api/v1/events?after=0&timeout=0", [(b"authorization", f"Bearer {raw}".encode())])
+
+
+async def test_issue_15_the_door_reads_a_token_once_and_not_for_each_poll(demo, django_calls, monkeypatch) -> None:
+    """A class message answers 30 long polls and all 30 come straight back: each poll read its token
+    again, a database round trip each. A token found live is remembered by the process."""
+    import trygg.api_auth
+
+    _person, raw, event_id = await setup()
+    reads: list[str] = []
+    real = trygg.api_auth.token_in_use
+
+    def counting(token: str) -> Any:
+        reads.append(token)
+        return real(token)
+
+    monkeypatch.setattr(trygg.api_auth, "token_in_use", counting)
+    for _ in range(3):
+        response = await poll(raw)
+        assert response["status"] == 200 and json.loads(response["body"])["last"] == event_id
+    assert len(reads) == 1 and django_calls.calls == 0
+
+
+@pytest.mark.parametrize("how", ["logout", "revoke", "new_password", "deactivated"])
+async def test_r_priv_01_a_remembered_token_stops_at_the_door_when_its_sign_in_ends(
+    demo, django_calls, how: str
+) -> None:
+    """A phone must not keep streaming after its sign-in ended: the process forgets a remembered
+    token as its sockets close, whichever way the sign-in ended, and the next poll is refused."""
+    person_id, raw, _event = await setup()
+    assert (await poll(raw))["status"] == 200
+    assert (await poll(raw))["status"] == 200 and django_calls.calls == 0
+
+    @database_sync_to_async
+    def end() -> None:
+        from trygg.signin.actions import do_revoke_token
+
+        person = Person.objects.get(pk=person_id)
+        if how == "revoke":
+            do_revoke_token(person, ApiToken.objects.get(digest=ApiToken.digest_of(raw)))
+        elif how == "new_password":
+            person.set_password("a new and long password 42")
+            person.save()
+        elif how == "deactivated":
+            person.is_active = False
+            person.save()
+
+    if how == "logout":
+        assert (await post("/api/v1/auth/logout", raw))["status"] == 204
+    else:
+        await end()
+    calls = django_calls.calls
+    response = await poll(raw)
+    assert response["status"] == 401 and django_calls.calls == calls + 1
+
+
+async def test_r_priv_01_a_remembered_token_that_expires_is_refused(demo, django_calls) -> None:
+    """The expiry of a remembered token is checked at each poll."""
+    from datetime import timedelta
+
+    person_id, _raw, _event = await setup()
+    person = await database_sync_to_async(Person.objects.get)(pk=person_id)
+    _token, raw = await database_sync_to_async(ApiToken.issue)(person, timedelta(seconds=1))
+    assert (await poll(raw))["status"] == 200
+    await asyncio.sleep(1.1)
+    assert (await poll(raw))["status"] == 401

@@ -24,13 +24,24 @@ The hub also closes sockets: every signed-in socket of the process is *watched* 
 and the credential it signed in with, and ``close`` (``trygg.events.log.close_sockets_of``) reaches
 every process's hub the way an event does, so a logout, a revoked token or a lost relation closes
 the sockets it concerns wherever they are held.
+
+The same close makes the process forget the bearer tokens its long polls signed in with
+(``remembered_poll_token``). A poll is a sign-in each time: a class message answers 30 long polls, which all
+come straight back, and reading each one's token again was a database round trip per poll (on
+PostgreSQL as many round trips per message as the send itself made, ``bench/bench_phases.py``,
+phase a2). A token found live is remembered for ``POLL_TOKEN_SECONDS``; every way a token stops
+working (a sign-out, its revocation, a new password, a deactivated person) closes its person's
+sockets and so reaches here, and its expiry is checked at each use. The minute bounds what a close
+lost on the way (Redis away) can leave: an open socket in the same case stays open.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import logging
+import time
 import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -61,6 +72,46 @@ _listening_on: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = weakr
 SWEEP_TEXT = ""
 # One hub per event loop with listeners, when the layer crosses processes.
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Hub] = weakref.WeakKeyDictionary()
+
+
+# Long polls' bearer tokens found live: sha256 of the raw token -> (when found, the token with its
+# person). Bounded: past the limit the oldest are forgotten and read again when next used.
+POLL_TOKEN_SECONDS = 60.0
+POLL_TOKENS_KEPT = 10_000
+_poll_tokens: dict[str, tuple[float, Any]] = {}
+
+
+def _token_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def remembered_poll_token(raw: str) -> Any:
+    """Return the live token of a long poll if this process found it lately, else None (any thread)."""
+    key = _token_key(raw)
+    kept = _poll_tokens.get(key)
+    if kept is None:
+        return None
+    found_at, token = kept
+    from django.utils import timezone
+
+    if time.monotonic() - found_at < POLL_TOKEN_SECONDS and token.expires_at > timezone.now():
+        return token
+    _poll_tokens.pop(key, None)
+    return None
+
+
+def remember_poll_token(raw: str, token: Any) -> None:
+    """Remember a token found live (``trygg.api_auth.token_in_use``) for the next polls."""
+    while len(_poll_tokens) >= POLL_TOKENS_KEPT:
+        _poll_tokens.pop(next(iter(_poll_tokens)), None)
+    _poll_tokens[_token_key(raw)] = (time.monotonic(), token)
+
+
+def forget_poll_tokens(person_id: int) -> None:
+    """Forget the remembered tokens of ``person_id`` (any thread): a sign-in of theirs ended."""
+    for key, (_found_at, token) in list(_poll_tokens.items()):
+        if token.person_id == person_id:
+            _poll_tokens.pop(key, None)
 
 
 def frame_text(body: str, prev: int | None) -> str:
@@ -150,7 +201,9 @@ async def close_named(person_id: int, names: list[str], code: int) -> None:
 
 def close_here(person_id: int, credential: str | None, keep: str | None, code: int) -> int:
     """Close this process's sockets of ``person_id`` (any thread): those signed in with
-    ``credential``, or all but ``keep``'s, or all; return how many were told."""
+    ``credential``, or all but ``keep``'s, or all; return how many were told. The long polls'
+    remembered tokens of the person are forgotten, whichever ended."""
+    forget_poll_tokens(person_id)
     told = 0
     for loop, signed_in_with, closer in list(_watchers.get(person_id, {}).values()):
         if credential is not None and signed_in_with != credential:

@@ -163,6 +163,8 @@ def close_sockets_of(
 
 
 def _close_now(person_id: int, credential: str | None, keep: str | None, code: int) -> None:
+    # At once here: the sign-out's answer may reach its client before the hub hears it from Redis.
+    hub.forget_poll_tokens(person_id)
     layer = get_channel_layer()
     if layer is None:
         hub.close_here(person_id, credential, keep, code)
