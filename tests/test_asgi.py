@@ -201,3 +201,32 @@ def test_sqlite_keeps_the_one_shared_thread_and_postgresql_gets_the_pool(setting
             made.shutdown()
     finally:
         asgi._database = saved
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_issue_15_a_sync_request_is_resolved_once(demo: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loop resolves a request's path to choose its thread; the sync chain reuses that match
+    instead of walking every pattern of the API again (``trygg.asgi._ResolvedOnce``)."""
+    from channels.db import database_sync_to_async
+    from channels.testing import HttpCommunicator
+    from django.urls import get_resolver
+
+    from trygg.asgi import application
+    from trygg.directory.models import ApiToken, Person
+
+    person = await database_sync_to_async(Person.objects.get)(username="kari.4a")
+    _token, raw = await database_sync_to_async(ApiToken.issue)(person)
+    resolver = get_resolver()
+    resolved: list[str] = []
+    real = resolver.resolve
+
+    def counting(p: str) -> object:
+        resolved.append(p)
+        return real(p)
+
+    monkeypatch.setattr(resolver, "resolve", counting)
+    path = "/api/v1/me"
+    response = await HttpCommunicator(application, "GET", path, headers=[
+        (b"host", b"localhost"), (b"authorization", f"Bearer {raw}".encode())]).get_response(timeout=10)
+    assert response["status"] == 200
+    assert resolved == [path]

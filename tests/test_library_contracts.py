@@ -114,6 +114,11 @@ def test_django_asgi_handler_has_the_hooks_the_shared_thread_handler_overrides()
 
     assert "self.get_response_async(request)" in inspect.getsource(django_asgi)
     assert "is_async" in inspect.signature(BaseHandler.load_middleware).parameters
+    # _ResolvedOnce: the sync chain resolves through resolve_request(request), which sets
+    # request.resolver_match and honours request.urlconf.
+    resolving = inspect.getsource(BaseHandler._get_response)
+    assert "self.resolve_request(request)" in resolving
+    assert "request.resolver_match = resolver_match" in inspect.getsource(BaseHandler.resolve_request)
 
 
 @pytest.mark.parametrize("name", ["_start_transaction_under_autocommit", "_commit", "_rollback", "_close"])

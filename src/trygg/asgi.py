@@ -19,7 +19,7 @@ from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from django.core.handlers.base import BaseHandler  # noqa: E402
 from django.db import close_old_connections, connection  # noqa: E402
 from django.http import HttpRequest, HttpResponseBase  # noqa: E402
-from django.urls import Resolver404, get_resolver  # noqa: E402
+from django.urls import Resolver404, ResolverMatch, get_resolver  # noqa: E402
 
 django.setup(set_prefix=False)
 
@@ -61,12 +61,14 @@ class SharedThreadASGIHandler(ASGIHandler):
 
     def __init__(self) -> None:
         super().__init__()
-        self._sync_handler = BaseHandler()
+        self._sync_handler = _ResolvedOnce()
         self._sync_handler.load_middleware(is_async=False)
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
-        if _view_is_async(request.path_info):
+        match = _resolve(request.path_info)
+        if match is not None and iscoroutinefunction(match.func):
             return await super().get_response_async(request)
+        request._trygg_match = match  # type: ignore[attr-defined] - see _ResolvedOnce
         if request.method == "POST" and request.path_info in SIGN_IN_PATHS:
             # A sign-in hashes a password (tens of milliseconds) and may wait out the throttling
             # delay (seconds): on threads of its own, so the shared thread keeps serving everyone.
@@ -131,12 +133,27 @@ def _database_pool() -> ThreadPoolExecutor | None:
     return _database
 
 
-def _view_is_async(path: str) -> bool:
+def _resolve(path: str) -> ResolverMatch | None:
     try:
-        match = get_resolver().resolve(path)
+        return get_resolver().resolve(path)
     except Resolver404:
-        return False  # the 404 page is a sync view
-    return iscoroutinefunction(match.func)
+        return None  # the 404 page is a sync view
+
+
+class _ResolvedOnce(BaseHandler):
+    """Django's sync handler, reusing the match the loop made to choose the thread.
+
+    Resolving a path walks every pattern of the API; done on the loop and again on the thread, it
+    was 5 % of the loop's time and the same again on the thread under bench/bench_messaging.py
+    (py-spy). A middleware that sets ``request.urlconf`` still gets a resolve of its own.
+    """
+
+    def resolve_request(self, request: HttpRequest) -> ResolverMatch:
+        match = getattr(request, "_trygg_match", None)
+        if match is None or hasattr(request, "urlconf"):
+            return super().resolve_request(request)
+        request.resolver_match = match
+        return match
 
 
 django_asgi = SharedThreadASGIHandler()
