@@ -514,8 +514,6 @@ def do_send(
         insert_row(message)
         stamp = connection.ops.adapt_datetimefield_value(now)
         with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {_table(Conversation)} SET last_message_at = %s WHERE id = %s",  # noqa: S608
-                           [stamp, conversation.pk])
             cursor.execute(
                 f"UPDATE {_table(Membership)} SET last_read_message_id = %s, last_read_at = %s "  # noqa: S608
                 "WHERE conversation_id = %s AND person_id = %s",
@@ -535,6 +533,13 @@ def do_send(
         with connection.cursor() as cursor:
             cursor.execute(f"UPDATE {_table(Message)} SET event_id = %s WHERE id = %s",  # noqa: S608 - a name
                            [event.pk, message.pk])
+            # Last, after the event: on PostgreSQL this update locks the conversation's row until
+            # the commit, so every other send into the conversation waits from here on. Made
+            # first, it held them through the whole send: five senders in one group queued on it
+            # for half their time (py-spy, bench/bench_phases.py a1). The event log's lock
+            # (trygg.events.log) already orders this last stretch.
+            cursor.execute(f"UPDATE {_table(Conversation)} SET last_message_at = %s WHERE id = %s",  # noqa: S608
+                           [stamp, conversation.pk])
     return message
 
 
