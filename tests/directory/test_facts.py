@@ -256,3 +256,43 @@ def test_the_person_trigger_of_an_older_version_is_replaced(committed) -> None:
     call_command("migrate", verbosity=0)
     Person.objects.filter(pk=emma.pk).update(name="Emma Three")
     assert facts_generation() != before
+
+
+def test_issue_15_a_send_reads_the_generation_once_with_the_conversation(committed) -> None:
+    """A send asked for the generation three times (the members' facts, the nudges' names, the
+    protected people), and read the conversation and its members in two more statements: on
+    PostgreSQL five round trips of about twenty. Now one statement reads all of it."""
+    from django.test.utils import CaptureQueriesContext
+
+    from trygg.directory.facts import GENERATION_TABLE
+    from trygg.messaging import actions
+
+    kari = Person.objects.get(username="kari.4a")
+    conversation = actions.check_create_conversation(kari, "group", "Turdag", ["mor.emma", "far.emma"]).conversation
+    actions.check_send(kari, conversation.pk, "Første", "gen-0")  # fills the caches
+    with CaptureQueriesContext(connection) as queries:
+        actions.check_send(kari, conversation.pk, "Andre", "gen-1")
+    reads = [q["sql"] for q in queries if GENERATION_TABLE in q["sql"] and "UPDATE" not in q["sql"].upper()]
+    assert len(reads) == 1 and "membership" in reads[0]
+
+
+def test_issue_15_the_send_s_one_read_finds_the_members_the_conversation_and_the_generation(committed) -> None:
+    """``access_for_sending`` answers as the ORM does, and a stranger finds nothing."""
+    from trygg.directory.facts import facts_generation
+    from trygg.errors import NotFoundOrHidden
+    from trygg.messaging import actions
+    from trygg.messaging.models import Conversation
+    from trygg.messaging.queries import access_for_sending, member_ids
+
+    kari = Person.objects.get(username="kari.4a")
+    made = actions.check_create_conversation(kari, "group", "Turdag", ["mor.emma", "far.emma"]).conversation
+    conversation, ids, generation = access_for_sending(kari, made.pk)
+    stored = Conversation.objects.select_related("created_by", "school_class").get(pk=made.pk)
+    assert sorted(ids) == sorted(member_ids(stored)) and len(ids) == 3
+    assert generation == facts_generation()
+    assert conversation.pk == stored.pk and conversation.title == stored.title
+    assert conversation.created_by.username == "kari.4a" and conversation.school_class == stored.school_class
+    with pytest.raises(NotFoundOrHidden):
+        access_for_sending(Person.objects.get(username="emma.4a"), made.pk)
+    with pytest.raises(NotFoundOrHidden):
+        access_for_sending(kari, made.pk + 1000)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from trygg.audit.actions import do_audit
 from trygg.database import insert_row
-from trygg.directory.facts import facts_for
+from trygg.directory.facts import facts_for, generation_read_with
 from trygg.directory.models import Enrollment, Person, SchoolClass, TeachingAssignment
 from trygg.directory.queries import Audience, audiences, hidden_from
 from trygg.errors import BadInput, NotFoundOrHidden, PolicyDenied, TooLarge, WrongState
@@ -425,25 +425,29 @@ def check_send(
         if existing.conversation_id != conversation_id:
             raise WrongState(_("This client_txn_id was already used for another conversation."), code="txn_reused")
         return SendResult(existing, False)
-    conversation, ids = access_for_sending(actor, conversation_id)
+    conversation, ids, generation = access_for_sending(actor, conversation_id)
     text = _validate_body(body)
-    reply_to = _reply_target(conversation, actor, reply_to_id)
-    facts = facts_for(ids)
-    # The cached facts, not ``actor.facts``: that would read six tables on every send.
-    writer = facts.get(actor.pk) or actor.facts
-    members = [facts[i] for i in ids if i in facts]
-    context = send_context(conversation, members, text, reply_to is not None, writer)
-    if conversation.kind == ConversationKind.GROUP:
-        # R-STAFF-07: a staff-run group that lost its adults is read-only until one is added.
-        context["frozen"] = is_frozen(conversation, ids)
-    decision = check("message.send", writer, conversation, context)
-    # Counted once the send is allowed: a repeat of a txn id, a hidden conversation or a refused
-    # send uses up none of the allowance.
-    check_limit(actor, "message", facts.get(actor.pk))
+    # Everything up to the transaction only reads: the generation read with the conversation holds.
+    with generation_read_with(generation):
+        reply_to = _reply_target(conversation, actor, reply_to_id)
+        facts = facts_for(ids)
+        # The cached facts, not ``actor.facts``: that would read six tables on every send.
+        writer = facts.get(actor.pk) or actor.facts
+        members = [facts[i] for i in ids if i in facts]
+        context = send_context(conversation, members, text, reply_to is not None, writer)
+        if conversation.kind == ConversationKind.GROUP:
+            # R-STAFF-07: a staff-run group that lost its adults is read-only until one is added.
+            context["frozen"] = is_frozen(conversation, ids)
+        decision = check("message.send", writer, conversation, context)
+        # Counted once the send is allowed: a repeat of a txn id, a hidden conversation or a refused
+        # send uses up none of the allowance.
+        check_limit(actor, "message", facts.get(actor.pk))
+        # Who may see the sender, read (and cached) from committed rows before the transaction.
+        groups = send_audiences(actor, conversation, ids, reply_to)
     try:
         with transaction.atomic():
             message = do_send(actor, conversation, text, txn, ids, reply_to, sensitive=bool(sensitive),
-                              show_an_adult=offers_show_an_adult(decision))
+                              show_an_adult=offers_show_an_adult(decision), groups=groups)
             # Issue 14: the signals and the alerts they raise, in the send's transaction; no text.
             record_signals(actor, writer, conversation, message.pk, members, decision)
     except IntegrityError:
@@ -468,18 +472,11 @@ def _sent_before(actor: Person, txn: str) -> Message | None:
     return Message.objects.select_related("sender").get(pk=found[0]) if found else None
 
 
-def do_send(
-    actor: Person,
-    conversation: Conversation,
-    text: str,
-    txn: str,
-    member_id_list: Sequence[int],
-    reply_to: Message | None = None,
-    *,
-    attachment: Attachment | None = None,
-    sensitive: bool = False,
-    show_an_adult: bool = False,
-) -> Message:
+def _addressed(
+    actor: Person, conversation: Conversation, member_id_list: Sequence[int], reply_to: Message | None,
+) -> tuple[list[int], Person | None, bool]:
+    """Return who a message reaches, whom it is private to (if anyone), and whether it is an
+    announcement (a top-level post in a class or guardians' channel)."""
     private_to = None
     is_announcement = False
     if conversation.kind in (ConversationKind.CLASS, ConversationKind.GUARDIANS):
@@ -492,8 +489,36 @@ def do_send(
             # Replies to an announcement go to its author only, unless the author opened it.
             private_to = reply_to.sender
     recipients = list(member_id_list) if private_to is None else sorted({actor.pk, private_to.pk})
-    # Before the transaction: who may see the sender is read (and cached) from committed rows.
-    groups = audiences(recipients, [actor.pk])
+    return recipients, private_to, is_announcement
+
+
+def send_audiences(
+    actor: Person, conversation: Conversation, member_id_list: Sequence[int], reply_to: Message | None = None,
+) -> list[Audience]:
+    """Return who of a message's recipients may see its sender (``audiences``), for ``do_send``.
+    Read from committed rows: call it before the send's transaction."""
+    recipients, _private_to, _announcement = _addressed(actor, conversation, member_id_list, reply_to)
+    return audiences(recipients, [actor.pk])
+
+
+def do_send(
+    actor: Person,
+    conversation: Conversation,
+    text: str,
+    txn: str,
+    member_id_list: Sequence[int],
+    reply_to: Message | None = None,
+    *,
+    attachment: Attachment | None = None,
+    sensitive: bool = False,
+    show_an_adult: bool = False,
+    groups: list[Audience] | None = None,
+) -> Message:
+    """Write a message the rules allowed, with its event. ``groups``: ``send_audiences`` read before
+    the transaction, or None to read it here."""
+    recipients, private_to, is_announcement = _addressed(actor, conversation, member_id_list, reply_to)
+    if groups is None:
+        groups = audiences(recipients, [actor.pk])
     now = timezone.now()
     # No savepoint: a failure fails the whole send, whose caller's transaction rolls back whole.
     with transaction.atomic(savepoint=False):

@@ -13,7 +13,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 
 from trygg.database import RowReader
-from trygg.directory.facts import facts_for
+from trygg.directory.facts import facts_for, generation_column
 from trygg.directory.models import Person, SchoolClass
 from trygg.directory.queries import visible_people
 from trygg.errors import NotFoundOrHidden
@@ -76,23 +76,23 @@ def access_conversation(viewer: Person, conversation_id: int) -> Conversation:
     return found[0]
 
 
-def access_for_sending(viewer: Person, conversation_id: int) -> tuple[Conversation, list[int]]:
+def access_for_sending(viewer: Person, conversation_id: int) -> tuple[Conversation, list[int], int | None]:
     """Return what ``access_conversation`` and ``member_ids`` return, for the send path: the
-    conversation (with its creator and class) if the viewer is a member, and its members' ids.
+    conversation (with its creator and class) if the viewer is a member, and its members' ids; and
+    the facts generation as of this read (``directory.facts.generation_read_with``).
 
-    Two hand-written reads (``trygg.database.RowReader``) instead of two ORM queries: every
-    message sent makes them, and compiling the ORM's SQL cost more than running it.
+    One hand-written statement (``trygg.database.RowReader``) instead of two ORM queries and a read
+    of the generation: every message sent makes it, and compiling the ORM's SQL cost more than
+    running it. The member ids come as one text column (``string_agg`` or ``group_concat``), not a
+    row each.
     """
     memberships = connection.ops.quote_name(Membership._meta.db_table)
+    joined = "string_agg(m.person_id::text, ',')" if connection.vendor == "postgresql" else "group_concat(m.person_id)"
+    conversations, people, classes = _CONVERSATIONS, _PEOPLE, _CLASSES
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT person_id FROM {memberships} WHERE conversation_id = %s",  # noqa: S608 - a name
-                       [conversation_id])
-        ids = [row[0] for row in cursor.fetchall()]
-        if viewer.pk not in ids:
-            raise NotFoundOrHidden()
-        conversations, people, classes = _CONVERSATIONS, _PEOPLE, _CLASSES
         cursor.execute(
-            f"SELECT {conversations.columns('c')}, {people.columns('p')}, {classes.columns('k')} "  # noqa: S608
+            f"SELECT {conversations.columns('c')}, {people.columns('p')}, {classes.columns('k')}, "  # noqa: S608
+            f"(SELECT {joined} FROM {memberships} m WHERE m.conversation_id = c.id), {generation_column()} "
             f"FROM {connection.ops.quote_name(Conversation._meta.db_table)} c "
             f"LEFT JOIN {connection.ops.quote_name(Person._meta.db_table)} p ON p.id = c.created_by_id "
             f"LEFT JOIN {connection.ops.quote_name(SchoolClass._meta.db_table)} k ON k.id = c.school_class_id "
@@ -104,8 +104,12 @@ def access_for_sending(viewer: Person, conversation_id: int) -> tuple[Conversati
         raise NotFoundOrHidden()
     conversation, at = conversations.read(row)
     conversation.created_by, at = people.read(row, at)
-    conversation.school_class, _end = classes.read(row, at)
-    return conversation, ids
+    conversation.school_class, at = classes.read(row, at)
+    members, generation = row[at], row[at + 1]
+    ids = [int(pid) for pid in members.split(",")] if members else []
+    if viewer.pk not in ids:
+        raise NotFoundOrHidden()
+    return conversation, ids, (int(generation) if generation is not None else None)
 
 
 _CONVERSATIONS, _PEOPLE, _CLASSES = RowReader(Conversation), RowReader(Person), RowReader(SchoolClass)
