@@ -172,7 +172,12 @@ def _fresh_channel_layer() -> Iterator[None]:
     """
     from channels.layers import channel_layers
 
+    from trygg.events import hub
+
     channel_layers.backends = {}
+    # What the hub remembers of pushes and long polls' tokens belongs to one database's ids.
+    hub._pushed.clear()
+    hub._poll_tokens.clear()
     yield
 
 

@@ -95,3 +95,43 @@ async def test_issue_15_a_push_after_a_gap_reads_the_log(demo, monkeypatch) -> N
     lost, pushed = await sent
     assert [e["id"] for e in got["events"]][:1] == [lost]
     assert got["last"] in (lost, pushed) and len(reads) >= 2
+
+
+async def test_issue_15_a_poll_that_comes_back_after_its_answer_reads_no_log(demo, monkeypatch) -> None:
+    """The process was handed the push that answered a poll; the next poll from there finds nothing
+    new in the log, so it does not read it (on PostgreSQL a round trip for each of 30 polls)."""
+    person_id, raw = await token_for("mor.emma")
+    client = AsyncClient()
+    last = (await poll(client, raw, 0, 0))["last"]
+    reads = counting_reads(monkeypatch)
+    answers = []
+    for n in (1, 2):
+        async def later(n: int = n) -> int:
+            await asyncio.sleep(0.3)
+            return await emit(person_id, n)
+
+        sent = asyncio.ensure_future(later())
+        answers.append(await poll(client, raw, last, 5))
+        assert answers[-1]["last"] == await sent
+        last = answers[-1]["last"]
+    assert len(reads) == 1  # the first poll's, when the process knew nothing of the person yet
+    assert [a["events"][0]["n"] for a in answers] == [1, 2]
+
+
+async def test_issue_15_an_event_whose_push_this_process_missed_reaches_the_poll_within_a_second(
+    demo, monkeypatch
+) -> None:
+    """Design rule 3: the pushes are hints. An event written where this process was not told (its
+    push lost) is read from the log by the waiting poll within about a second, and a poll that
+    does not wait (timeout 0) reads the log at once."""
+    person_id, raw = await token_for("mor.emma")
+    client = AsyncClient()
+    (await poll(client, raw, 0, 0))
+    known = await emit(person_id, 1)
+    await asyncio.sleep(0.1)  # the push reaches the hub
+    lost = await emit(person_id, 2, lose_push=True)
+    started = asyncio.get_running_loop().time()
+    got = await poll(client, raw, known, 5)
+    assert [e["id"] for e in got["events"]] == [lost]
+    assert asyncio.get_running_loop().time() - started < 2.5
+    assert [e["id"] for e in (await poll(client, raw, known, 0))["events"]] == [lost]

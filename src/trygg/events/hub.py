@@ -312,13 +312,32 @@ async def _sweep(loop: asyncio.AbstractEventLoop) -> None:
                     listener(head, None, SWEEP_TEXT)
 
 
+# person id -> the newest event this process's hub has handed on for them, listened for or not
+# (``pushed_head``). Bounded: past the limit it starts again, and a person it forgot reads the log.
+_pushed: dict[int, int] = {}
+PUSHED_KEPT = 200_000
+
+
+def pushed_head(person_id: int) -> int | None:
+    """Return the newest event of ``person_id`` this process was handed, if it knows of one.
+
+    A hint, as a push is: a push lost on the way (Redis away, another process on SQLite without
+    Redis) leaves it behind the log, which the sweep and the long poll's own re-read catch up with.
+    """
+    return _pushed.get(person_id)
+
+
 def deliver(event_id: int, body: str, to: Iterable[tuple[int, int | None]]) -> None:
     """Hand an event to this process's listeners of its recipients (any thread, any loop)."""
     try:
         here = asyncio.get_running_loop()
     except RuntimeError:
         here = None
+    if len(_pushed) > PUSHED_KEPT:
+        _pushed.clear()
     for person_id, prev in to:
+        if _pushed.get(person_id, 0) < event_id:
+            _pushed[person_id] = event_id
         mine = _listeners.get(person_id)
         if not mine:
             continue
