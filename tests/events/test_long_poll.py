@@ -42,9 +42,9 @@ def counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     reads: list[Any] = []
     real = events_api.events_after
 
-    def events_after(*args: Any) -> list[dict[str, Any]]:
+    def events_after(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
         reads.append(args)
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(events_api, "events_after", events_after)
     return reads
@@ -100,9 +100,15 @@ async def test_issue_15_a_push_after_a_gap_reads_the_log(demo, monkeypatch) -> N
 async def test_issue_15_a_poll_that_comes_back_after_its_answer_reads_no_log(demo, monkeypatch) -> None:
     """The process was handed the push that answered a poll; the next poll from there finds nothing
     new in the log, so it does not read it (on PostgreSQL a round trip for each of 30 polls)."""
+    from trygg.events import hub
+
     person_id, raw = await token_for("mor.emma")
     client = AsyncClient()
     last = (await poll(client, raw, 0, 0))["last"]
+    # A busy process: another listener (a socket) keeps it hearing pushes between the polls; with
+    # Redis a hub that left the group knows nothing, and the poll reads the log.
+    held = hub.listen(person_id + 1, lambda *pushed: None)
+    await hub.joined()
     reads = counting_reads(monkeypatch)
     answers = []
     for n in (1, 2):
@@ -114,6 +120,7 @@ async def test_issue_15_a_poll_that_comes_back_after_its_answer_reads_no_log(dem
         answers.append(await poll(client, raw, last, 5))
         assert answers[-1]["last"] == await sent
         last = answers[-1]["last"]
+    hub.unlisten(person_id + 1, held)
     assert len(reads) == 1  # the first poll's, when the process knew nothing of the person yet
     assert [a["events"][0]["n"] for a in answers] == [1, 2]
 
@@ -135,3 +142,46 @@ async def test_issue_15_an_event_whose_push_this_process_missed_reaches_the_poll
     assert [e["id"] for e in got["events"]] == [lost]
     assert asyncio.get_running_loop().time() - started < 2.5
     assert [e["id"] for e in (await poll(client, raw, known, 0))["events"]] == [lost]
+
+
+async def test_issue_15_a_poll_behind_a_push_it_missed_reads_only_the_events(demo, monkeypatch) -> None:
+    """When the process knows of a newer event than the poll's ``after`` (a push came while no poll
+    waited), the poll reads the events at once, without asking the stream head first; the frames
+    are the log's, with their ``prev`` chain."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from trygg.events import hub
+
+    person_id, raw = await token_for("mor.emma")
+    client = AsyncClient()
+    start = (await poll(client, raw, 0, 0))["last"]
+    # Another listener of the process (a socket) keeps it hearing pushes (with Redis: in the group).
+    held = hub.listen(person_id, lambda *pushed: None)
+    await hub.joined()
+    first, second = await emit(person_id, 1), await emit(person_id, 2)
+    for _ in range(50):  # both pushes reach the hub while no poll waits
+        if hub.pushed_head(person_id) == second:
+            break
+        await asyncio.sleep(0.05)
+
+    @database_sync_to_async
+    def statements() -> list[str]:
+        with CaptureQueriesContext(connection) as seen:
+            frames = event_log.events_after(person_id, start, 500, newer_known=True)
+        assert [f["id"] for f in frames] == [first, second] and frames[1]["prev"] == first
+        return [q["sql"] for q in seen]
+
+    assert len(await statements()) == 1
+    asked: list[dict[str, Any]] = []
+    real = events_api.events_after
+
+    def events_after(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        asked.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(events_api, "events_after", events_after)
+    got = await poll(client, raw, start, 5)
+    hub.unlisten(person_id, held)
+    assert asked == [{"newer_known": True}]
+    assert [e["id"] for e in got["events"]] == [first, second] and got["events"][0]["prev"] == start

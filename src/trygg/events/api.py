@@ -60,7 +60,7 @@ _pool: ThreadPoolExecutor | None = None
 T = TypeVar("T")
 
 
-async def on_poll_thread(function: Callable[..., T], *args: Any) -> T:
+async def on_poll_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a long poll's database read on the process's long-poll thread, not the shared one.
 
     A class message wakes 30 long polls at once, and each comes straight back with its next poll:
@@ -76,7 +76,7 @@ async def on_poll_thread(function: Callable[..., T], *args: Any) -> T:
         # Django drops a broken or expired connection when a request starts and ends, but its
         # request signals run in another thread; this thread's connection is checked here.
         close_old_connections()
-        return function(*args)
+        return function(*args, **kwargs)
 
     return await sync_to_async(run, thread_sensitive=False, executor=_pool)()
 
@@ -110,12 +110,15 @@ async def answer(person_id: int, after: int, timeout: float) -> str:
     # saw every push since (it was handed the one that answered it): then the first read of the
     # log is skipped, as a socket skips it between pushes. A push this process missed is found by
     # the re-read below within a second.
-    read = timeout <= 0 or hub.pushed_head(person_id) != after
+    # One it knows to be newer: the log holds events after ``after``, so only they are read.
+    head = hub.pushed_head(person_id)
+    read = timeout <= 0 or head != after
+    newer = head is not None and head > after
     try:
         while True:
             pushed.clear()
-            frames = await on_poll_thread(events_after, person_id, after) if read else []
-            read = True
+            frames = await on_poll_thread(events_after, person_id, after, 500, newer_known=newer) if read else []
+            read, newer = True, False
             remaining = deadline - time.monotonic()
             if frames or remaining <= 0:
                 # The log's own frames, made and validated by the server when they were written.

@@ -323,6 +323,7 @@ def pushed_head(person_id: int) -> int | None:
 
     A hint, as a push is: a push lost on the way (Redis away, another process on SQLite without
     Redis) leaves it behind the log, which the sweep and the long poll's own re-read catch up with.
+    With Redis a hub hears pushes only while it is in the group, so each (re)join forgets it all.
     """
     return _pushed.get(person_id)
 
@@ -410,6 +411,9 @@ class _Hub:
         if self.channel is None:
             self.channel = await self.layer.new_channel()
         await self.layer.group_add(HUB_GROUP, self.channel)
+        # Pushes sent while this loop was not in the group never came: what it noted of people's
+        # newest events (``pushed_head``) may lag the log, so it starts again.
+        _pushed.clear()
         self.ready.set()
         joined = asyncio.get_running_loop().time()
         while True:

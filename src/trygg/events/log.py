@@ -279,19 +279,21 @@ def latest_event_id(person_id: int) -> int:
     return head or 0
 
 
-def events_after(person_id: int, after: int, limit: int = 500) -> list[dict[str, Any]]:
+def events_after(person_id: int, after: int, limit: int = 500, *, newer_known: bool = False) -> list[dict[str, Any]]:
     """Return a person's events after ``after`` in id order as frames, each with its ``prev``.
 
     Hand-written (``trygg.database.RowReader``): every long poll and every socket's resume asks
     it, and most find nothing new, which the stream head (one primary-key read) tells without the
     join; building the ORM's join cost more than running it (``bench/bench_phases.py``).
+    ``newer_known``: the caller knows of a newer event (a push), so the head is not read first.
     """
     heads = connection.ops.quote_name(StreamHead._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT last_event_id FROM {heads} WHERE person_id = %s", [person_id])  # noqa: S608
-        head = cursor.fetchone()
-        if head is None or head[0] <= after:
-            return []
+        if not newer_known:
+            cursor.execute(f"SELECT last_event_id FROM {heads} WHERE person_id = %s", [person_id])  # noqa: S608
+            head = cursor.fetchone()
+            if head is None or head[0] <= after:
+                return []
         reader = _EVENTS
         cursor.execute(
             f"SELECT {reader.columns('e')} FROM {connection.ops.quote_name(Event._meta.db_table)} e "  # noqa: S608
