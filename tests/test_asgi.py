@@ -230,3 +230,38 @@ async def test_issue_15_a_sync_request_is_resolved_once(demo: object, monkeypatc
         (b"host", b"localhost"), (b"authorization", f"Bearer {raw}".encode())]).get_response(timeout=10)
     assert response["status"] == 200
     assert resolved == [path]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_issue_15_a_sync_request_checks_its_connection_in_its_own_thread_without_a_second_hop(
+    demo: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Django's request_started receivers are sync, so every request hopped to the shared thread for
+    them before the view's own hop. They are Trygg's to call now: once per request, in the thread
+    that runs the view and uses the connection (close_old_connections: a broken or expired one is
+    dropped, tests/faults/)."""
+    import threading
+
+    from channels.db import database_sync_to_async
+    from channels.testing import HttpCommunicator
+    from django.core import signals
+
+    import trygg.api_auth
+    import trygg.asgi
+    from trygg.directory.models import ApiToken, Person
+
+    sync_receivers, _async_receivers = signals.request_started._live_receivers(trygg.asgi.SharedThreadASGIHandler)
+    assert sync_receivers == []
+    person = await database_sync_to_async(Person.objects.get)(username="kari.4a")
+    _token, raw = await database_sync_to_async(ApiToken.issue)(person)
+    began: list[str] = []
+    viewed: list[str] = []
+    real_begins, real_token = trygg.asgi._request_begins, trygg.api_auth.token_in_use
+    monkeypatch.setattr(trygg.asgi, "_request_begins",
+                        lambda: (began.append(threading.current_thread().name), real_begins())[1])
+    monkeypatch.setattr(trygg.api_auth, "token_in_use",
+                        lambda raw: (viewed.append(threading.current_thread().name), real_token(raw))[1])
+    response = await HttpCommunicator(trygg.asgi.application, "GET", "/api/v1/me", headers=[
+        (b"host", b"localhost"), (b"authorization", f"Bearer {raw}".encode())]).get_response(timeout=10)
+    assert response["status"] == 200
+    assert len(began) == 1 and began == viewed
