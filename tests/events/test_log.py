@@ -64,3 +64,33 @@ def test_issue_15_prev_is_each_recipient_s_own_last_event_new_or_not(person) -> 
     assert {latest_event_id(pid) for pid in (mor.pk, far.pk, kari.pk)} == {event.pk}
     assert set(EventRecipient.objects.filter(event=event).values_list("person_id", flat=True)) == {mor.pk, far.pk,
                                                                                                    kari.pk}
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_issue_15_on_postgresql_the_event_row_takes_the_log_s_lock_in_its_own_statement(person) -> None:
+    """Commit order is id order because an event's id is given under the log's lock, held to the
+    commit. The lock is taken by the event's insert itself (one round trip instead of two, in the
+    stretch every send waits for): another connection cannot take it until the commit."""
+    import psycopg
+    from django.conf import settings
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from trygg.events.log import EVENT_LOG_LOCK
+
+    db = settings.DATABASES["default"]
+    other = psycopg.connect(host=db["HOST"] or None, port=db["PORT"] or None, user=db["USER"],
+                            dbname=connection.settings_dict["NAME"], autocommit=True)
+    try:
+        with transaction.atomic(), CaptureQueriesContext(connection) as seen:
+            event = emit_event("test.lock", [person("mor.emma").pk], {"n": 1})
+            held = not other.execute("SELECT pg_try_advisory_lock(%s)", [EVENT_LOG_LOCK]).fetchone()[0]
+        locking = [q["sql"] for q in seen if "pg_advisory_xact_lock" in q["sql"]]
+        assert held
+        assert len(locking) == 1 and locking[0].startswith('INSERT INTO "messaging_event"')
+        assert other.execute("SELECT pg_try_advisory_lock(%s)", [EVENT_LOG_LOCK]).fetchone()[0]
+        other.execute("SELECT pg_advisory_unlock(%s)", [EVENT_LOG_LOCK])
+        assert event.pk and latest_event_id(person("mor.emma").pk) == event.pk
+    finally:
+        other.close()

@@ -42,12 +42,6 @@ log = logging.getLogger(__name__)
 EVENT_LOG_LOCK = 7_405_112
 
 
-def _lock_log() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_LOG_LOCK])
-
-
 def emit_event(event_type: str, recipient_ids: Iterable[int], payload: dict[str, Any]) -> Event:
     """Append an event for ``recipient_ids`` to the log; push it to their sockets after commit.
 
@@ -58,9 +52,14 @@ def emit_event(event_type: str, recipient_ids: Iterable[int], payload: dict[str,
     recipients = sorted(set(recipient_ids))
     # No savepoint: an emit that fails fails its action, whose transaction rolls back whole.
     with transaction.atomic(savepoint=False):
-        _lock_log()
         event = Event(type=event_type, payload=payload)
-        insert_row(event)  # every message and every change makes one: no ORM statement to build
+        # Every message and every change makes one: no ORM statement to build. On PostgreSQL the
+        # lock is taken in the same statement, before the row gets its id: from here to the commit
+        # every send into the log waits for this one, so each round trip counts.
+        if connection.vendor == "postgresql":
+            insert_row(event, first=("SELECT pg_advisory_xact_lock(%s)", [EVENT_LOG_LOCK]))
+        else:
+            insert_row(event)
         prev = _append_to_streams(event.pk, recipients)
     prev_of = {pid: prev.get(pid, 0) for pid in recipients}
     transaction.on_commit(lambda: push_event(event, recipients, prev_of))

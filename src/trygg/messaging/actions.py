@@ -555,16 +555,24 @@ def do_send(
         )
         # The frame's own id is the event id; the message keeps it for repeated sends.
         message.event_id = event.pk
+        # The conversation's last_message_at last, after the event: on PostgreSQL that update locks
+        # the conversation's row until the commit, so every other send into the conversation waits
+        # from here on. Made first, it held them through the whole send: five senders in one group
+        # queued on it for half their time (py-spy, bench/bench_phases.py a1). The event log's lock
+        # (trygg.events.log) already orders this last stretch, where PostgreSQL makes both updates
+        # in one statement.
         with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {_table(Message)} SET event_id = %s WHERE id = %s",  # noqa: S608 - a name
-                           [event.pk, message.pk])
-            # Last, after the event: on PostgreSQL this update locks the conversation's row until
-            # the commit, so every other send into the conversation waits from here on. Made
-            # first, it held them through the whole send: five senders in one group queued on it
-            # for half their time (py-spy, bench/bench_phases.py a1). The event log's lock
-            # (trygg.events.log) already orders this last stretch.
-            cursor.execute(f"UPDATE {_table(Conversation)} SET last_message_at = %s WHERE id = %s",  # noqa: S608
-                           [stamp, conversation.pk])
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"WITH m AS (UPDATE {_table(Message)} SET event_id = %s WHERE id = %s) "  # noqa: S608 - names
+                    f"UPDATE {_table(Conversation)} SET last_message_at = %s WHERE id = %s",
+                    [event.pk, message.pk, stamp, conversation.pk],
+                )
+            else:
+                cursor.execute(f"UPDATE {_table(Message)} SET event_id = %s WHERE id = %s",  # noqa: S608 - a name
+                               [event.pk, message.pk])
+                cursor.execute(f"UPDATE {_table(Conversation)} SET last_message_at = %s WHERE id = %s",  # noqa: S608
+                               [stamp, conversation.pk])
     return message
 
 
