@@ -108,16 +108,16 @@ async def answer(person_id: int, after: int, timeout: float) -> str:
     await hub.joined()
     # A poll that comes straight back after its answer usually finds nothing new, and this process
     # saw every push since (it was handed the one that answered it): then the first read of the
-    # log is skipped, as a socket skips it between pushes. A push this process missed is found by
-    # the re-read below within a second.
-    # One it knows to be newer: the log holds events after ``after``, so only they are read.
+    # log is skipped, as a socket skips it between pushes; a push this process missed is found by
+    # the re-read below within a second. When it was handed a newer event than ``after``, the log
+    # holds events after it, and only they are read (no stream head first).
     head = hub.pushed_head(person_id)
     read = timeout <= 0 or head != after
     newer = head is not None and head > after
     try:
         while True:
             pushed.clear()
-            frames = await on_poll_thread(events_after, person_id, after, 500, newer_known=newer) if read else []
+            frames = await on_poll_thread(events_after, person_id, after, newer_known=newer) if read else []
             read, newer = True, False
             remaining = deadline - time.monotonic()
             if frames or remaining <= 0:
