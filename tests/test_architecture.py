@@ -41,6 +41,7 @@ LAYERS: list[set[str]] = [
     {"web"},
     {"api_auth", "api_errors"},
     {"api", "routing"},
+    {"doors"},
     {"urls", "asgi", "cli"},
 ]
 DIRECTORY_DATA = {"trygg.directory.models", "trygg.directory.facts"}

@@ -178,31 +178,36 @@ class ApiErrorMiddleware(BothModes):
         return response
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        is_api = request.path.startswith(API_PREFIX)
-        if isinstance(exc, TryggError):
-            if is_api:
-                return trygg_error_response(exc)
-            page = render(request, "web/error.html", {"error": exc.as_dict(), "status": exc.status},
-                          status=exc.status)
-            if exc.retry_after is not None:
-                page["Retry-After"] = str(int(exc.retry_after))
-            return page
-        if isinstance(exc, RequestDataTooBig):
-            return error_response(413, None) if is_api else None
-        if is_api and isinstance(exc, Http404):
-            return error_response(404, None)
-        if is_api and isinstance(exc, PermissionDenied):
-            return error_response(403, None)
-        if is_api and isinstance(exc, json.JSONDecodeError | UnicodeDecodeError | ValueError | OverflowError):
-            return error_response(400, None)
-        if is_unavailable(exc):
-            return unavailable_response(request, exc)
-        if is_api and isinstance(exc, DataError):
-            # The database refused a value validation let through (too long, out of range):
-            # bad input all the same, but a gap in some schema, so it is logged.
-            log.warning("database refused input on %s %s: %s", request.method, request.path, type(exc).__name__)
-            return error_response(400, None)
-        return None
+        return exception_response(request, exc)
+
+
+def exception_response(request: HttpRequest, exc: Exception) -> HttpResponse | None:
+    """Return the answer to an exception a view raised, or None for Django's 500 (``server_error``)."""
+    is_api = request.path.startswith(API_PREFIX)
+    if isinstance(exc, TryggError):
+        if is_api:
+            return trygg_error_response(exc)
+        page = render(request, "web/error.html", {"error": exc.as_dict(), "status": exc.status},
+                      status=exc.status)
+        if exc.retry_after is not None:
+            page["Retry-After"] = str(int(exc.retry_after))
+        return page
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(413, None) if is_api else None
+    if is_api and isinstance(exc, Http404):
+        return error_response(404, None)
+    if is_api and isinstance(exc, PermissionDenied):
+        return error_response(403, None)
+    if is_api and isinstance(exc, json.JSONDecodeError | UnicodeDecodeError | ValueError | OverflowError):
+        return error_response(400, None)
+    if is_unavailable(exc):
+        return unavailable_response(request, exc)
+    if is_api and isinstance(exc, DataError):
+        # The database refused a value validation let through (too long, out of range):
+        # bad input all the same, but a gap in some schema, so it is logged.
+        log.warning("database refused input on %s %s: %s", request.method, request.path, type(exc).__name__)
+        return error_response(400, None)
+    return None
 
 
 def unavailable_response(request: HttpRequest, exc: BaseException) -> HttpResponse:

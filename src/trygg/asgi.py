@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
-from urllib.parse import parse_qs
+from typing import Any, TypeVar
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trygg.settings")
 
@@ -23,6 +22,9 @@ from django.http import HttpRequest, HttpResponseBase  # noqa: E402
 from django.urls import Resolver404, ResolverMatch, get_resolver  # noqa: E402
 
 django.setup(set_prefix=False)
+
+T = TypeVar("T")
+
 
 
 class SharedThreadASGIHandler(ASGIHandler):
@@ -82,22 +84,18 @@ class SharedThreadASGIHandler(ASGIHandler):
             # A sign-in hashes a password (tens of milliseconds) and may wait out the throttling
             # delay (seconds): on threads of its own, so the shared thread keeps serving everyone.
             return await sync_to_async(self._own_connection, thread_sensitive=False, executor=_sign_in_pool())(request)
+        return await self.run_as_view(self._sync_handler.get_response, request)
+
+    async def run_as_view(self, function: Callable[..., T], *args: Any) -> T:
+        """Run ``function(*args)`` where a sync view runs (the shared thread, or on PostgreSQL the
+        database pool), with the connection checks a request gets (``trygg.doors``' doors use it)."""
         pool = _database_pool()
         if pool is not None:
-            return await sync_to_async(self._own_connection, thread_sensitive=False, executor=pool)(request)
-        return await sync_to_async(self._own_connection, thread_sensitive=True)(request)
+            return await sync_to_async(_as_request, thread_sensitive=False, executor=pool)(function, *args)
+        return await sync_to_async(_as_request, thread_sensitive=True)(function, *args)
 
     def _own_connection(self, request: HttpRequest) -> HttpResponseBase:
-        # Django drops a broken or expired connection when a request starts and ends
-        # (close_old_connections), in its request signals. Here it is done in the thread that runs
-        # the view, for that thread's connection: a sign-in or database-pool thread keeps one of
-        # its own (after a PostgreSQL restart every sign-in on such a thread answered 503 for
-        # ever, tests/faults/), and the shared thread no longer hears request_started.
-        _request_begins()
-        try:
-            return self._sync_handler.get_response(request)
-        finally:
-            close_old_connections()
+        return _as_request(self._sync_handler.get_response, request)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -109,6 +107,19 @@ def _request_begins() -> None:
     """What Django's request_started receivers did, in the calling thread."""
     reset_queries()
     close_old_connections()
+
+
+def _as_request(function: Callable[..., T], *args: Any) -> T:
+    # Django drops a broken or expired connection when a request starts and ends
+    # (close_old_connections), in its request signals. Here it is done in the thread that runs
+    # the view, for that thread's connection: a sign-in or database-pool thread keeps one of
+    # its own (after a PostgreSQL restart every sign-in on such a thread answered 503 for
+    # ever, tests/faults/), and the shared thread no longer hears request_started.
+    _request_begins()
+    try:
+        return function(*args)
+    finally:
+        close_old_connections()
 
 
 # The throttled sign-ins: the login page, the token endpoint, the admin's login, and the page that
@@ -175,171 +186,16 @@ class _ResolvedOnce(BaseHandler):
 django_asgi = SharedThreadASGIHandler()
 
 
-class LongPollDoor:
-    """``GET /api/v1/events`` with a bearer token, answered beside Django's chain rather than through it.
-
-    The long poll is an async view, and Django runs its middleware around an async view hook by hook,
-    each sync hook in a hop to the process's one shared thread (about twenty per request), where
-    they queued behind the message sends: a class message wakes 30 long polls, whose answers and
-    next polls made 600 hops, and the last of the 30 had the message after about 330 ms
-    (``bench/bench_phases.py``, phase b). Here a poll costs one read on the long-poll thread
-    (``trygg.events.api.on_poll_thread``), of the log, and a read of its token when the process has
-    not seen the token lately.
-
-    Only the common case comes this way: a GET of exactly this path for a host Django serves, with a
-    bearer token, no cookie, no ``Accept-Language``, no forwarded host, and ``after``/``timeout``
-    that are plainly valid. Anything else (a session cookie, a token that finds nobody, a bad
-    parameter, another host, HTTPS redirection) goes to Django, which answers it as before. The
-    answer's headers are Django's own for this endpoint (``tests/events/test_long_poll_door.py``
-    compares them), and the answer is the view's (``trygg.events.api.answer``). A token found live
-    is remembered for the next polls until its person's sign-in ends (``trygg.events.hub``).
-    """
-
-    PATH = "/api/v1/events"
-
-    def __init__(self, django_app: Any) -> None:
-        self.django_app = django_app
-        self._headers: list[tuple[bytes, bytes]] | None = None
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        request = self._plain(scope)
-        if request is None:
-            await self.django_app(scope, receive, send)
-            return
-        raw, after, timeout = request
-        from trygg.api_auth import token_in_use
-        from trygg.events import hub
-        from trygg.events.api import answer, on_poll_thread
-
-        token = hub.remembered_poll_token(raw)
-        if token is None:
-            try:
-                token = await on_poll_thread(token_in_use, raw)
-            except Exception:  # noqa: BLE001 - Django answers it, 503 included, as it answers any request
-                token = None
-            if token is None:
-                await self.django_app(scope, receive, send)
-                return
-            hub.remember_poll_token(raw, token)
-        waiting = asyncio.ensure_future(answer(token.person_id, after, timeout))
-        gone = asyncio.ensure_future(_disconnected(receive))
-        try:
-            await asyncio.wait({waiting, gone}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            gone.cancel()
-        if not waiting.done():
-            waiting.cancel()  # the client left: stop listening for it
-            return
-        headers = self._answer_headers(token.person.language, secure=scope.get("scheme") == "https")
-        try:
-            body, status = waiting.result().encode(), 200
-        except Exception as exc:  # noqa: BLE001 - a dependency that went away mid-wait
-            from trygg.api_errors import trygg_error_response
-            from trygg.database import is_unavailable
-            from trygg.errors import Unavailable
-
-            if not is_unavailable(exc):
-                raise
-            response = trygg_error_response(Unavailable())
-            body, status = response.content, 503
-            headers.append((b"retry-after", response["Retry-After"].encode()))
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [*headers, (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
-
-    def _plain(self, scope: dict[str, Any]) -> tuple[str, int, float] | None:
-        """Return (token, after, timeout) of a request this door answers, else None."""
-        from django.conf import settings
-        from django.http.request import split_domain_port, validate_host
-
-        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] != self.PATH:
-            return None
-        if settings.SECURE_SSL_REDIRECT and scope.get("scheme") != "https":
-            return None
-        raw = None
-        host = None
-        for name, value in scope["headers"]:
-            if name in (b"cookie", b"accept-language", b"x-forwarded-host"):
-                return None
-            if name == b"host":
-                host = value.decode("latin-1")
-            if name == b"authorization":
-                if raw is not None:
-                    return None
-                scheme, _, rest = value.decode("latin-1").partition(" ")
-                if scheme.lower() != "bearer" or not rest.strip():
-                    return None
-                raw = rest.strip()
-        # The host Django would check (its 400 for a host it does not serve is its own to give).
-        if raw is None or host is None or not validate_host(split_domain_port(host)[0], settings.ALLOWED_HOSTS):
-            return None
-        try:
-            query = parse_qs(scope.get("query_string", b"").decode("ascii"), keep_blank_values=True,
-                             strict_parsing=False)
-        except UnicodeDecodeError:
-            return None
-        if set(query) - {"after", "timeout"} or any(len(v) != 1 for v in query.values()):
-            return None
-        after_text = query.get("after", ["0"])[0]
-        timeout_text = query.get("timeout", ["25"])[0]
-        if not after_text.isascii() or not after_text.isdigit() or len(after_text) > 18:
-            return None
-        try:
-            timeout = float(timeout_text)
-        except ValueError:
-            return None
-        if not 0 <= timeout <= 30:  # also refuses nan
-            return None
-        return raw, int(after_text), timeout
-
-    def _answer_headers(self, language: str, *, secure: bool) -> list[tuple[bytes, bytes]]:
-        from django.conf import settings
-
-        if self._headers is None:
-            self._headers = _django_headers()
-        headers = [(b"content-language", (language or settings.LANGUAGE_CODE).encode()), *self._headers]
-        if secure and settings.SECURE_HSTS_SECONDS:
-            # As SecurityMiddleware: on secure requests only.
-            hsts = f"max-age={settings.SECURE_HSTS_SECONDS}"
-            if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
-                hsts += "; includeSubDomains"
-            if settings.SECURE_HSTS_PRELOAD:
-                hsts += "; preload"
-            headers.append((b"strict-transport-security", hsts.encode()))
-        return headers
-
-
-def _django_headers() -> list[tuple[bytes, bytes]]:
-    """The headers Django's chain gives a 200 JSON answer of the API, from the same settings."""
-    from csp.utils import build_policy
-    from django.conf import settings
-
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"cache-control", b"no-store"),
-        (b"x-frame-options", settings.X_FRAME_OPTIONS.encode()),
-        (b"vary", b"Accept-Language, Cookie"),
-        (b"content-security-policy", build_policy().encode()),
-        (b"x-content-type-options", b"nosniff"),
-        (b"referrer-policy", settings.SECURE_REFERRER_POLICY.encode()),
-        (b"cross-origin-opener-policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY.encode()),
-    ]
-    return headers
-
-
-async def _disconnected(receive: Any) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
-
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from trygg.doors import LongPollDoor, SendDoor  # noqa: E402
 from trygg.events.origin import OriginValidator  # noqa: E402
 from trygg.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": LongPollDoor(django_asgi),
+        "http": LongPollDoor(SendDoor(django_asgi, run=django_asgi.run_as_view)),
         # Scheme, host and port of the page are checked; a client without Origin signs in by token.
         "websocket": OriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }

@@ -1,4 +1,4 @@
-"""The ASGI server's door for the long poll (``trygg.asgi.LongPollDoor``): the common request is
+"""The ASGI server's door for the long poll (``trygg.doors.LongPollDoor``): the common request is
 answered beside Django's chain, with Django's own headers and body; everything else goes to Django
 (issue 15, phase b of the peer bench). Runs the real ASGI application on the real database."""
 
