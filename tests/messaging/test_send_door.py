@@ -18,6 +18,7 @@ from django.http import Http404
 from trygg.asgi import LongPollDoor, application
 from trygg.directory.models import ApiToken, Person
 from trygg.doors import SendDoor
+from trygg.errors import TooManyRequests
 from trygg.messaging.models import Message
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -240,6 +241,7 @@ async def test_issue_15_a_body_in_parts_is_read_whole_and_a_client_that_leaves_g
     (Http404(), 404),
     (DataError("value too long"), 400),
     (OperationalError("database is locked"), 503),
+    (TooManyRequests(retry_after=30), 429),
 ])
 async def test_issue_15_what_a_send_raises_is_answered_at_the_door_as_the_chain_answers_it(
     demo, django_calls, monkeypatch, caplog, raised: Exception, status: int
@@ -269,3 +271,5 @@ async def test_issue_15_what_a_send_raises_is_answered_at_the_door_as_the_chain_
     assert [(r.levelno, r.getMessage()) for r in door_logged] == [(r.levelno, r.getMessage()) for r in django_logged]
     assert len(door_logged) == 1
     assert (door_logged[0].exc_info or (None, None))[1] is (raised if status == 500 else None)
+    if status in (429, 503):
+        assert dict(header_map(at_door))[b"Retry-After".lower()] in (b"30", b"5")
