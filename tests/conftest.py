@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -199,6 +200,18 @@ def _clear_cache(request: pytest.FixtureRequest) -> Iterator[None]:
 
 # ---------------------------------------------------------------------------------------------
 # Live server (real uvicorn, real ASGI, real sockets) and the browser.
+
+
+class CountingApp:
+    """An ASGI app behind one of the server's doors (``trygg.doors``), counting the requests that
+    reach it: a door's tests tell by it whether the door answered or handed on to Django."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.calls = app, 0
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        self.calls += 1
+        await self.app(scope, receive, send)
 
 
 def free_port() -> int:

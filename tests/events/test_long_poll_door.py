@@ -13,6 +13,7 @@ from channels.db import database_sync_to_async
 from channels.testing import HttpCommunicator
 from django.db import transaction
 
+from tests.conftest import CountingApp
 from trygg.asgi import LongPollDoor, application
 from trygg.directory.models import ApiToken, Person
 from trygg.events import log as event_log
@@ -34,20 +35,9 @@ def door() -> LongPollDoor:
     return found
 
 
-class Counting:
-    """Django's app behind the door, counting what reaches it."""
-
-    def __init__(self, app: Any) -> None:
-        self.app, self.calls = app, 0
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        self.calls += 1
-        await self.app(scope, receive, send)
-
-
 @pytest.fixture
-def django_calls(monkeypatch: pytest.MonkeyPatch) -> Counting:
-    counting = Counting(door().django_app)
+def django_calls(monkeypatch: pytest.MonkeyPatch) -> CountingApp:
+    counting = CountingApp(door().django_app)
     monkeypatch.setattr(door(), "django_app", counting)
     return counting
 

@@ -15,6 +15,7 @@ from channels.testing import HttpCommunicator
 from django.db import DataError, OperationalError
 from django.http import Http404
 
+from tests.conftest import CountingApp
 from trygg.asgi import LongPollDoor, application
 from trygg.directory.models import ApiToken, Person
 from trygg.doors import SendDoor
@@ -33,20 +34,9 @@ def send_door() -> SendDoor:
     return long_poll.django_app
 
 
-class Counting:
-    """Django's app behind the door, counting what reaches it."""
-
-    def __init__(self, app: Any) -> None:
-        self.app, self.calls = app, 0
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        self.calls += 1
-        await self.app(scope, receive, send)
-
-
 @pytest.fixture
-def django_calls(monkeypatch: pytest.MonkeyPatch) -> Counting:
-    counting = Counting(send_door().django_app)
+def django_calls(monkeypatch: pytest.MonkeyPatch) -> CountingApp:
+    counting = CountingApp(send_door().django_app)
     monkeypatch.setattr(send_door(), "django_app", counting)
     return counting
 
