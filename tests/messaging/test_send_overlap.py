@@ -16,7 +16,8 @@ pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 def test_issue_15_a_send_waits_for_another_into_the_same_group_only_at_the_event_log(person, monkeypatch) -> None:
     """Five senders in one group queued on the conversation's row for half their time: the send
     locked it (``last_message_at``) first and held it to the commit. Now it is updated last, after
-    the event: a second send gets all the way to its event while the first is still writing."""
+    the event: a second send gets all the way through, its event and its commit, while the first is
+    still writing."""
     kari = person("kari.4a")
     conversation = actions.check_create_conversation(kari, "group", "Turdag", ["mor.emma", "far.emma"]).conversation
     mor = person("mor.emma")
@@ -49,12 +50,18 @@ def test_issue_15_a_send_waits_for_another_into_the_same_group_only_at_the_event
     second.start()
     try:
         got_there = reached["second"].wait(10)
+        # The first stays held until the second has committed: released as soon as the second
+        # reached its event, the first could take the log's lock before it, and the order below
+        # would be a race of two threads, not the thing tested.
+        second.join(10)
+        finished = not second.is_alive()
     finally:
         go_on.set()
         first.join(30)
         second.join(30)
     assert not errors, errors
     assert got_there, "the second send waited for the first before its event"
+    assert finished, "the second send waited for the first after its event"
     # The second, not held up, took the event log first: events follow the commits.
     sent = list(conversation.messages.order_by("event_id").values_list("body", flat=True))
     assert sent == ["to", "en"]
