@@ -1,4 +1,4 @@
-"""ASGI entry point: Django for HTTP, Channels for WebSockets."""
+"""ASGI entry point: Django for HTTP (the plain long poll and send through ``trygg.doors``), Channels for WebSockets."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from django.urls import Resolver404, ResolverMatch, get_resolver  # noqa: E402
 django.setup(set_prefix=False)
 
 T = TypeVar("T")
-
 
 
 class SharedThreadASGIHandler(ASGIHandler):

@@ -244,7 +244,7 @@ async def _disconnected(receive: Any) -> None:
         pass
 
 
-PATH = re.compile(r"/api/v1/conversations/([1-9][0-9]{0,17})/messages")
+SEND_PATH = re.compile(r"/api/v1/conversations/([1-9][0-9]{0,17})/messages")
 _JSON = (b"application/json", b"application/json; charset=utf-8")
 
 
@@ -252,7 +252,7 @@ class SendDoor:
     """``POST /api/v1/conversations/{id}/messages`` with a bearer token, answered beside Django's chain.
 
     A send is most of what a school's server does, and Django's chain and Ninja's request handling around
-    it cost almost half of it: of 4.7 ms of CPU per in-process send on SQLite, 1.1 ms went to the
+    it cost almost a third of it: of 4.7 ms of CPU per in-process send on SQLite, 1.1 ms went to the
     thirteen middleware and Ninja's parsing, checks and answer, and 0.3 ms on the loop to Django's
     request and response objects (py-spy). With this door a1 of ``bench/bench_phases.py`` (5 senders)
     went from 235 to 290-370 messages a second on SQLite, 4.0-4.5 to 2.7-3.4 ms of server CPU each,
@@ -306,7 +306,7 @@ class SendDoor:
         """Return (token, conversation id) of a request this door answers, else None."""
         if scope["type"] != "http" or scope["method"] != "POST" or scope.get("query_string"):
             return None
-        match = PATH.fullmatch(scope["path"])
+        match = SEND_PATH.fullmatch(scope["path"])
         if match is None or header(scope, b"content-type") not in _JSON:
             return None
         length = header(scope, b"content-length")
