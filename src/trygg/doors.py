@@ -267,8 +267,10 @@ class SendDoor:
     a body within the API's limit that is a valid ``MessageIn`` with no NUL, and the rest of
     ``plain_bearer``. Anything else, and a token that finds nobody, goes to Django with the
     body the door read, and Django answers it as before: nothing is done twice, since the door hands on
-    only before the action runs. Once the action has run, the door answers whatever it raised as the
-    chain would (``api.on_exception``, then ``api_errors.exception_response``, then a logged 500).
+    only before the token has found its person (a read that failed, too, which Django repeats). From
+    there on the door answers whatever is raised, by the action, the answer's making or the closing
+    connection check, as the chain would (``api.on_exception``, then ``api_errors.exception_response``,
+    then a logged 500).
     ``tests/messaging/test_send_door.py`` compares the door's answers with Django's.
 
     ``run`` runs a function as a sync view runs (``SharedThreadASGIHandler.run_as_view``).
@@ -290,14 +292,17 @@ class SendDoor:
         body, more = read
         payload = None if more or len(body) > settings.TRYGG_API_MAX_BODY else _payload(body)
         if payload is not None:
+            attempt = _Attempt()
             try:
-                answered = await self.run(_send, raw, conversation_id, payload, scope["path"])
-            except Exception:  # noqa: BLE001 - raised before the action ran (the token's read): Django answers
-                answered = None
+                answered = await self.run(_send, attempt, raw, conversation_id, payload, scope["path"])
+            except Exception as exc:  # noqa: BLE001 - see below
+                # Raised by the token's read (Django reads it again and answers), or once the send
+                # was done, by the closing connection check of ``run``: then it is the door's to answer.
+                answered = None if attempt.language is None else _refusal(scope["path"], exc, attempt.language)
             if answered is not None:
                 status, headers, content, language = answered
                 await answer(send, status, headers, content, language=language,
-                                   secure=scope.get("scheme") == "https")
+                             secure=scope.get("scheme") == "https")
                 return
         await self.django_app(scope, replaying(body, more, receive), send)
 
@@ -339,7 +344,14 @@ def _payload(body: bytes) -> Any:
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes, str]
 
 
-def _send(raw: str, conversation_id: int, payload: Any, path: str) -> Answer | None:
+class _Attempt:
+    """What the door knows of a send it handed to ``run``: the person's language once the token has
+    found them, from which point the door answers whatever happens and never hands on."""
+
+    language: str | None = None
+
+
+def _send(attempt: _Attempt, raw: str, conversation_id: int, payload: Any, path: str) -> Answer | None:
     """Send as the token's person (in a view's thread); None if the token finds nobody."""
     from trygg.api import api
     from trygg.api_auth import token_in_use
@@ -350,22 +362,27 @@ def _send(raw: str, conversation_id: int, payload: Any, path: str) -> Answer | N
     if token is None:
         return None
     person = token.person
-    with translation.override(person.language):
-        try:
+    attempt.language = person.language
+    try:
+        with translation.override(person.language):
             result = actions.check_send(person, conversation_id, payload.body, payload.client_txn_id,
                                         payload.reply_to, sensitive=payload.sensitive)
-        except Exception as exc:  # noqa: BLE001 - answered as the chain answers it
-            response = _refused(path, exc)
-            headers = [(name.lower().encode("latin-1"), value.encode("latin-1"))
-                       for name, value in response.headers.items()]
-            return response.status_code, headers, response.content, person.language
-        sent = serialise.serialise_message(result.message)
-        sent["nudges"] = result.nudges
-        status = 201 if result.created else 200
-        data = SentMessageOut.model_validate(sent).model_dump(by_alias=True, exclude_unset=True)
-        content = api.renderer.render(None, data, response_status=status).encode()  # type: ignore[arg-type]
+            sent = serialise.serialise_message(result.message)
+            sent["nudges"] = result.nudges
+            status = 201 if result.created else 200
+            data = SentMessageOut.model_validate(sent).model_dump(by_alias=True, exclude_unset=True)
+            content = api.renderer.render(None, data, response_status=status).encode()  # type: ignore[arg-type]
+    except Exception as exc:  # noqa: BLE001 - answered as the chain answers it
+        return _refusal(path, exc, person.language)
     headers = [(b"content-type", api.get_content_type().encode())]
     return status, headers, content, person.language
+
+
+def _refusal(path: str, exc: Exception, language: str) -> Answer:
+    with translation.override(language):
+        response = _refused(path, exc)
+    headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.headers.items()]
+    return response.status_code, headers, response.content, language
 
 
 def _refused(path: str, exc: Exception) -> HttpResponse:

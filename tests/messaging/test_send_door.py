@@ -263,3 +263,68 @@ async def test_issue_15_what_a_send_raises_is_answered_at_the_door_as_the_chain_
     assert (door_logged[0].exc_info or (None, None))[1] is (raised if status == 500 else None)
     if status in (429, 503):
         assert dict(header_map(at_door))[b"Retry-After".lower()] in (b"30", b"5")
+
+
+async def test_issue_15_a_failure_after_the_send_is_answered_at_the_door_and_never_sends_again(
+    demo, django_calls, monkeypatch, caplog
+) -> None:
+    """Once the send is saved, a failure in making its answer is the door's to answer (the chain's 500,
+    logged): handing on would have Django find the saved message and answer 200, not the failure."""
+    from trygg.messaging import serialise
+
+    ola = await token_of("ola.9b")
+    direct = await conversation(ola, "sara.9b", kind="direct")
+    broken = RuntimeError("the answer could not be made")
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise broken
+
+    monkeypatch.setattr(serialise, "serialise_message", failing)
+    django_calls.calls = 0
+    path = f"/api/v1/conversations/{direct}/messages"
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        at_door = await request("POST", path, ola, {"body": "Hei", "client_txn_id": "after-1"})
+        door_logged = [r for r in caplog.records if r.name == "django.request"]
+        caplog.clear()
+        through_django = await request("POST", path, ola, {"body": "Hei", "client_txn_id": "after-2"},
+                                       THROUGH_DJANGO)
+    assert django_calls.calls == 1  # only the request sent through Django
+    assert at_door["status"] == through_django["status"] == 500
+    assert (header_map(at_door), at_door["body"]) == (header_map(through_django), through_django["body"])
+    assert len(door_logged) == 1 and (door_logged[0].exc_info or (None, None))[1] is broken
+    assert await count_messages(direct) == 2
+
+
+async def test_issue_15_a_failing_connection_check_after_the_send_is_answered_at_the_door(
+    demo, django_calls, monkeypatch
+) -> None:
+    """The connection check that ends ``run`` comes after the send was saved: what it raises is
+    answered at the door as the chain answers it, and the send is not handed on to Django."""
+    import trygg.asgi
+    from trygg.messaging import actions
+
+    ola = await token_of("ola.9b")
+    direct = await conversation(ola, "sara.9b", kind="direct")
+    sent = actions.check_send
+    done: list[bool] = []
+    closing = trygg.asgi.close_old_connections
+
+    def sending(*args: Any, **kwargs: Any) -> Any:
+        result = sent(*args, **kwargs)
+        done.append(True)
+        return result
+
+    def close(**kwargs: Any) -> None:
+        if done:
+            raise RuntimeError("the connection check failed")
+        closing(**kwargs)
+
+    monkeypatch.setattr(actions, "check_send", sending)
+    monkeypatch.setattr(trygg.asgi, "close_old_connections", close)
+    django_calls.calls = 0
+    at_door = await request("POST", f"/api/v1/conversations/{direct}/messages", ola, VALID)
+    monkeypatch.setattr(trygg.asgi, "close_old_connections", closing)
+    assert django_calls.calls == 0
+    assert at_door["status"] == 500
+    assert json.loads(at_door["body"])["error"] == "server_error"
+    assert await count_messages(direct) == 1
