@@ -182,3 +182,7 @@ const stop = () => {
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
+// Trygg holds the other end of stdin; when it ends, so has Trygg, however it was stopped.
+process.stdin.on('end', stop);
+process.stdin.on('error', stop);
+process.stdin.resume();

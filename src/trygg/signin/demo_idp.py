@@ -101,9 +101,12 @@ class DemoIdp:
         json.dump({"issuers": [i.as_config() for i in self.issuers]}, self._config)
         self._config.close()
         env = {k: v for k, v in os.environ.items() if not k.startswith("NODE_OPTIONS")}
+        # The provider stops when its stdin ends: the pipe's other end is held by this process only,
+        # so it ends however this process ends, SIGKILL included (a killed `trygg demo` left its
+        # provider running, and the peer bench nine of them).
         self.process = subprocess.Popen(  # noqa: S603 - our own script with our own config
             [node, str(idp_dir() / "server.mjs"), self._config.name], cwd=idp_dir(), env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
         )
         ready: set[str] = set()
         done = threading.Event()
@@ -136,6 +139,8 @@ class DemoIdp:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+        if self.process is not None and self.process.stdin is not None:
+            self.process.stdin.close()
         Path(self._config.name).unlink(missing_ok=True)
 
 
