@@ -22,7 +22,7 @@ from trygg.directory.facts import facts_for, generation_read_with
 from trygg.directory.models import Enrollment, Person, SchoolClass, TeachingAssignment
 from trygg.directory.queries import Audience, audiences, hidden_from
 from trygg.errors import BadInput, NotFoundOrHidden, PolicyDenied, TooLarge, WrongState
-from trygg.events.log import emit_event
+from trygg.events.log import Then, emit_event
 from trygg.events.models import Event
 from trygg.messaging import events as et
 from trygg.messaging import media
@@ -68,6 +68,7 @@ def emit_about(
     build: Callable[[frozenset[int]], dict[str, Any]],
     owner_id: int | None = None,
     groups: list[Audience] | None = None,
+    then: Then | None = None,
 ) -> Event | None:
     """Emit an event whose payload names ``subject_ids``, once per audience (R-LIST-05).
 
@@ -75,13 +76,21 @@ def emit_about(
     person is "a pupil" or "a guardian" in their language (``directory.queries.audiences``).
     ``build(hidden)`` makes the payload. Returns the event of ``owner_id``'s audience (the sender
     keeps it for repeated sends), else the first. ``groups`` are the audiences if already known.
+    ``then``: the writes to make after the last event, given the id of the one returned
+    (``emit_event`` runs them with its stream's rows).
     """
     found: Event | None = None
-    for audience in groups if groups is not None else audiences(recipient_ids, subject_ids):
+    every = list(groups if groups is not None else audiences(recipient_ids, subject_ids))
+    for number, audience in enumerate(every, 1):
         with translation.override(audience.language) if audience.language else nullcontext():
             payload = build(audience.hidden)
-        event = emit_event(event_type, audience.ids, payload)
-        if found is None or owner_id in audience.ids:
+        mine = found is None or owner_id in audience.ids
+        last_then = None
+        if then is not None and number == len(every):
+            # Given this event's id; the owner's event may be an earlier audience's.
+            last_then = then if mine or found is None else (lambda _, owner=found.pk: then(owner))
+        event = emit_event(event_type, audience.ids, payload, then=last_then)
+        if mine:
             found = event
     return found
 
@@ -548,31 +557,24 @@ def do_send(
         from trygg.notifications.actions import queue_message_notices
 
         queue_message_notices(conversation, [pid for pid in recipients if pid != actor.pk])
+        # The frame's own id is the event id; the message keeps it for repeated sends. The
+        # conversation's last_message_at comes last, after the event: on PostgreSQL that update
+        # locks the conversation's row until the commit, so every other send into the conversation
+        # waits from here on. Made first, it held them through the whole send: five senders in one
+        # group queued on it for half their time (py-spy, bench/bench_phases.py a1). The event
+        # log's lock (trygg.events.log) already orders this last stretch, where PostgreSQL makes
+        # both updates in the stream's own statement.
         event = emit_about(
             et.MESSAGE_NEW, recipients, [actor.pk],
             lambda hidden: {"conversation_id": conversation.pk, "message": serialise_message(message, hidden)},
             owner_id=actor.pk, groups=groups,
+            then=lambda event_id: [
+                (f"UPDATE {_table(Message)} SET event_id = %s WHERE id = %s", [event_id, message.pk]),  # noqa: S608
+                (f"UPDATE {_table(Conversation)} SET last_message_at = %s WHERE id = %s",  # noqa: S608 - names
+                 [stamp, conversation.pk]),
+            ],
         )
-        # The frame's own id is the event id; the message keeps it for repeated sends.
         message.event_id = event.pk
-        # The conversation's last_message_at last, after the event: on PostgreSQL that update locks
-        # the conversation's row until the commit, so every other send into the conversation waits
-        # from here on. Made first, it held them through the whole send: five senders in one group
-        # queued on it for half their time (py-spy, bench/bench_phases.py a1). The event log's lock
-        # (trygg.events.log) already orders this last stretch, where PostgreSQL makes both updates
-        # in one statement.
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    f"WITH m AS (UPDATE {_table(Message)} SET event_id = %s WHERE id = %s) "  # noqa: S608 - names
-                    f"UPDATE {_table(Conversation)} SET last_message_at = %s WHERE id = %s",
-                    [event.pk, message.pk, stamp, conversation.pk],
-                )
-            else:
-                cursor.execute(f"UPDATE {_table(Message)} SET event_id = %s WHERE id = %s",  # noqa: S608 - a name
-                               [event.pk, message.pk])
-                cursor.execute(f"UPDATE {_table(Conversation)} SET last_message_at = %s WHERE id = %s",  # noqa: S608
-                               [stamp, conversation.pk])
     return message
 
 

@@ -1,0 +1,59 @@
+"""A message's last writes (the message's event id, the conversation's time) are made with the
+event log's stream rows, in the same statement on PostgreSQL (issue 15): from the event's insert to
+the commit every sender waits for the log's lock."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from trygg.directory.queries import audiences
+from trygg.events.models import Event, EventRecipient
+from trygg.messaging import actions
+from trygg.messaging.models import Conversation, Message
+from trygg.messaging.queries import member_ids
+
+pytestmark = pytest.mark.django_db
+
+
+def test_issue_15_a_message_keeps_its_event_and_the_conversation_its_time(person) -> None:
+    kari = person("kari.4a")
+    group = actions.check_create_conversation(kari, "group", "Turdag", ["mor.emma", "far.emma"]).conversation
+    sent = actions.check_send(kari, group.pk, "Husk matpakke", "statements-1").message
+    message = Message.objects.get(pk=sent.pk)
+    assert message.event_id == sent.event_id
+    assert Event.objects.get(pk=message.event_id).payload["message"]["id"] == message.pk
+    assert Conversation.objects.get(pk=group.pk).last_message_at == message.created_at
+    again = actions.check_send(kari, group.pk, "Husk matpakke", "statements-1")
+    assert not again.created and again.message.event_id == message.event_id
+
+
+def test_r_list_05_a_hidden_sender_s_message_keeps_the_event_of_the_sender_s_own_audience(person) -> None:
+    """ali.9b's name is confidential (R-LIST-05): his message is stored once per audience, and the
+    message keeps the event that reaches ali himself, wherever that audience comes in the order."""
+    ali = person("ali.9b")
+    pupils = actions.check_create_conversation(person("ola.9b"), "group", "Gruppearbeid",
+                                               ["ali.9b", "sara.9b", "nils.9b"]).conversation
+    groups = audiences(member_ids(pupils), [ali.pk])
+    assert len(groups) >= 2 and ali.pk not in groups[-1].ids  # his own audience is not the last
+    sent = actions.check_send(ali, pupils.pk, "Hei", "statements-2").message
+    message = Message.objects.get(pk=sent.pk)
+    own = EventRecipient.objects.get(event_id=message.event_id, person_id=ali.pk)
+    assert own.event_id == message.event_id
+    assert Event.objects.filter(type="message.new", payload__message__id=message.pk).count() == len(groups)
+    assert Conversation.objects.get(pk=pupils.pk).last_message_at == message.created_at
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_issue_15_on_postgresql_the_log_s_lock_is_held_for_the_event_the_stream_and_the_commit(person) -> None:
+    """Three round trips from the event's insert (which takes the log's lock) to the commit, not four."""
+    kari = person("kari.4a")
+    group = actions.check_create_conversation(kari, "group", "Turdag", ["mor.emma", "far.emma"]).conversation
+    with CaptureQueriesContext(connection) as done:
+        actions.check_send(kari, group.pk, "Husk matpakke", "statements-3")
+    statements = [q["sql"] for q in done.captured_queries]
+    locked = next(i for i, sql in enumerate(statements) if "pg_advisory_xact_lock" in sql)
+    assert statements[locked + 2:] == ["COMMIT"], statements[locked:]
+    assert "UPDATE" in statements[locked + 1] and '"messaging_conversation"' in statements[locked + 1]
