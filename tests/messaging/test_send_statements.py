@@ -8,16 +8,19 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from trygg.audit.models import AuditRecord
 from trygg.directory.queries import audiences
 from trygg.events.models import Event, EventRecipient
 from trygg.messaging import actions
-from trygg.messaging.models import Conversation, Message
+from trygg.messaging.models import Conversation, Membership, Message
 from trygg.messaging.queries import member_ids
 
 pytestmark = pytest.mark.django_db
 
 
-def test_issue_15_a_message_keeps_its_event_and_the_conversation_its_time(person) -> None:
+def test_issue_15_a_message_keeps_its_event_its_audit_record_and_the_sender_s_read_marker(person) -> None:
+    """R-PRIV-02: every send leaves its audit record (naming the message, no text); the sender has
+    read up to their own message; the message keeps its event; the conversation its time."""
     kari = person("kari.4a")
     group = actions.check_create_conversation(kari, "group", "Turdag", ["mor.emma", "far.emma"]).conversation
     sent = actions.check_send(kari, group.pk, "Husk matpakke", "statements-1").message
@@ -25,6 +28,11 @@ def test_issue_15_a_message_keeps_its_event_and_the_conversation_its_time(person
     assert message.event_id == sent.event_id
     assert Event.objects.get(pk=message.event_id).payload["message"]["id"] == message.pk
     assert Conversation.objects.get(pk=group.pk).last_message_at == message.created_at
+    mine = Membership.objects.get(conversation=group, person=kari)
+    assert (mine.last_read_message_id, mine.last_read_at) == (message.pk, message.created_at)
+    record = AuditRecord.objects.get(action="message.sent", target_id=str(message.pk))
+    assert (record.actor_id, record.target_type, record.municipality_id, record.detail) == \
+        (kari.pk, "messaging.message", kari.municipality_id, {"conversation_id": group.pk})
     again = actions.check_send(kari, group.pk, "Husk matpakke", "statements-1")
     assert not again.created and again.message.event_id == message.event_id
 
