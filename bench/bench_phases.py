@@ -23,6 +23,7 @@ import os
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -63,12 +64,24 @@ class LongPoller:
     def __init__(self, client: httpx.AsyncClient, token: str, start: int) -> None:
         self.client, self.headers, self.after = client, {"Authorization": f"Bearer {token}"}, start
         self.seen: dict[int, float] = {}
+        # What went wrong, by kind: a poller that died of it silently made every later message
+        # wait out its 10 s in phase b, and the run took 17 minutes with no word why.
+        self.errors: Counter[str] = Counter()
 
     async def run(self) -> None:
         while True:
-            response = await self.client.get("/api/v1/events", params={"after": self.after, "timeout": 25},
-                                             headers=self.headers)
+            try:
+                response = await self.client.get("/api/v1/events", params={"after": self.after, "timeout": 25},
+                                                 headers=self.headers)
+            except httpx.HTTPError as exc:
+                self.errors[type(exc).__name__] += 1
+                await asyncio.sleep(0.1)  # polls again, as a client does
+                continue
             now = time.perf_counter()
+            if response.status_code != 200:
+                self.errors[f"HTTP {response.status_code}"] += 1
+                await asyncio.sleep(0.1)
+                continue
             body = response.json()
             for event in body["events"]:
                 if event["type"] == "message.new":
@@ -90,8 +103,8 @@ async def send_many(client: httpx.AsyncClient, conversation: int, tokens: list[s
     return sum(await asyncio.gather(*(one_sender(i, t) for i, t in enumerate(tokens))))
 
 
-async def phases(url: str, conversation: int, teacher: str, members: list[str], pid: int) -> dict[str, float]:
-    out: dict[str, float] = {}
+async def phases(url: str, conversation: int, teacher: str, members: list[str], pid: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
         senders = members[:SENDERS]
@@ -114,9 +127,11 @@ async def phases(url: str, conversation: int, teacher: str, members: list[str], 
         seconds = time.perf_counter() - t0
         out["a2_rate"], out["a2_cpu"] = sent / seconds, (cpu_seconds(pid) - cpu) * 1000 / max(sent, 1)
         # b over long-poll: one at a time, each until the last of the 30 has it.
-        out["b_poll_p50"], out["b_poll_p99"] = await latency(client, conversation, teacher, pollers, "bp")
+        out["b_poll_p50"], out["b_poll_p99"], out["b_poll_late"] = await latency(
+            client, conversation, teacher, pollers, "bp")
         for task in tasks:
             task.cancel()
+        out["poll_errors"] = sum((p.errors for p in pollers), Counter())
         # b over /ws/events.
         netloc = url.split("//", 1)[1]
         listeners = [Listener(conversation) for _ in members[:RECEIVERS]]
@@ -125,7 +140,8 @@ async def phases(url: str, conversation: int, teacher: str, members: list[str], 
                    for li, t, r in zip(listeners, members, readies, strict=False)]
         await asyncio.gather(*(r.wait() for r in readies))
         cpu = cpu_seconds(pid)
-        out["b_ws_p50"], out["b_ws_p99"] = await latency(client, conversation, teacher, listeners, "bw")
+        out["b_ws_p50"], out["b_ws_p99"], out["b_ws_late"] = await latency(
+            client, conversation, teacher, listeners, "bw")
         out["b_ws_cpu"] = (cpu_seconds(pid) - cpu) * 1000 / LATENCY_MESSAGES
         for task in sockets:
             task.cancel()
@@ -133,7 +149,9 @@ async def phases(url: str, conversation: int, teacher: str, members: list[str], 
 
 
 async def latency(client: httpx.AsyncClient, conversation: int, teacher: str, receivers: list,
-                  label: str) -> tuple[float, float]:
+                  label: str) -> tuple[float, float, int]:
+    """Median and p99 of the time until the last receiver has a message, and how many messages
+    some receiver still lacked after 10 s (left out of the two figures)."""
     times = []
     for n in range(LATENCY_MESSAGES):
         t0 = time.perf_counter()
@@ -147,14 +165,14 @@ async def latency(client: httpx.AsyncClient, conversation: int, teacher: str, re
         arrivals = [r.seen.get(message_id) for r in receivers]
         if all(a is not None for a in arrivals):
             times.append((max(arrivals) - t0) * 1000)
-    return statistics.median(times) if times else float("nan"), p99(times)
+    return statistics.median(times) if times else float("nan"), p99(times), LATENCY_MESSAGES - len(times)
 
 
 def main() -> int:
     def setup(env: dict[str, str], _data_dir: Path) -> list[str]:
         return shell(env, SETUP).strip().splitlines()[-1].split()
 
-    async def run(server: Any, set_up: list[str]) -> dict[str, float]:
+    async def run(server: Any, set_up: list[str]) -> dict[str, Any]:
         conversation, teacher, *members = set_up
         return await phases(server.url, int(conversation), teacher, members, server.process.pid)
 
@@ -168,6 +186,9 @@ def main() -> int:
     print(f"{'b long-poll delivery p50 / p99 (ms)':<44} {result['b_poll_p50']:>5.0f} /{result['b_poll_p99']:>4.0f}")
     print(f"{'b /ws/events delivery p50 / p99 (ms)':<44} {result['b_ws_p50']:>5.0f} /{result['b_ws_p99']:>4.0f} "
           f"{result['b_ws_cpu']:>10.2f} {result['b_ws_cpu'] / RECEIVERS:>15.3f}")
+    late = {"long-poll": result["b_poll_late"], "/ws/events": result["b_ws_late"]}
+    if any(late.values()) or result["poll_errors"]:
+        print(f"not at every receiver within 10 s: {late}; long-poll errors: {dict(result['poll_errors'])}")
     return 0
 
 
