@@ -69,6 +69,19 @@ def messages(path: str) -> str:
     return path + "/messages"
 
 
+async def both_doors(caplog: pytest.LogCaptureFixture, path: str, raw: str, at_door: dict[str, Any],
+                     through_django: dict[str, Any]) -> tuple[dict[str, Any], list[Any], dict[str, Any], list[Any]]:
+    """Send ``at_door`` through the door, then ``through_django`` through Django's chain: each answer
+    with the lines ``django.request`` logged for it."""
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        door = await request("POST", path, raw, at_door)
+        door_logged = [r for r in caplog.records if r.name == "django.request"]
+        caplog.clear()
+        django = await request("POST", path, raw, through_django, THROUGH_DJANGO)
+        django_logged = [r for r in caplog.records if r.name == "django.request"]
+    return door, door_logged, django, django_logged
+
+
 @database_sync_to_async
 def count_messages(conversation_id: int) -> int:
     return Message.objects.filter(conversation_id=conversation_id).count()
@@ -249,12 +262,7 @@ async def test_issue_15_what_a_send_raises_is_answered_at_the_door_as_the_chain_
     monkeypatch.setattr(actions, "check_send", failing)
     django_calls.calls = 0
     path = f"/api/v1/conversations/{direct}/messages"
-    with caplog.at_level(logging.WARNING, logger="django.request"):
-        at_door = await request("POST", path, ola, VALID)
-        door_logged = [r for r in caplog.records if r.name == "django.request"]
-        caplog.clear()
-        through_django = await request("POST", path, ola, VALID, THROUGH_DJANGO)
-        django_logged = [r for r in caplog.records if r.name == "django.request"]
+    at_door, door_logged, through_django, django_logged = await both_doors(caplog, path, ola, VALID, VALID)
     assert django_calls.calls == 1
     assert at_door["status"] == through_django["status"] == status
     assert (header_map(at_door), at_door["body"]) == (header_map(through_django), through_django["body"])
@@ -282,15 +290,12 @@ async def test_issue_15_a_failure_after_the_send_is_answered_at_the_door_and_nev
     monkeypatch.setattr(serialise, "serialise_message", failing)
     django_calls.calls = 0
     path = f"/api/v1/conversations/{direct}/messages"
-    with caplog.at_level(logging.WARNING, logger="django.request"):
-        at_door = await request("POST", path, ola, {"body": "Hei", "client_txn_id": "after-1"})
-        door_logged = [r for r in caplog.records if r.name == "django.request"]
-        caplog.clear()
-        through_django = await request("POST", path, ola, {"body": "Hei", "client_txn_id": "after-2"},
-                                       THROUGH_DJANGO)
+    at_door, door_logged, through_django, django_logged = await both_doors(
+        caplog, path, ola, {"body": "Hei", "client_txn_id": "after-1"}, {"body": "Hei", "client_txn_id": "after-2"})
     assert django_calls.calls == 1  # only the request sent through Django
     assert at_door["status"] == through_django["status"] == 500
     assert (header_map(at_door), at_door["body"]) == (header_map(through_django), through_django["body"])
+    assert [(r.levelno, r.getMessage()) for r in door_logged] == [(r.levelno, r.getMessage()) for r in django_logged]
     assert len(door_logged) == 1 and (door_logged[0].exc_info or (None, None))[1] is broken
     assert await count_messages(direct) == 2
 
