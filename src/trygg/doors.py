@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils import translation
 from django.utils.log import log_response
 from pydantic import ValidationError
@@ -379,26 +379,22 @@ def _send(attempt: _Attempt, raw: str, conversation_id: int, payload: Any, path:
 
 
 def _refusal(path: str, exc: Exception, language: str) -> Answer:
-    with translation.override(language):
-        response = _refused(path, exc)
-    headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.headers.items()]
-    return response.status_code, headers, response.content, language
-
-
-def _refused(path: str, exc: Exception) -> HttpResponse:
     """The chain's answer to an exception the send raised (Ninja's handlers, the API's, Django's 500),
-    logged as Django logs an answer of 400 and above."""
+    in the person's language, logged as Django logs an answer of 400 and above."""
     from trygg.api import api
     from trygg.api_errors import exception_response, server_error
 
     request = HttpRequest()
     request.method, request.path, request.path_info = "POST", path, path
     uncaught = None
-    try:
-        response = api.on_exception(request, exc)
-    except Exception as raised:  # noqa: BLE001 - Ninja has no handler for it
-        response = exception_response(request, raised)
-        if response is None:
-            response, uncaught = server_error(request), raised
-    log_response("%s: %s", response.reason_phrase, path, response=response, request=request, exception=uncaught)
-    return response
+    with translation.override(language):
+        try:
+            response = api.on_exception(request, exc)
+        except Exception as raised:  # noqa: BLE001 - Ninja has no handler for it
+            response = exception_response(request, raised)
+            if response is None:
+                response, uncaught = server_error(request), raised
+        log_response("%s: %s", response.reason_phrase, path, response=response, request=request,
+                     exception=uncaught)
+    headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.headers.items()]
+    return response.status_code, headers, response.content, language
