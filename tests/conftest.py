@@ -178,6 +178,8 @@ def _fresh_channel_layer() -> Iterator[None]:
     channel_layers.backends = {}
     # What the hub remembers of pushes and long polls' tokens belongs to one database's ids.
     hub._pushed.clear()
+    hub._links.clear()
+    hub._link_order.clear()
     hub._poll_tokens.clear()
     yield
 

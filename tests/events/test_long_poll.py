@@ -38,6 +38,11 @@ def emit(person_id: int, n: int, *, lose_push: bool = False) -> int:
         event_log.push_event = original
 
 
+@database_sync_to_async
+def log_after(person_id: int, after: int) -> list[dict[str, Any]]:
+    return event_log.events_after(person_id, after)
+
+
 def counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     reads: list[Any] = []
     real = events_api.events_after
@@ -74,7 +79,7 @@ async def test_issue_15_a_following_push_is_the_answer_without_a_second_read(dem
     assert len(reads) == 1  # the read when the poll began; the push itself was the answer
     assert got["last"] == event_id and [e["id"] for e in got["events"]] == [event_id]
     # The same frame, field for field, as a client reading the log gets.
-    assert got == await poll(client, raw, last, 0)
+    assert got == {"events": await log_after(person_id, last), "last": event_id}
     assert got["events"][0]["prev"] == last and got["events"][0]["text"] == "æøå \u2028"
 
 
@@ -95,6 +100,48 @@ async def test_issue_15_a_push_after_a_gap_reads_the_log(demo, monkeypatch) -> N
     lost, pushed = await sent
     assert [e["id"] for e in got["events"]][:1] == [lost]
     assert got["last"] in (lost, pushed) and len(reads) >= 2
+
+
+async def test_issue_15_a_poll_behind_pushes_this_process_kept_is_answered_from_them(demo, monkeypatch) -> None:
+    """A poll that comes back several events behind (a class channel with five senders) gets the
+    pushes that followed its ``after``, linked by their ``prev``, without reading the log; the
+    answer is the log's, event for event and field for field."""
+    from trygg.events import hub
+
+    person_id, raw = await token_for("mor.emma")
+    client = AsyncClient()
+    start = (await poll(client, raw, 0, 0))["last"]
+    held = hub.listen(person_id, lambda *pushed: None)  # a socket of the process, as in a busy one
+    await hub.joined()
+    sent = [await emit(person_id, n) for n in (1, 2, 3)]
+    for _ in range(50):
+        if hub.pushed_head(person_id) == sent[-1]:
+            break
+        await asyncio.sleep(0.05)
+    reads = counting_reads(monkeypatch)
+    got = await poll(client, raw, start, 5)
+    middle = await poll(client, raw, sent[0], 5)
+    hub.unlisten(person_id, held)
+    assert reads == []
+    assert got == {"events": await log_after(person_id, start), "last": sent[-1]}
+    assert [e["id"] for e in got["events"]] == sent and [e["n"] for e in got["events"]] == [1, 2, 3]
+    assert middle == {"events": await log_after(person_id, sent[0]), "last": sent[-1]}
+
+
+def test_issue_15_the_kept_pushes_are_bounded(monkeypatch) -> None:
+    """The links kept for long polls stay within ``KEPT_LINKS``, the oldest going first; a chain
+    whose first link was let go is empty, and the poll reads the log."""
+    from trygg.events import hub
+
+    monkeypatch.setattr(hub, "KEPT_LINKS", 10)
+    for event_id in range(101, 121):
+        hub.deliver(event_id, f'{{"id": {event_id}}}', [(7, event_id - 1), (8, event_id - 1)])
+    assert len(hub._links) == 10
+    assert hub.kept_after(7, 100, 500) == []
+    assert hub.kept_after(7, 115, 500) == [(116, '{"id": 116, "prev": 115}'), (117, '{"id": 117, "prev": 116}'),
+                                           (118, '{"id": 118, "prev": 117}'), (119, '{"id": 119, "prev": 118}'),
+                                           (120, '{"id": 120, "prev": 119}')]
+    assert [i for i, _text in hub.kept_after(8, 117, 2)] == [118, 119]
 
 
 async def test_issue_15_a_poll_that_comes_back_after_its_answer_reads_no_log(demo, monkeypatch) -> None:
@@ -156,6 +203,9 @@ async def test_issue_15_a_poll_behind_a_push_it_missed_reads_only_the_events(dem
     person_id, raw = await token_for("mor.emma")
     client = AsyncClient()
     start = (await poll(client, raw, 0, 0))["last"]
+    # The first push's link is forgotten (as the oldest are, past the bound), so the kept pushes do
+    # not reach back to ``start``.
+    monkeypatch.setattr(hub, "KEPT_LINKS", 1)
     # Another listener of the process (a socket) keeps it hearing pushes (with Redis: in the group).
     held = hub.listen(person_id, lambda *pushed: None)
     await hub.joined()

@@ -56,6 +56,8 @@ async def long_poll(request: HttpRequest, q: Query[EventsQuery]) -> HttpResponse
     return HttpResponse(text, content_type="application/json")
 
 
+# Events in one answer at most; the client asks again from the last.
+LIMIT = 500
 _pool: ThreadPoolExecutor | None = None
 T = TypeVar("T")
 
@@ -89,19 +91,16 @@ async def answer(person_id: int, after: int, timeout: float) -> str:
     newest event this process was handed for the person does not read the log first (issue 15:
     on PostgreSQL that read was a round trip for each of the 30 polls a class message answers).
 
-    A push that follows on from ``after`` (its ``prev`` is ``after``: nothing lies between) is the
-    answer as it came, already encoded once for every recipient: no read of the log and no
-    validation of a frame the server itself made. A class message wakes 30 long polls at once, and
-    reading the log again and re-encoding the frame was most of each answer's CPU (issue 15,
-    ``bench/bench_phases.py``). Anything else (a gap, a sweep's hint) reads the log.
+    Pushes that follow on from ``after`` without a gap (``hub.kept_after``: each one's ``prev`` is
+    the one before) are the answer as they came, already encoded once for every recipient: no read
+    of the log and no validation of frames the server itself made. A class message wakes 30 long
+    polls at once, and reading the log again and re-encoding the frames was most of each answer's
+    CPU (issue 15, ``bench/bench_phases.py``). Anything else (a gap, a sweep's hint) reads the log.
     """
     deadline = time.monotonic() + timeout
     pushed = asyncio.Event()
-    follows: list[tuple[int, str]] = []
 
     def on_push(event_id: int, prev: int | None, text: str) -> None:
-        if prev is not None and prev == after and text != hub.SWEEP_TEXT and not follows:
-            follows.append((event_id, text))
         pushed.set()
 
     listening = hub.listen(person_id, on_push)
@@ -117,7 +116,10 @@ async def answer(person_id: int, after: int, timeout: float) -> str:
     try:
         while True:
             pushed.clear()
-            frames = await on_poll_thread(events_after, person_id, after, newer_known=newer) if read else []
+            kept = hub.kept_after(person_id, after, LIMIT)
+            if kept:
+                return f'{{"events": [{", ".join(text for _id, text in kept)}], "last": {kept[-1][0]}}}'
+            frames = await on_poll_thread(events_after, person_id, after, LIMIT, newer_known=newer) if read else []
             read, newer = True, False
             remaining = deadline - time.monotonic()
             if frames or remaining <= 0:
@@ -128,8 +130,5 @@ async def answer(person_id: int, after: int, timeout: float) -> str:
                 await asyncio.wait_for(pushed.wait(), min(remaining, 1.0))
             except TimeoutError:
                 pass
-            if follows:
-                event_id, text = follows[0]
-                return f'{{"events": [{text}], "last": {event_id}}}'
     finally:
         hub.unlisten(person_id, listening)

@@ -43,6 +43,7 @@ import itertools
 import logging
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -328,6 +329,47 @@ def pushed_head(person_id: int) -> int | None:
     return _pushed.get(person_id)
 
 
+# (person id, prev) -> (the event that followed prev in the person's stream, its encoded frame
+# without prev), for the newest pushes this process was handed (``kept_after``); the keys in the
+# order they came, so the oldest go first once there are more than KEPT_LINKS.
+_links: dict[tuple[int, int], tuple[int, str]] = {}
+_link_order: deque[tuple[int, int]] = deque()
+# About 270 bytes each: 20,000 is the last twenty announcements to 1,000 guardians, or the last 660
+# messages of class channels of 30, in about 5 MB.
+KEPT_LINKS = 20_000
+
+
+def kept_after(person_id: int, after: int, limit: int) -> list[tuple[int, str]]:
+    """Return the events of ``person_id`` that follow ``after`` as this process was handed them,
+    ``(event id, frame)`` in order, as far as their ``prev`` links go without a gap (any thread).
+
+    Each link is a push's own word that nothing lies between ``prev`` and its event in the person's
+    stream, so the chain is exactly the log's events after ``after``, the newest perhaps not yet
+    among them. A long poll that comes back a few messages behind (a class channel with five
+    senders) is answered from here instead of reading the log: that read, on the long-poll thread,
+    was most of a poll's cost (issue 15, ``bench/bench_phases.py`` phase a2, where nine polls in
+    ten read the log). Empty when the first link is not kept; the caller reads the log then.
+    """
+    chain: list[tuple[int, str]] = []
+    at = after
+    while len(chain) < limit:
+        found = _links.get((person_id, at))
+        if found is None:
+            break
+        event_id, body = found
+        chain.append((event_id, frame_text(body, at)))
+        at = event_id
+    return chain
+
+
+def _keep_link(person_id: int, prev: int, event_id: int, body: str) -> None:
+    key = (person_id, prev)
+    _links[key] = (event_id, body)
+    _link_order.append(key)
+    while len(_link_order) > KEPT_LINKS:
+        _links.pop(_link_order.popleft(), None)
+
+
 def deliver(event_id: int, body: str, to: Iterable[tuple[int, int | None]]) -> None:
     """Hand an event to this process's listeners of its recipients (any thread, any loop)."""
     try:
@@ -339,6 +381,9 @@ def deliver(event_id: int, body: str, to: Iterable[tuple[int, int | None]]) -> N
     for person_id, prev in to:
         if _pushed.get(person_id, 0) < event_id:
             _pushed[person_id] = event_id
+        if prev is not None:
+            # Kept before the listeners hear it: a long poll woken by this push finds it there.
+            _keep_link(person_id, prev, event_id, body)
         mine = _listeners.get(person_id)
         if not mine:
             continue
