@@ -67,6 +67,39 @@ async def test_issue_15_a_plain_bearer_poll_is_answered_beside_django_as_django_
     assert json.loads(at_door["body"])["last"] == event_id
 
 
+async def test_issue_15_a_poll_the_kept_pushes_answer_is_answered_at_the_door_as_django_answers_it(
+    demo, django_calls, monkeypatch
+) -> None:
+    """A poll a few events behind, whose events this process was handed (``hub.kept_after``), is
+    answered at the door at once, without reading the log, with the status, headers and events
+    Django's chain gives for it."""
+    from trygg.events import api as events_api
+    from trygg.events import hub
+
+    person_id, raw, start = await setup()
+    held = hub.listen(person_id, lambda *pushed: None)  # a socket of the process, as in a busy one
+    await hub.joined()
+    _person, _raw, first = await setup()
+    _person, _raw, second = await setup()
+    for _ in range(50):
+        if hub.pushed_head(person_id) == second:
+            break
+        await asyncio.sleep(0.05)
+    reads: list[Any] = []
+    monkeypatch.setattr(events_api, "events_after", lambda *args, **kwargs: reads.append(args) or [])
+    bearer = (b"authorization", f"Bearer {raw}".encode())
+    at_door = await get(f"/api/v1/events?after={start}&timeout=5", [bearer])
+    through_django = await get(f"/api/v1/events?after={start}&timeout=5", [bearer, (b"cookie", b"theme=dark")])
+    hub.unlisten(person_id, held)
+    assert reads == [] and django_calls.calls == 1
+    assert at_door["status"] == through_django["status"] == 200
+    assert header_map(at_door) == header_map(through_django)
+    got = json.loads(at_door["body"])
+    assert got == json.loads(through_django["body"])
+    assert [e["id"] for e in got["events"]] == [first, second] and got["last"] == second
+    assert [e["prev"] for e in got["events"]] == [start, first]
+
+
 @pytest.mark.parametrize("path, headers, status", [
     ("/api/v1/events?after=-1&timeout=0", "bearer", 400),
     ("/api/v1/events?after=0&timeout=31", "bearer", 400),

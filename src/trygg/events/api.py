@@ -83,6 +83,15 @@ async def on_poll_thread(function: Callable[..., T], *args: Any, **kwargs: Any) 
     return await sync_to_async(run, thread_sensitive=False, executor=_pool)()
 
 
+def kept_answer(person_id: int, after: int) -> str | None:
+    """Return the answer made of the pushes that link on from ``after`` (``hub.kept_after``), or
+    None when this process kept none."""
+    kept = hub.kept_after(person_id, after, LIMIT)
+    if not kept:
+        return None
+    return f'{{"events": [{", ".join(text for _id, text in kept)}], "last": {kept[-1][0]}}}'
+
+
 async def answer(person_id: int, after: int, timeout: float) -> str:
     """Return the long poll's answer, ``{"events": [...], "last": id}`` as JSON text.
 
@@ -116,9 +125,9 @@ async def answer(person_id: int, after: int, timeout: float) -> str:
     try:
         while True:
             pushed.clear()
-            kept = hub.kept_after(person_id, after, LIMIT)
-            if kept:
-                return f'{{"events": [{", ".join(text for _id, text in kept)}], "last": {kept[-1][0]}}}'
+            kept = kept_answer(person_id, after)
+            if kept is not None:
+                return kept
             frames = await on_poll_thread(events_after, person_id, after, LIMIT, newer_known=newer) if read else []
             read, newer = True, False
             remaining = deadline - time.monotonic()
