@@ -99,6 +99,7 @@ def serve(host: str, port: int, workers: int = 1) -> int:
     from django.conf import settings
 
     from trygg.links import set_listen_url
+    from trygg.logsafe import uvicorn_log_config
     from trygg.notifications.worker import start_background_worker
 
     # Links made outside a request (e-mail notices) name the address this server really listens on.
@@ -108,6 +109,10 @@ def serve(host: str, port: int, workers: int = 1) -> int:
     start_background_worker()
     options: dict[str, Any] = dict(
         log_level=settings.TRYGG_LOG_LEVEL.lower(),
+        # No meeting key or sign-in code in uvicorn's lines either, and no line per request unless
+        # asked for (trygg.logsafe).
+        log_config=uvicorn_log_config(),
+        access_log=settings.TRYGG_ACCESS_LOG,
         proxy_headers=True,
         lifespan="off",
         ws_ping_interval=settings.TRYGG_WS_PING_SECONDS,

@@ -346,6 +346,8 @@ TRYGG_PUSH_MAX_DEVICES = int(os.environ.get("TRYGG_PUSH_MAX_DEVICES", "10"))
 # requirements.md for `trygg policy coverage`; empty: ../shared/requirements.md beside the checkout.
 TRYGG_REQUIREMENTS = os.environ.get("TRYGG_REQUIREMENTS", "")
 TRYGG_LOG_LEVEL = os.environ.get("TRYGG_LOG_LEVEL", "INFO").upper()
+# uvicorn's line per request; off by default: the proxy in front keeps access lines (trygg.logsafe).
+TRYGG_ACCESS_LOG = env_bool("TRYGG_ACCESS_LOG")
 
 # Sign-in throttling without lockout (directory/actions.py, docs/security.md): after ``account_free``
 # failures of an account or ``address_free`` of an address within ``window_seconds``, every answer
@@ -379,7 +381,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"secrets": {"()": "trygg.logsafe.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["secrets"]}},
     "root": {"handlers": ["console"], "level": TRYGG_LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
