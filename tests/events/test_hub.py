@@ -129,3 +129,55 @@ async def test_a_hub_stops_when_the_layer_answers_its_cancel_with_an_error() -> 
     running.stop()
     await asyncio.wait_for(asyncio.gather(running.task, return_exceptions=True), 3)
     assert running.task.cancelled()
+
+
+async def test_issue_15_pushes_between_two_long_polls_still_reach_the_process() -> None:
+    """The 30 long polls a class message answers all leave at once and come straight back; a push
+    of that moment must still reach the process (with Redis: its hub stays in the group), so the
+    polls find it kept (``kept_after``) instead of reading the log."""
+    key = hub.listen(9101, lambda *_: None)
+    await hub.joined()
+    hub.unlisten(9101, key)  # the last listener of the loop leaves
+    await hub.publish(get_channel_layer(), 9201, json.dumps({"id": 9201}), [(9101, 9200)])
+    await wait_for(lambda: hub.pushed_head(9101) == 9201, timeout=3)
+    assert hub.kept_after(9101, 9200, 10) == [(9201, '{"id": 9201, "prev": 9200}')]
+
+
+async def test_issue_15_a_hub_nobody_uses_leaves_after_its_linger(monkeypatch) -> None:
+    """A hub without users leaves the group once ``HUB_LINGER_SECONDS`` pass with none coming back,
+    and not before; a user who comes back meanwhile keeps it."""
+    monkeypatch.setattr(hub, "HUB_LINGER_SECONDS", 0.3)
+    loop = asyncio.get_running_loop()
+    key = hub.listen(9102, lambda *_: None)
+    await hub.joined()
+    first = hub._hubs.get(loop)
+    hub.unlisten(9102, key)
+    await asyncio.sleep(0.2)
+    key = hub.listen(9102, lambda *_: None)  # back within the linger: the same hub serves it
+    assert hub._hubs.get(loop) is first
+    await asyncio.sleep(0.3)
+    assert hub._hubs.get(loop) is first
+    hub.unlisten(9102, key)
+    await wait_for(lambda: hub._hubs.get(loop) is None, timeout=3)
+    if first is not None:  # a layer that crosses processes (Redis)
+        await asyncio.wait_for(asyncio.gather(first.task, return_exceptions=True), 3)
+        assert first.task.cancelled()
+
+
+async def test_issue_15_a_lingering_hub_that_lost_its_group_joins_again_for_a_new_user() -> None:
+    """A hub nobody uses stays (``HUB_LINGER_SECONDS``); if its membership goes meanwhile (a flushed
+    Redis), the next user's ``joined`` puts it back, and pushes reach that user."""
+    got: list[int] = []
+    key = hub.listen(9103, lambda event_id, prev, text: got.append(event_id))
+    await hub.joined()
+    hub.unlisten(9103, key)
+    lingering = hub._hubs.get(asyncio.get_running_loop())
+    if lingering is not None:  # a layer that crosses processes (Redis)
+        await get_channel_layer().group_discard(hub.HUB_GROUP, lingering.channel)
+    key = hub.listen(9103, lambda event_id, prev, text: got.append(event_id))
+    await hub.joined()
+    try:
+        await hub.publish(get_channel_layer(), 9301, json.dumps({"id": 9301}), [(9103, 9300)])
+        await wait_for(lambda: got == [9301], timeout=3)
+    finally:
+        hub.unlisten(9103, key)

@@ -53,6 +53,12 @@ HUB_GROUP = "events.hub"
 # channels_redis forgets a group member after a day (group_expiry); a hub joins again well before.
 REJOIN_SECONDS = 3600.0
 RETRY_SECONDS = 1.0
+# A hub whose last user left stays in the group this long before it leaves. The 30 long polls a
+# class message answers all leave at once and come straight back: a hub that left at once was out
+# of the group for the moment they took, the pushes of that moment never came, and each rejoin
+# made the polls wait for Redis and read the log (issue 15: PostgreSQL + Redis, the peer bench's
+# phase a2, where most polls read the log).
+HUB_LINGER_SECONDS = 60.0
 
 # (event id, prev for this person or None, the encoded frame without prev); called on the
 # listener's own loop, and must not block.
@@ -232,6 +238,8 @@ def _use_hub(loop: asyncio.AbstractEventLoop) -> None:
         hub = _hubs.get(loop)
         if hub is None:
             hub = _hubs[loop] = _Hub(layer, loop)
+        elif hub.users <= 0:
+            hub.rejoin()
         hub.users += 1
 
 
@@ -248,8 +256,22 @@ def _release_hub_of(loop: asyncio.AbstractEventLoop) -> None:
     if hub is not None:
         hub.users -= 1
         if hub.users <= 0:
-            _hubs.pop(loop, None)
-            hub.stop()
+            hub.idle_at = loop.time()
+            if hub.stopper is None:
+                hub.stopper = loop.call_later(HUB_LINGER_SECONDS, _stop_if_idle, loop, hub)
+
+
+def _stop_if_idle(loop: asyncio.AbstractEventLoop, hub: _Hub) -> None:
+    """Stop ``hub`` once it has had no user for ``HUB_LINGER_SECONDS`` on end."""
+    hub.stopper = None
+    if _hubs.get(loop) is not hub or hub.users > 0:
+        return
+    left = hub.idle_at + HUB_LINGER_SECONDS - loop.time()
+    if left > 0:
+        hub.stopper = loop.call_later(left, _stop_if_idle, loop, hub)
+        return
+    _hubs.pop(loop, None)
+    hub.stop()
 
 
 async def joined() -> None:
@@ -419,12 +441,43 @@ class _Hub:
     def __init__(self, layer: Any, loop: asyncio.AbstractEventLoop) -> None:
         self.layer = layer
         self.users = 0
+        # When ``users`` last fell to none, on the loop's clock, and the timer that will stop the
+        # hub if none come back (``_stop_if_idle``).
+        self.idle_at = 0.0
+        self.stopper: asyncio.TimerHandle | None = None
+        self.rejoining: asyncio.Task[None] | None = None
         self.channel: str | None = None
         self.ready = asyncio.Event()
         self.task = loop.create_task(self._run())
 
     def stop(self) -> None:
+        if self.stopper is not None:
+            self.stopper.cancel()
+            self.stopper = None
+        if self.rejoining is not None:
+            self.rejoining.cancel()
         self.task.cancel()
+
+    def rejoin(self) -> None:
+        """Add a lingering hub to the group again before it serves anew (on its loop).
+
+        Its membership may have gone while nobody used it (a flushed Redis: the test suite's cache
+        clearing does that), and a hub waiting on its channel would never learn of it; a hub made
+        afresh joined each time. Sockets and polls wait for it in ``joined``.
+        """
+        if self.channel is None or not self.ready.is_set():
+            return  # still joining
+        self.ready.clear()
+        self.rejoining = asyncio.get_running_loop().create_task(self._add_again())
+
+    async def _add_again(self) -> None:
+        try:
+            await self.layer.group_add(HUB_GROUP, self.channel)
+        except Exception as exc:  # noqa: BLE001 - Redis away: the receive fails too, and _run joins again
+            log.warning("event hub could not rejoin its group (%s)", type(exc).__name__)
+        finally:
+            self.rejoining = None
+            self.ready.set()
 
     async def _run(self) -> None:
         try:
