@@ -37,6 +37,13 @@ def test_the_filter_cleans_a_record_with_arguments_as_uvicorn_and_django_make_th
     assert refused.getMessage() == "Forbidden: /meetings/3/room/…/"
 
 
+def test_a_record_that_cannot_be_formatted_is_left_to_the_handler() -> None:
+    """A filter's exception would reach the code that logged; the handler's own error report is
+    where a bad record belongs."""
+    broken = logging.LogRecord("trygg", logging.INFO, __file__, 1, "%s and %s", ("one",), None)
+    assert RedactSecrets().filter(broken) is True
+
+
 def test_a_server_writes_no_line_per_request_by_default(trygg_server: LiveServer) -> None:
     """``wait_until_serving`` asked ``/healthz`` until the server answered; no line says so."""
     assert httpx.get(f"{trygg_server.url}/healthz").status_code == 200

@@ -37,7 +37,10 @@ class RedactSecrets(logging.Filter):
     """A handler's filter that cleans each record's message (``clean``); it drops nothing."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a record that cannot be formatted: the handler reports it
+            return True
         cleaned = clean(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
