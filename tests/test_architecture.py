@@ -23,7 +23,7 @@ PACKAGE = SRC / "trygg"
 # policy engine reasons about and the event socket signs people in with. The rest of ``directory``
 # (its actions, queries, roster import, admin) asks the policy engine and so sits above it.
 LAYERS: list[set[str]] = [
-    {"errors", "realtime", "sqlite", "settings", "database", "links", "api_schemas", "__init__"},
+    {"errors", "realtime", "sqlite", "settings", "database", "links", "api_schemas", "logsafe", "__init__"},
     {"ratelimits"},
     {"audit"},
     {"directory.data"},
