@@ -181,3 +181,20 @@ async def test_issue_15_a_lingering_hub_that_lost_its_group_joins_again_for_a_ne
         await wait_for(lambda: got == [9301], timeout=3)
     finally:
         hub.unlisten(9103, key)
+
+
+async def test_r_priv_03_every_process_forgets_the_kept_pushes_of_changed_events() -> None:
+    """``forget`` reaches this process's hub as an event does (with Redis: through the group), and
+    the links it kept of those events go; others stay."""
+    key = hub.listen(9104, lambda *_: None)
+    await hub.joined()
+    try:
+        layer = get_channel_layer()
+        await hub.publish(layer, 9401, json.dumps({"id": 9401}), [(9104, 9400)])
+        await hub.publish(layer, 9402, json.dumps({"id": 9402}), [(9104, 9401)])
+        await wait_for(lambda: len(hub.kept_after(9104, 9400, 10)) == 2, timeout=3)
+        await hub.forget(layer, [9402])
+        await wait_for(lambda: len(hub.kept_after(9104, 9400, 10)) == 1, timeout=3)
+        assert [i for i, _text in hub.kept_after(9104, 9400, 10)] == [9401]
+    finally:
+        hub.unlisten(9104, key)

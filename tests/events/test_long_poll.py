@@ -6,6 +6,7 @@ Runs on whichever channel layer the environment configures (in process, or Redis
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -142,6 +143,54 @@ def test_issue_15_the_kept_pushes_are_bounded(monkeypatch) -> None:
                                            (118, '{"id": 118, "prev": 117}'), (119, '{"id": 119, "prev": 118}'),
                                            (120, '{"id": 120, "prev": 119}')]
     assert [i for i, _text in hub.kept_after(8, 117, 2)] == [118, 119]
+    monkeypatch.setattr(hub, "KEPT_SECONDS", 0.0)  # links past their age are not used
+    assert hub.kept_after(7, 115, 500) == []
+
+
+async def test_r_priv_03_a_deleted_message_s_text_is_not_given_again_from_kept_pushes(demo) -> None:
+    """A deleted message's text is erased from the log so that no resume replays it; the frames the
+    process kept of its push (with the text) are dropped too, and a poll from before it gets the
+    erased frame."""
+    from trygg.events import hub
+    from trygg.messaging import actions as chat
+
+    person_id, raw = await token_for("mor.emma")
+    client = AsyncClient()
+    start = (await poll(client, raw, 0, 0))["last"]
+    held = hub.listen(person_id, lambda *pushed: None)
+    await hub.joined()
+
+    @database_sync_to_async
+    def send() -> tuple[int, int]:
+        kari = Person.objects.get(username="kari.4a")
+        conversation = chat.check_create_conversation(kari, "direct", "", ["mor.emma"], school_owned=True)
+        message = chat.check_send(kari, conversation.conversation.pk, "Hemmelig beskjed om Emma", "kept-1")
+        return kari.pk, message.message.pk
+
+    kari_id, message_id = await send()
+    for _ in range(50):
+        if any("Hemmelig" in text for _id, text in hub.kept_after(person_id, start, 500)):
+            break
+        await asyncio.sleep(0.05)
+    assert any("Hemmelig" in text for _id, text in hub.kept_after(person_id, start, 500))
+
+    @database_sync_to_async
+    def delete() -> None:
+        chat.check_delete(Person.objects.get(pk=kari_id), message_id)
+
+    await delete()
+    for _ in range(50):  # with Redis the forget reaches this process's hub through the group
+        if not any("Hemmelig" in text for _id, text in hub.kept_after(person_id, start, 500)):
+            break
+        await asyncio.sleep(0.05)
+    answers, after = [], start
+    for _ in range(5):  # an answer may stop where the kept links do; the client asks again from there
+        answers.append(await poll(client, raw, after, 0))
+        after = answers[-1]["last"]
+    hub.unlisten(person_id, held)
+    assert "Hemmelig" not in json.dumps(answers)
+    erased = [e for a in answers for e in a["events"] if e.get("message", {}).get("id") == message_id]
+    assert erased and all(e["message"]["deleted"] and e["message"]["body"] == "" for e in erased)
 
 
 async def test_issue_15_a_poll_that_comes_back_after_its_answer_reads_no_log(demo, monkeypatch) -> None:

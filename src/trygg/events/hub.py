@@ -352,13 +352,17 @@ def pushed_head(person_id: int) -> int | None:
 
 
 # (person id, prev) -> (the event that followed prev in the person's stream, its encoded frame
-# without prev), for the newest pushes this process was handed (``kept_after``); the keys in the
-# order they came, so the oldest go first once there are more than KEPT_LINKS.
-_links: dict[tuple[int, int], tuple[int, str]] = {}
+# without prev, when it came), for the newest pushes this process was handed (``kept_after``); the
+# keys in the order they came, so the oldest go first once there are more than KEPT_LINKS.
+_links: dict[tuple[int, int], tuple[int, str, float]] = {}
 _link_order: deque[tuple[int, int]] = deque()
 # About 270 bytes each: 20,000 is the last twenty announcements to 1,000 guardians, or the last 660
 # messages of class channels of 30, in about 5 MB.
 KEPT_LINKS = 20_000
+# A link older than this is not used: a deleted message's text is erased from the log
+# (``forget_kept`` drops its frames everywhere), and a forget lost on the way (Redis away) must not
+# leave the text answerable for long. Polls come back within moments of their answer.
+KEPT_SECONDS = 60.0
 
 
 def kept_after(person_id: int, after: int, limit: int) -> list[tuple[int, str]]:
@@ -374,19 +378,41 @@ def kept_after(person_id: int, after: int, limit: int) -> list[tuple[int, str]]:
     """
     chain: list[tuple[int, str]] = []
     at = after
+    oldest = time.monotonic() - KEPT_SECONDS
     while len(chain) < limit:
         found = _links.get((person_id, at))
-        if found is None:
+        if found is None or found[2] < oldest:
             break
-        event_id, body = found
+        event_id, body, _came = found
         chain.append((event_id, frame_text(body, at)))
         at = event_id
     return chain
 
 
+def forget_kept(event_ids: Iterable[int]) -> int:
+    """Drop what this process kept of these events' pushes (any thread); return how many links.
+
+    The log changed their frames (a deleted message's text erased, ``trygg.events.log.forget_pushes``),
+    and no answer may give the old ones again.
+    """
+    gone = set(event_ids)
+    stale = [key for key, (event_id, _body, _came) in list(_links.items()) if event_id in gone]
+    for key in stale:
+        _links.pop(key, None)
+    return len(stale)
+
+
+async def forget(layer: Any, event_ids: list[int]) -> None:
+    """Make every process drop what it kept of these events' pushes (``forget_kept``)."""
+    if in_process(layer):
+        forget_kept(event_ids)
+    else:
+        await layer.group_send(HUB_GROUP, {"type": "hub.forget", "ids": event_ids})
+
+
 def _keep_link(person_id: int, prev: int, event_id: int, body: str) -> None:
     key = (person_id, prev)
-    _links[key] = (event_id, body)
+    _links[key] = (event_id, body, time.monotonic())
     _link_order.append(key)
     while len(_link_order) > KEPT_LINKS:
         _links.pop(_link_order.popleft(), None)
@@ -520,6 +546,8 @@ class _Hub:
                 deliver(int(message["id"]), str(message["body"]), [(int(p), v) for p, v in message["to"]])
             elif message.get("type") == "hub.close_named":
                 close_named_here(int(message["person_id"]), [str(n) for n in message["names"]], int(message["code"]))
+            elif message.get("type") == "hub.forget":
+                forget_kept(int(i) for i in message["ids"])
             elif message.get("type") == "hub.close":
                 close_here(int(message["person_id"]), message.get("credential"), message.get("keep"),
                            int(message["code"]))

@@ -188,6 +188,22 @@ def _close_now(person_id: int, credential: str | None, keep: str | None, code: i
     _hand_over(_Close(layer, person_id, credential, keep, code))
 
 
+def forget_pushes(event_ids: Iterable[int]) -> None:
+    """Make every process drop the frames it kept of these events' pushes, once the current
+    transaction commits: their payloads changed in the log (a deleted message's text erased), and
+    a long poll answered from kept pushes (``trygg.events.hub.kept_after``) must not give the old."""
+    ids = sorted(set(event_ids))
+    if ids:
+        transaction.on_commit(lambda: _forget_now(ids))
+
+
+def _forget_now(event_ids: list[int]) -> None:
+    hub.forget_kept(event_ids)  # at once here, as a close is
+    layer = get_channel_layer()
+    if layer is not None and not hub.in_process(layer):
+        _hand_over(_Forget(layer, event_ids))
+
+
 class _Push:
     """One event to hand to every process's hub, encoded once for all its recipients."""
 
@@ -217,7 +233,21 @@ class _Close:
         log.warning("closing the sockets of person %s failed; they re-check their sign-in", self.person_id)
 
 
-def _hand_over(item: _Push | _Close) -> None:
+class _Forget:
+    """Dropping kept pushes of changed events, handed to every process's hub like an event."""
+
+    def __init__(self, layer: Any, event_ids: list[int]) -> None:
+        self.layer, self.event_ids = layer, event_ids
+
+    async def run(self) -> None:
+        await hub.forget(self.layer, self.event_ids)
+
+    def failed(self) -> None:
+        log.warning("telling the other processes to forget %s changed events failed; their kept pushes "
+                    "expire within %s s", len(self.event_ids), int(hub.KEPT_SECONDS))
+
+
+def _hand_over(item: _Push | _Close | _Forget) -> None:
     loop = _server_loop()
     if loop is not None:
         try:

@@ -22,7 +22,7 @@ from trygg.directory.facts import facts_for, generation_read_with
 from trygg.directory.models import Enrollment, Person, SchoolClass, TeachingAssignment
 from trygg.directory.queries import Audience, audiences, hidden_from
 from trygg.errors import BadInput, NotFoundOrHidden, PolicyDenied, TooLarge, WrongState
-from trygg.events.log import Then, emit_event
+from trygg.events.log import Then, emit_event, forget_pushes
 from trygg.events.models import Event
 from trygg.messaging import events as et
 from trygg.messaging import media
@@ -717,18 +717,20 @@ def delete_with_message(message: Message) -> None:
 
 def scrub_message_events(message_ids: Sequence[int]) -> int:
     """Erase the text of deleted messages from the event log too, so no resume replays it."""
-    changed = 0
     events = Event.objects.filter(
         type__in=[et.MESSAGE_NEW, et.MESSAGE_EDITED], payload__message__id__in=list(message_ids)
     )
+    scrubbed = []
     for event in events:
         event.payload["message"]["body"] = ""
         event.payload["message"]["deleted"] = True
         if event.payload["message"].get("attachment"):
             event.payload["message"]["attachment"] = None
         event.save(update_fields=["payload"])
-        changed += 1
-    return changed
+        scrubbed.append(event.pk)
+    # Every process kept these events' frames, text and all, for the long polls.
+    forget_pushes(scrubbed)
+    return len(scrubbed)
 
 
 def purge_expired_messages(now: Any = None) -> int:
