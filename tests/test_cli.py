@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -32,6 +33,17 @@ def run(env: dict[str, str], *args: str) -> str:
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
+
+
+def test_a_command_run_in_a_process_already_set_up_leaves_its_logging_alone(capsys) -> None:
+    """``trygg.cli.main`` in a process where Django is set up (the suite runs commands in-process)
+    does not configure logging again: doing so bound the root logger to that moment's stderr, a
+    capture that was closed after the test, and later lines failed ("Logging error" in CI)."""
+    from trygg.cli import setup_django
+
+    before = list(logging.getLogger().handlers)
+    setup_django()
+    assert logging.getLogger().handlers == before
 
 
 def test_seed_twice_reuses_the_school_and_each_class_has_its_two_school_owned_channels() -> None:

@@ -18,8 +18,13 @@ APPS_WITH_CLI = ("directory", "policy", "messaging", "notifications", "meetings"
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trygg.settings")
     import django
+    from django.apps import apps
 
-    django.setup()
+    # Once per process: django.setup() configures logging again each time it runs, and a command
+    # run inside a process that was set up already (the test suite runs `main` in-process) left
+    # the root logger writing to whatever stderr was then, later closed ("Logging error" in CI).
+    if not apps.ready:
+        django.setup()
 
 
 def seed_demo_school() -> bool:

@@ -76,8 +76,10 @@ def run_due_jobs(last_run: dict[str, float], runner: str = RUNNER) -> int:
 def start_background_worker(poll_seconds: float = 1.0) -> threading.Thread:
     """Start the worker loop in a daemon thread (embedded mode)."""
     import django
+    from django.apps import apps
 
-    django.setup()
+    if not apps.ready:  # a second setup would configure logging again (trygg.cli.setup_django)
+        django.setup()
     _load_job_modules()
 
     def loop() -> None:
