@@ -25,6 +25,17 @@ async def wait_for(condition: Any, timeout: float = 5.0) -> None:
         await asyncio.sleep(0.01)
 
 
+async def push_from_another_process(event_id: int, body: str, to: list[tuple[int, int | None]]) -> None:
+    """What another process's ``publish`` puts on the group (with the in-process layer there is no
+    other process, and this is a publish)."""
+    layer = get_channel_layer()
+    if hub.in_process(layer):
+        await hub.publish(layer, event_id, body, to)
+    else:
+        await layer.group_send(hub.HUB_GROUP, {"type": "hub.event", "id": event_id, "body": body, "to": to,
+                                               "origin": "another process"})
+
+
 async def test_an_event_reaches_only_its_recipients_listeners_in_order_with_their_prev() -> None:
     got: dict[str, list[tuple[int, int | None, dict[str, Any]]]] = {"a": [], "b": [], "c": []}
 
@@ -138,7 +149,7 @@ async def test_issue_15_pushes_between_two_long_polls_still_reach_the_process() 
     key = hub.listen(9101, lambda *_: None)
     await hub.joined()
     hub.unlisten(9101, key)  # the last listener of the loop leaves
-    await hub.publish(get_channel_layer(), 9201, json.dumps({"id": 9201}), [(9101, 9200)])
+    await push_from_another_process(9201, json.dumps({"id": 9201}), [(9101, 9200)])
     await wait_for(lambda: hub.pushed_head(9101) == 9201, timeout=3)
     assert hub.kept_after(9101, 9200, 10) == [(9201, '{"id": 9201, "prev": 9200}')]
 
@@ -177,7 +188,7 @@ async def test_issue_15_a_lingering_hub_that_lost_its_group_joins_again_for_a_ne
     key = hub.listen(9103, lambda event_id, prev, text: got.append(event_id))
     await hub.joined()
     try:
-        await hub.publish(get_channel_layer(), 9301, json.dumps({"id": 9301}), [(9103, 9300)])
+        await push_from_another_process(9301, json.dumps({"id": 9301}), [(9103, 9300)])
         await wait_for(lambda: got == [9301], timeout=3)
     finally:
         hub.unlisten(9103, key)
@@ -198,3 +209,33 @@ async def test_r_priv_03_every_process_forgets_the_kept_pushes_of_changed_events
         assert [i for i, _text in hub.kept_after(9104, 9400, 10)] == [9401]
     finally:
         hub.unlisten(9104, key)
+
+
+async def test_issue_15_a_process_hands_its_own_push_to_its_listeners_at_once_and_once() -> None:
+    """``publish`` delivers to this process's listeners before it returns (with Redis, without the
+    round trip through the group), and the group's copy of it is dropped here, so nobody hears it
+    twice; a push another process put on the group is still delivered."""
+    got: list[tuple[int, int | None]] = []
+    key = hub.listen(9105, lambda event_id, prev, text: got.append((event_id, prev)))
+    await hub.joined()
+    try:
+        await hub.publish(get_channel_layer(), 9501, json.dumps({"id": 9501}), [(9105, 9500)])
+        assert got == [(9501, 9500)]
+        await push_from_another_process(9502, json.dumps({"id": 9502}), [(9105, 9501)])
+        await wait_for(lambda: len(got) == 2, timeout=3)
+        # A third push through the group, after the first's copy would have come round.
+        await push_from_another_process(9503, json.dumps({"id": 9503}), [(9105, 9502)])
+        await wait_for(lambda: len(got) == 3, timeout=3)
+        await asyncio.sleep(0.1)
+        assert got == [(9501, 9500), (9502, 9501), (9503, 9502)]
+    finally:
+        hub.unlisten(9105, key)
+
+
+def test_issue_15_a_forked_process_does_not_take_its_parents_pushes_for_its_own(monkeypatch) -> None:
+    """The origin is made afresh under another pid: a child that kept its parent's would drop the
+    parent's pushes as delivered, and its sockets would hear nothing."""
+    parent = hub.origin()
+    assert hub.origin() == parent
+    monkeypatch.setattr(hub.os, "getpid", lambda: -1)
+    assert hub.origin() != parent

@@ -6,9 +6,12 @@ the listeners of those recipients in this process.
 
 * With the in-process channel layer there is one process: the pusher hands the event over
   directly.
-* With Redis, the pusher sends one message to the group every hub of every process has joined.
-  Sending to each recipient's own group instead was 30 Redis round trips and 30 receives for a
-  message in a class channel of 30, and capped one process at about 40 messages a second.
+* With Redis, the pusher hands the event to its own process's listeners at once and sends one
+  message to the group every hub of every process has joined; a hub drops what its own process
+  sent. Sending to each recipient's own group instead was 30 Redis round trips and 30 receives for
+  a message in a class channel of 30, and capped one process at about 40 messages a second. Going
+  through Redis for the sender's own process as well cost a round trip, an encoding and a decoding
+  on the way to every socket it holds (issue 15: ``/ws/events`` p99 on PostgreSQL + Redis).
 
 A push is a hint (design rule 3): a listener that misses one reads the log.
 
@@ -41,7 +44,9 @@ import asyncio
 import hashlib
 import itertools
 import logging
+import os
 import time
+import uuid
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -444,11 +449,28 @@ def deliver(event_id: int, body: str, to: Iterable[tuple[int, int | None]]) -> N
 
 
 async def publish(layer: Any, event_id: int, body: str, to: list[tuple[int, int | None]]) -> None:
-    """Send an event to every process's hub."""
-    if in_process(layer):
-        deliver(event_id, body, to)
-    else:
-        await layer.group_send(HUB_GROUP, {"type": "hub.event", "id": event_id, "body": body, "to": to})
+    """Send an event to every process's hub: to this one's directly, to the others through the
+    group (where this process's hubs drop it, by its origin)."""
+    deliver(event_id, body, to)
+    if not in_process(layer):
+        await layer.group_send(HUB_GROUP, {"type": "hub.event", "id": event_id, "body": body, "to": to,
+                                           "origin": origin()})
+
+
+_origin: tuple[int, str] = (0, "")
+
+
+def origin() -> str:
+    """This process's name on the hub's group: what it sent, it has delivered already.
+
+    Made afresh in a forked child (the pid differs), which must not take its parent's pushes for
+    its own.
+    """
+    global _origin
+    pid = os.getpid()
+    if _origin[0] != pid:
+        _origin = (pid, uuid.uuid4().hex)
+    return _origin[1]
 
 
 def in_process(layer: Any) -> bool:
@@ -543,7 +565,9 @@ class _Hub:
         while True:
             message = await self.layer.receive(self.channel)
             if message.get("type") == "hub.event":
-                deliver(int(message["id"]), str(message["body"]), [(int(p), v) for p, v in message["to"]])
+                # What this process sent, ``publish`` delivered here already.
+                if message.get("origin") != origin():
+                    deliver(int(message["id"]), str(message["body"]), [(int(p), v) for p, v in message["to"]])
             elif message.get("type") == "hub.close_named":
                 close_named_here(int(message["person_id"]), [str(n) for n in message["names"]], int(message["code"]))
             elif message.get("type") == "hub.forget":
