@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+import psycopg
 import pytest
+from django.db import OperationalError, connection, connections
 from django.utils import timezone
 
+from trygg import database
 from trygg.database import RowReader, insert_row
 from trygg.directory.models import ApiToken, Person
 from trygg.errors import NotFoundOrHidden
@@ -69,3 +73,97 @@ def test_a_left_join_without_a_row_reads_as_none(demo) -> None:
         access_for_sending(Person.objects.get(username="emma.4a"), created.conversation.pk)
     width = len(Person._meta.concrete_fields)
     assert RowReader(Person).read([None] * width) == (None, width)
+
+
+def _request() -> None:
+    """What each request's thread does around the view (``trygg.asgi``, ``trygg.events.api``)."""
+    database.request_begins()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    finally:
+        database.request_ends()
+
+
+@pytest.fixture
+def health_checks(monkeypatch) -> list[str]:
+    """The health checks the connection makes (Django's own ``is_usable``, counted), on a connection
+    kept between requests as the server keeps it (Django's test set-up closes it after each)."""
+    monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 60)
+    connections["default"].close()
+    checks: list[str] = []
+    real = type(connections["default"]).is_usable
+
+    def counted(self: Any) -> bool:
+        checks.append(self.alias)
+        return real(self)
+
+    monkeypatch.setattr(type(connections["default"]), "is_usable", counted)
+    return checks
+
+
+@pytest.mark.django_db(transaction=True)
+def test_issue_15_a_connection_that_just_served_a_request_is_not_checked_again(health_checks, monkeypatch) -> None:
+    """Django's ``CONN_HEALTH_CHECKS`` made a ``SELECT 1`` round trip before every request; a kept
+    connection that finished a request without error within ``HEALTH_CHECK_IDLE_SECONDS`` is
+    trusted instead, and one idle longer is checked as before."""
+    _request()
+    assert connection.health_check_enabled
+    health_checks.clear()
+    _request()
+    _request()
+    assert health_checks == []
+    monkeypatch.setattr(database, "HEALTH_CHECK_IDLE_SECONDS", 0.0)
+    _request()
+    assert health_checks == ["default"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_issue_15_a_connection_whose_request_failed_is_checked_when_it_ends(health_checks) -> None:
+    """An error other than bad data leaves the connection in doubt: Django checks it as the request
+    ends, and only a connection found usable is trusted by the next request."""
+    _request()
+    health_checks.clear()
+    connection.errors_occurred = True  # as a failed query leaves it
+    database.request_ends()
+    assert health_checks == ["default"]
+    health_checks.clear()
+    _request()
+    assert health_checks == []
+
+
+def _drop_from_the_server_side() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    url = connection.settings_dict
+    with psycopg.connect(host=url["HOST"], port=url["PORT"] or 5432, user=url["USER"], dbname=url["NAME"],
+                         password=url["PASSWORD"] or None, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_issue_15_a_connection_dropped_while_idle_is_replaced_before_a_request_uses_it(health_checks) -> None:
+    """What the health check is for: PostgreSQL restarted, or ended an idle session. A connection
+    idle past ``HEALTH_CHECK_IDLE_SECONDS`` is checked and replaced, and the request succeeds."""
+    _request()
+    _drop_from_the_server_side()
+    connection.trygg_fine_at -= database.HEALTH_CHECK_IDLE_SECONDS + 1
+    health_checks.clear()
+    _request()
+    assert health_checks == ["default"]
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_issue_15_a_connection_dropped_within_the_second_fails_one_request_then_is_replaced(health_checks) -> None:
+    """The price of trusting a fresh connection: dropped within the second, it fails the one
+    request that finds it out (a dependency error, which the API answers with 503 and
+    ``Retry-After``), is closed as that request ends, and the next request has a new one."""
+    _request()
+    _drop_from_the_server_side()
+    with pytest.raises(OperationalError):
+        _request()
+    assert connection.connection is None
+    _request()

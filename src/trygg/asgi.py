@@ -21,6 +21,8 @@ from django.db import close_old_connections, connection, reset_queries  # noqa: 
 from django.http import HttpRequest, HttpResponseBase  # noqa: E402
 from django.urls import Resolver404, ResolverMatch, get_resolver  # noqa: E402
 
+from trygg.database import request_begins, request_ends  # noqa: E402
+
 django.setup(set_prefix=False)
 
 T = TypeVar("T")
@@ -105,7 +107,7 @@ class SharedThreadASGIHandler(ASGIHandler):
 def _request_begins() -> None:
     """What Django's request_started receivers did, in the calling thread."""
     reset_queries()
-    close_old_connections()
+    request_begins()
 
 
 def _as_request(function: Callable[..., T], *args: Any) -> T:
@@ -118,7 +120,7 @@ def _as_request(function: Callable[..., T], *args: Any) -> T:
     try:
         return function(*args)
     finally:
-        close_old_connections()
+        request_ends()
 
 
 # The throttled sign-ins: the login page, the token endpoint, the admin's login, and the page that

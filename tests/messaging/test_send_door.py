@@ -312,23 +312,23 @@ async def test_issue_15_a_failing_connection_check_after_the_send_is_answered_at
     direct = await conversation(ola, "sara.9b", kind="direct")
     sent = actions.check_send
     done: list[bool] = []
-    closing = trygg.asgi.close_old_connections
+    closing = trygg.asgi.request_ends
 
     def sending(*args: Any, **kwargs: Any) -> Any:
         result = sent(*args, **kwargs)
         done.append(True)
         return result
 
-    def close(**kwargs: Any) -> None:
+    def close() -> None:
         if done:
             raise RuntimeError("the connection check failed")
-        closing(**kwargs)
+        closing()
 
     monkeypatch.setattr(actions, "check_send", sending)
-    monkeypatch.setattr(trygg.asgi, "close_old_connections", close)
+    monkeypatch.setattr(trygg.asgi, "request_ends", close)
     django_calls.calls = 0
     at_door = await request("POST", f"/api/v1/conversations/{direct}/messages", ola, VALID)
-    monkeypatch.setattr(trygg.asgi, "close_old_connections", closing)
+    monkeypatch.setattr(trygg.asgi, "request_ends", closing)
     assert django_calls.calls == 0
     assert at_door["status"] == 500
     assert json.loads(at_door["body"])["error"] == "server_error"

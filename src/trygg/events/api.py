@@ -11,12 +11,12 @@ from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import Field
 
 from trygg.api_schemas import Out
+from trygg.database import request_begins, request_ends
 from trygg.events import hub
 from trygg.events.log import events_after
 
@@ -77,8 +77,11 @@ async def on_poll_thread(function: Callable[..., T], *args: Any, **kwargs: Any) 
     def run() -> T:
         # Django drops a broken or expired connection when a request starts and ends, but its
         # request signals run in another thread; this thread's connection is checked here.
-        close_old_connections()
-        return function(*args, **kwargs)
+        request_begins()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            request_ends()
 
     return await sync_to_async(run, thread_sensitive=False, executor=_pool)()
 
