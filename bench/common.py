@@ -25,6 +25,49 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _stat(pid: int) -> tuple[str, int, float] | None:
+    """(command name, parent pid, CPU seconds) of a process, or None if it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    name = text[text.index("(") + 1:text.rindex(")")]
+    fields = text.rsplit(")", 1)[1].split()
+    return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of each part sharing the machine during a bench: the server (its process
+    and every worker under it), this load generator, PostgreSQL and Redis (all their processes),
+    and everything else. Two readings subtracted give what each part used in between."""
+    stats = {int(p): _stat(int(p)) for p in os.listdir("/proc") if p.isdigit()}
+    parent = {pid: s[1] for pid, s in stats.items() if s is not None}
+
+    def under_server(pid: int) -> bool:
+        while pid > 1:
+            if pid == server_pid:
+                return True
+            pid = parent.get(pid, 0)
+        return False
+
+    parts = {"server": 0.0, "load generator": 0.0, "postgres": 0.0, "redis": 0.0, "other": 0.0}
+    for pid, stat in stats.items():
+        if stat is None:
+            continue
+        name, _ppid, cpu = stat
+        if under_server(pid):
+            parts["server"] += cpu
+        elif pid == os.getpid():
+            parts["load generator"] += cpu
+        elif name.startswith("postgres"):
+            parts["postgres"] += cpu
+        elif name.startswith("redis"):
+            parts["redis"] += cpu
+        else:
+            parts["other"] += cpu
+    return parts
+
+
 def status_kib(pid: int, field: str) -> int:
     """A memory figure of /proc/PID/status in KiB: ``VmRSS`` now, ``VmHWM`` its peak."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
