@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from trygg import setup_django_once
 from trygg.database import prepare_database
 
 APPS_WITH_CLI = ("directory", "policy", "messaging", "notifications", "meetings", "classlist", "cases", "signin")
@@ -17,14 +18,7 @@ APPS_WITH_CLI = ("directory", "policy", "messaging", "notifications", "meetings"
 
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trygg.settings")
-    import django
-    from django.apps import apps
-
-    # Once per process: django.setup() configures logging again each time it runs, and a command
-    # run inside a process that was set up already (the test suite runs `main` in-process) left
-    # the root logger writing to whatever stderr was then, later closed ("Logging error" in CI).
-    if not apps.ready:
-        django.setup()
+    setup_django_once()
 
 
 def seed_demo_school() -> bool:

@@ -98,7 +98,7 @@ DATA_DIR_DB = DATA_DIR / "trygg.sqlite3"
 if os.environ.get("DATABASE_URL"):
     # Sync views run on a few threads per process (TRYGG_DB_THREADS, trygg/asgi.py), each keeping
     # its connection, so a connection is reused by every request instead of being opened for
-    # each; health checks drop one the server closed.
+    # each; health checks drop one the server closed while it sat idle (trygg.database.request_begins).
     DATABASES = {
         "default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)
     }

@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
+from trygg import setup_django_once
+
 log = logging.getLogger(__name__)
 
 # (name, function, interval seconds); apps register their periodic jobs at import time.
@@ -75,11 +77,7 @@ def run_due_jobs(last_run: dict[str, float], runner: str = RUNNER) -> int:
 
 def start_background_worker(poll_seconds: float = 1.0) -> threading.Thread:
     """Start the worker loop in a daemon thread (embedded mode)."""
-    import django
-    from django.apps import apps
-
-    if not apps.ready:  # a second setup would configure logging again (trygg.cli.setup_django)
-        django.setup()
+    setup_django_once()
     _load_job_modules()
 
     def loop() -> None:
