@@ -66,7 +66,7 @@ def test_a_left_join_without_a_row_reads_as_none(demo) -> None:
 
     kari = Person.objects.get(username="kari.4a")
     created = check_create_conversation(kari, "direct", "", ["mor.emma"])
-    conversation, ids, _generation = access_for_sending(kari, created.conversation.pk)
+    conversation, ids, _generation, _repeat = access_for_sending(kari, created.conversation.pk)
     assert conversation.school_class is None and conversation.created_by == kari
     assert sorted(ids) == sorted(created.conversation.memberships.values_list("person_id", flat=True))
     with pytest.raises(NotFoundOrHidden):

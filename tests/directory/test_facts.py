@@ -286,7 +286,7 @@ def test_issue_15_the_send_s_one_read_finds_the_members_the_conversation_and_the
 
     kari = Person.objects.get(username="kari.4a")
     made = actions.check_create_conversation(kari, "group", "Turdag", ["mor.emma", "far.emma"]).conversation
-    conversation, ids, generation = access_for_sending(kari, made.pk)
+    conversation, ids, generation, _repeat = access_for_sending(kari, made.pk)
     stored = Conversation.objects.select_related("created_by", "school_class").get(pk=made.pk)
     assert sorted(ids) == sorted(member_ids(stored)) and len(ids) == 3
     assert generation == facts_generation()

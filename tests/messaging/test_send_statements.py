@@ -65,3 +65,41 @@ def test_issue_15_on_postgresql_the_log_s_lock_is_held_for_the_event_the_stream_
     locked = next(i for i, sql in enumerate(statements) if "pg_advisory_xact_lock" in sql)
     assert statements[locked + 2:] == ["COMMIT"], statements[locked:]
     assert "UPDATE" in statements[locked + 1] and '"messaging_conversation"' in statements[locked + 1]
+
+
+def test_issue_15_a_send_learns_of_a_repeat_in_its_access_statement(person) -> None:
+    """Design rule 3 without a statement of its own: the conversation's read also says whether the
+    sender used this client_txn_id before, so a new send reads no more than that to find out."""
+    kari = person("kari.4a")
+    group = actions.check_create_conversation(kari, "group", "Turdag", ["mor.emma", "far.emma"]).conversation
+    with CaptureQueriesContext(connection) as done:
+        first = actions.check_send(kari, group.pk, "Husk matpakke", "statements-4")
+    asking = [q["sql"] for q in done.captured_queries if "client_txn_id" in q["sql"] and q["sql"].startswith("SELECT")]
+    assert len(asking) == 1 and '"messaging_membership"' in asking[0], asking
+    with CaptureQueriesContext(connection) as done:
+        again = actions.check_send(kari, group.pk, "Husk matpakke", "statements-4")
+    assert not again.created and again.message.pk == first.message.pk
+    assert not any(q["sql"].startswith("INSERT") for q in done.captured_queries)
+
+
+def test_design_rule_3_a_repeat_is_answered_after_the_sender_left_and_refused_elsewhere(person) -> None:
+    """The first send's answer stands for a sender who has left the conversation since; the same
+    client_txn_id for another conversation is refused as reused, whether that one is hidden from the
+    sender or not; a conversation hidden from the sender with a new txn id is 404 as before."""
+    from trygg.errors import NotFoundOrHidden, WrongState
+
+    kari = person("kari.4a")
+    group = actions.check_create_conversation(kari, "group", "Turdag", ["mor.emma", "far.emma"]).conversation
+    other = actions.check_create_conversation(kari, "group", "Foreldre", ["mor.emma"]).conversation
+    hidden = actions.check_create_conversation(person("mor.emma"), "group", "Skjult", ["far.emma"]).conversation
+    sent = actions.check_send(kari, group.pk, "Husk matpakke", "statements-5").message
+    with pytest.raises(WrongState) as reused:
+        actions.check_send(kari, other.pk, "Husk matpakke", "statements-5")
+    assert reused.value.code == "txn_reused"
+    with pytest.raises(WrongState):
+        actions.check_send(kari, hidden.pk, "Husk matpakke", "statements-5")
+    with pytest.raises(NotFoundOrHidden):
+        actions.check_send(kari, hidden.pk, "Hei", "statements-6")
+    Membership.objects.filter(conversation=group, person=kari).delete()
+    again = actions.check_send(kari, group.pk, "Husk matpakke", "statements-5")
+    assert not again.created and again.message.pk == sent.pk

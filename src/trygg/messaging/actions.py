@@ -429,12 +429,19 @@ def check_send(
     ``sensitive`` marks health or family matters: readers then need a step-up to see the text.
     """
     txn = _validate_txn(client_txn_id)
-    existing = _sent_before(actor, txn)
-    if existing is not None:
-        if existing.conversation_id != conversation_id:
-            raise WrongState(_("This client_txn_id was already used for another conversation."), code="txn_reused")
-        return SendResult(existing, False)
-    conversation, ids, generation = access_for_sending(actor, conversation_id)
+    try:
+        conversation, ids, generation, repeat = access_for_sending(actor, conversation_id, txn)
+    except NotFoundOrHidden:
+        # A repeat is answered before access: the first answer stands for a sender who has left
+        # the conversation since, and a txn id used elsewhere is named as such.
+        answer = _repeat(actor, txn, conversation_id)
+        if answer is None:
+            raise
+        return answer
+    if repeat is not None:
+        answer = _repeat(actor, txn, conversation_id, repeat)
+        if answer is not None:
+            return answer
     text = _validate_body(body)
     # Everything up to the transaction only reads: the generation read with the conversation holds.
     with generation_read_with(generation):
@@ -468,17 +475,33 @@ def check_send(
     return SendResult(message, True, nudges_of(decision, writer))
 
 
-def _sent_before(actor: Person, txn: str) -> Message | None:
-    # Asked on every send and almost always "no": the bare id from the unique index, in plain SQL
-    # (building the ORM's query cost ten times running it); only a repeat loads the message.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM {_table(Message)} "  # noqa: S608 - a name
-            "WHERE sender_id = %s AND client_txn_id = %s",
-            [actor.pk, txn],
-        )
-        found = cursor.fetchone()
-    return Message.objects.select_related("sender").get(pk=found[0]) if found else None
+def _repeat(actor: Person, txn: str, conversation_id: int, message_id: int | None = None) -> SendResult | None:
+    """The answer to a repeated send: the message first sent with ``txn`` (by its id when
+    ``access_for_sending`` found it); None if there is none; WrongState if it went elsewhere."""
+    existing = _sent_before(actor, txn, message_id)
+    if existing is None:
+        return None
+    if existing.conversation_id != conversation_id:
+        raise WrongState(_("This client_txn_id was already used for another conversation."), code="txn_reused")
+    return SendResult(existing, False)
+
+
+def _sent_before(actor: Person, txn: str, message_id: int | None = None) -> Message | None:
+    if message_id is None:
+        # Asked only when the conversation is hidden or two sends with one id raced: a send
+        # learns it from ``access_for_sending``'s statement. The bare id from the unique index, in
+        # plain SQL (building the ORM's query cost ten times running it).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {_table(Message)} "  # noqa: S608 - a name
+                "WHERE sender_id = %s AND client_txn_id = %s",
+                [actor.pk, txn],
+            )
+            found = cursor.fetchone()
+        if found is None:
+            return None
+        message_id = found[0]
+    return Message.objects.select_related("sender").filter(pk=message_id).first()
 
 
 def _addressed(

@@ -76,28 +76,33 @@ def access_conversation(viewer: Person, conversation_id: int) -> Conversation:
     return found[0]
 
 
-def access_for_sending(viewer: Person, conversation_id: int) -> tuple[Conversation, list[int], int | None]:
+def access_for_sending(
+    viewer: Person, conversation_id: int, client_txn_id: str | None = None,
+) -> tuple[Conversation, list[int], int | None, int | None]:
     """Return what ``access_conversation`` and ``member_ids`` return, for the send path: the
-    conversation (with its creator and class) if the viewer is a member, and its members' ids; and
-    the facts generation as of this read (``directory.facts.generation_read_with``).
+    conversation (with its creator and class) if the viewer is a member, and its members' ids; the
+    facts generation as of this read (``directory.facts.generation_read_with``); and the id of the
+    viewer's message sent before with ``client_txn_id``, if any (a repeated send).
 
-    One hand-written statement (``trygg.database.RowReader``) instead of two ORM queries and a read
-    of the generation: every message sent makes it, and compiling the ORM's SQL cost more than
-    running it. The member ids come as one text column (``string_agg`` or ``group_concat``), not a
-    row each.
+    One hand-written statement (``trygg.database.RowReader``) instead of two ORM queries, a read of
+    the generation and the repeat check: every message sent makes it, compiling the ORM's SQL cost
+    more than running it, and on PostgreSQL each statement is a round trip. The member ids come as
+    one text column (``string_agg`` or ``group_concat``), not a row each.
     """
     memberships = connection.ops.quote_name(Membership._meta.db_table)
+    messages = connection.ops.quote_name(Message._meta.db_table)
     joined = "string_agg(m.person_id::text, ',')" if connection.vendor == "postgresql" else "group_concat(m.person_id)"
     conversations, people, classes = _CONVERSATIONS, _PEOPLE, _CLASSES
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {conversations.columns('c')}, {people.columns('p')}, {classes.columns('k')}, "  # noqa: S608
-            f"(SELECT {joined} FROM {memberships} m WHERE m.conversation_id = c.id), {generation_column()} "
+            f"(SELECT {joined} FROM {memberships} m WHERE m.conversation_id = c.id), {generation_column()}, "
+            f"(SELECT r.id FROM {messages} r WHERE r.sender_id = %s AND r.client_txn_id = %s) "
             f"FROM {connection.ops.quote_name(Conversation._meta.db_table)} c "
             f"LEFT JOIN {connection.ops.quote_name(Person._meta.db_table)} p ON p.id = c.created_by_id "
             f"LEFT JOIN {connection.ops.quote_name(SchoolClass._meta.db_table)} k ON k.id = c.school_class_id "
             "WHERE c.id = %s",
-            [conversation_id],
+            [viewer.pk, client_txn_id, conversation_id],
         )
         row = cursor.fetchone()
     if row is None:
@@ -105,11 +110,11 @@ def access_for_sending(viewer: Person, conversation_id: int) -> tuple[Conversati
     conversation, at = conversations.read(row)
     conversation.created_by, at = people.read(row, at)
     conversation.school_class, at = classes.read(row, at)
-    members, generation = row[at], row[at + 1]
+    members, generation, repeat = row[at], row[at + 1], row[at + 2]
     ids = [int(pid) for pid in members.split(",")] if members else []
     if viewer.pk not in ids:
         raise NotFoundOrHidden()
-    return conversation, ids, (int(generation) if generation is not None else None)
+    return conversation, ids, (int(generation) if generation is not None else None), repeat
 
 
 _CONVERSATIONS, _PEOPLE, _CLASSES = RowReader(Conversation), RowReader(Person), RowReader(SchoolClass)
