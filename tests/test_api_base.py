@@ -402,3 +402,38 @@ def test_async_routes_walked_with_bad_input_over_a_live_server(live_server_url: 
     walked, failures = _walk(send, want_async=True)
     assert walked > 0
     assert not failures, "\n".join(failures[:40])
+
+
+def _input_schemas() -> list[type]:
+    """Every request-body schema of the API (the ``*In`` classes of the apps' api modules)."""
+    from ninja import Schema
+
+    from trygg.api import api  # noqa: F401 - loads every router and so every schema
+
+    found, todo = [], [Schema]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith("trygg.") and cls.__name__.endswith("In"):
+            found.append(cls)
+    return found
+
+
+def test_a_boolean_field_refuses_a_number_at_every_api_body() -> None:
+    """The document says ``"type": "boolean"``; pydantic's lax mode took 0 and 1 for false and true,
+    and a repeated send with ``"sensitive": 0`` answered 200 (schemathesis, coverage phase). Every
+    boolean of every body is strict, so 0 gets the 400 of a schema-violating body."""
+    checked = []
+    for schema in _input_schemas():
+        for name, documented in schema.model_json_schema()["properties"].items():
+            if "boolean" not in [d.get("type") for d in (documented, *documented.get("anyOf", []))]:
+                continue
+            checked.append(f"{schema.__name__}.{name}")
+            try:
+                schema.model_validate({name: 0})
+            except Exception as exc:  # noqa: BLE001 - a ValidationError is what is wanted
+                errors = [e for e in exc.errors() if e["loc"][:1] == (name,)]  # type: ignore[attr-defined]
+                assert errors and errors[0]["type"] == "bool_type", (schema.__name__, name, errors)
+            else:
+                pytest.fail(f"{schema.__name__}.{name} took 0 for a boolean")
+    assert {"MessageIn.sensitive", "FieldsIn.email", "StepIn.done", "PreferencesIn.sms_other"} <= set(checked)

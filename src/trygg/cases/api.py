@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import get_language
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
 
 from trygg.api_schemas import NOT_BLANK, USERNAME, CaseCreatedOut, Out
 from trygg.audit.actions import do_audit
@@ -50,15 +50,15 @@ class TransitionIn(In):
 
 
 class ConfirmIn(In):
-    confirmed: bool = True
+    confirmed: StrictBool = True
 
 
 class StepIn(In):
-    done: bool = False
+    done: StrictBool = False
     reference: str = ""
     note: str = ""
     # A step that does not apply is settled with a reason instead (R-CASE-12).
-    not_applicable: bool = False
+    not_applicable: StrictBool = False
     reason: str = ""
 
 
@@ -75,7 +75,7 @@ class FamilyMessageIn(In):
 
 
 class FamilyMessageDecisionIn(In):
-    approve: bool
+    approve: StrictBool
 
 
 # ------------------------------------------------------------------------------------- answers

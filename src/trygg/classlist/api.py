@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
 
 from trygg.api_schemas import Out
 from trygg.classlist import actions, queries
@@ -27,18 +27,18 @@ class In(Schema):
 
 
 class FieldsIn(In):
-    student_name: bool
-    guardian_name: bool
-    email: bool
-    phone: bool
-    address: bool
+    student_name: StrictBool
+    guardian_name: StrictBool
+    email: StrictBool
+    phone: StrictBool
+    address: StrictBool
 
 
 class ConsentIn(In):
     student_username: str = Field(min_length=1, max_length=150)
     fields: FieldsIn
     # R-LIST-04: the guardian accepts the current notice (GET …/consent gives it) with this request.
-    public_notice_accepted: bool = False
+    public_notice_accepted: StrictBool = False
 
 
 class ConsentQuery(Schema):

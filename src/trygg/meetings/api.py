@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
 
 from trygg.api_schemas import NOT_BLANK, USERNAME, ApiError, Out, PersonRef
 from trygg.errors import NotFoundOrHidden
@@ -62,8 +62,8 @@ class PersonIn(In):
 
 class ModerateIn(In):
     username: Username
-    audio: bool | None = None
-    video: bool | None = None
+    audio: StrictBool | None = None
+    video: StrictBool | None = None
 
 
 class TextIn(In):

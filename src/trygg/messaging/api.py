@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
 
 from trygg.api_schemas import NOT_BLANK, USERNAME, DecisionOut, Nudge, Out, PersonRef
 from trygg.directory.queries import hidden_from
@@ -33,7 +33,7 @@ class ConversationIn(In):
     title: str = Field(default="", max_length=200)
     # A direct conversation has one other person, a group one or more.
     member_usernames: list[Username] = Field(min_length=1, max_length=actions.MAX_GROUP_MEMBERS)
-    school_owned: bool = False
+    school_owned: StrictBool = False
 
 
 class MessageIn(In):
@@ -42,7 +42,7 @@ class MessageIn(In):
     client_txn_id: str = Field(min_length=1, max_length=actions.MAX_TXN_CHARS, pattern=NOT_BLANK)
     reply_to: MessageId | None = None
     # Health or family matters: the text is hidden until the reader steps up (issue 17).
-    sensitive: bool = False
+    sensitive: StrictBool = False
 
 
 class PreviewIn(In):
@@ -67,7 +67,7 @@ class ShareIn(In):
 
 
 class DiscussionIn(In):
-    open: bool
+    open: StrictBool
 
 
 class MessagesQuery(Schema):
@@ -457,12 +457,12 @@ def shared_messages(request: HttpRequest, conversation_id: int) -> dict[str, Any
 
 
 class DecisionIn(In):
-    grant: bool
+    grant: StrictBool
     person_username: str | None = Field(default=None, max_length=150)
 
 
 class AgreementIn(In):
-    agree: bool
+    agree: StrictBool
 
 
 @router.post("/conversations/{conversation_id}/attachments", response={200: AttachmentOut, 201: AttachmentOut},

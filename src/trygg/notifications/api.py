@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
 from trygg.api_schemas import Out
 from trygg.notifications import actions, push, queries
@@ -18,10 +18,10 @@ router = Router(tags=["notifications"])
 class PreferencesIn(Schema):
     # Strict: 0 and "yes" are not booleans.
     model_config = ConfigDict(extra="forbid", strict=True)
-    email_messages: bool | None = None
-    sms_messages: bool | None = None
-    email_other: bool | None = None
-    sms_other: bool | None = None
+    email_messages: StrictBool | None = None
+    sms_messages: StrictBool | None = None
+    email_other: StrictBool | None = None
+    sms_other: StrictBool | None = None
 
 
 class QuietHoursIn(Schema):
