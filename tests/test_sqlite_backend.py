@@ -97,3 +97,24 @@ def test_the_process_thread_checkpoints_on_its_own(file_db, monkeypatch) -> None
     while time.monotonic() < deadline and not any(log > 1000 and copied == log for _b, log, copied in done):
         time.sleep(0.05)
     assert any(busy == 0 and log > 1000 and copied == log for busy, log, copied in done), done
+
+
+def test_a_statement_is_converted_to_sqlite_s_placeholders_once(file_db) -> None:
+    """Issue 15: the ``%s`` -> ``?`` rewriting of a statement runs once, not on every execution,
+    and gives what Django's gives: literal ``%%`` as ``%``, and named parameters as before."""
+    conn, _path = file_db
+    statement = "SELECT '100%%', %s, %s || 'x'"
+    base._qmark.cache_clear()
+    with conn.cursor() as cursor:
+        assert isinstance(cursor.cursor, base.CursorWrapper)
+        for n in range(3):
+            cursor.execute(statement, [n, "y"])
+            assert cursor.fetchone() == ("100%", n, "yx")
+        cursor.execute("SELECT %(a)s + %(b)s", {"a": 2, "b": 3})
+        assert cursor.fetchone() == (5,)
+        cursor.execute("CREATE TEMP TABLE seen (n)")
+        cursor.executemany("INSERT INTO seen VALUES (%s)", [[1], [2]])
+        cursor.execute("SELECT SUM(n) FROM seen WHERE n > %s", [0])
+        assert cursor.fetchone() == (3,)
+    info = base._qmark.cache_info()
+    assert (info.misses, info.hits) == (3, 2)
