@@ -121,6 +121,17 @@ def test_django_asgi_handler_has_the_hooks_the_shared_thread_handler_overrides()
     assert "request.resolver_match = resolver_match" in inspect.getsource(BaseHandler.resolve_request)
 
 
+def test_django_sqlite_cursor_converts_through_convert_query() -> None:
+    """``trygg.sqlite``'s cursor caches ``convert_query``: Django's cursor must still call it for
+    every statement, and its backend must make cursors in ``create_cursor``."""
+    from django.db.backends.sqlite3 import base
+
+    assert "self.convert_query(query" in inspect.getsource(base.SQLiteCursorWrapper.execute)
+    assert "self.convert_query(query" in inspect.getsource(base.SQLiteCursorWrapper.executemany)
+    assert "FORMAT_QMARK_REGEX" in inspect.getsource(base.SQLiteCursorWrapper.convert_query)
+    assert "create_cursor" in inspect.getsource(base.DatabaseWrapper)
+
+
 @pytest.mark.parametrize("name", ["_start_transaction_under_autocommit", "_commit", "_rollback", "_close"])
 def test_django_sqlite_backend_has_the_methods_trygg_wraps(name: str) -> None:
     """``trygg.sqlite`` takes its write lock in ``_start_transaction_under_autocommit`` and releases
