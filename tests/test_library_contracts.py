@@ -146,3 +146,21 @@ def test_django_sqlite_backend_has_the_methods_trygg_wraps(name: str) -> None:
     caller = {"_start_transaction_under_autocommit": "set_autocommit", "_commit": "commit",
               "_rollback": "rollback", "_close": "close"}[name]
     assert name in inspect.getsource(getattr(BaseDatabaseWrapper, caller))
+
+
+def test_uvicorn_s_sans_io_websockets_protocol_waits_while_the_transport_is_paused() -> None:
+    """``trygg serve`` runs uvicorn's ``websockets-sansio`` protocol, which writes a frame straight to
+    the transport: a socket whose reader does not keep up must still hold its sender back (pushes
+    then queue in the socket's inbox, bounded by ``INBOX_LIMIT``), so each send waits while the
+    transport is paused."""
+    from uvicorn.config import WS_PROTOCOLS
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+    assert WS_PROTOCOLS["websockets-sansio"].endswith(":WebSocketsSansIOProtocol")
+    send = inspect.getsource(WebSocketsSansIOProtocol.send)
+    assert "await self.writable.wait()" in send
+    assert "self.writable.clear()" in inspect.getsource(WebSocketsSansIOProtocol.pause_writing)
+    assert "self.writable.set()" in inspect.getsource(WebSocketsSansIOProtocol.resume_writing)
+    # The options trygg.cli passes are honoured by that protocol too.
+    init = inspect.getsource(WebSocketsSansIOProtocol.__init__)
+    assert "ws_max_size" in init and "ws_ping_interval" in init and "ws_per_message_deflate" in init
