@@ -77,18 +77,49 @@ async def test_a_lost_last_push_is_caught_by_one_sweep_and_idle_sockets_read_not
     sockets = [await resumed(raw) for _pid, raw in people]
     try:
         calls["after"].clear()
+        calls["heads"].clear()
         target = people[0][0]
         event_id = await emit_with_lost_push(target)
         frame = await sockets[0].receive_json_from(timeout=5)
         assert (frame["id"], frame["type"]) == (event_id, "test.sweep")
-        # Several sweeps have run: each read every listener's head in one query...
-        await asyncio.sleep(1.0)
-        assert len(calls["heads"]) >= 2
-        assert all(ids == sorted(pid for pid, _ in people) for ids in calls["heads"])
+        # The sweep that caught it read every listener's head in one query...
+        assert calls["heads"][-1] == sorted(pid for pid, _ in people)
         # ...and only the socket that was behind read its stream, once.
         assert calls["after"] == [target]
         for ws in sockets[1:]:
             assert await ws.receive_nothing(timeout=0.2)
+        # While no event comes, the sweeps that follow read no stream head at all.
+        calls["heads"].clear()
+        await asyncio.sleep(1.0)
+        assert calls["heads"] == []
+        assert calls["after"] == [target]
+    finally:
+        for ws in sockets:
+            await ws.disconnect()
+
+
+async def test_an_idle_sweep_reads_the_heads_of_new_listeners_only(demo, settings, monkeypatch) -> None:
+    """A socket that signed in after the last sweep may have missed a push in its first moments;
+    the next sweep reads its head even though the log did not move, and only its head."""
+    settings.TRYGG_EVENTS_POLL_SECONDS = 0.3
+    calls: list[list[int]] = []
+    real_heads = event_log.stream_heads
+
+    def heads(ids: Any) -> dict[int, int]:
+        calls.append(sorted(ids))
+        return real_heads(ids)
+
+    monkeypatch.setattr(event_log, "stream_heads", heads)
+    first = await token_for("kari.4a")
+    sockets = [await resumed(first[1])]
+    try:
+        await asyncio.sleep(0.8)
+        assert calls and calls[0] == [first[0]]
+        calls.clear()
+        later = await token_for("mor.emma")
+        sockets.append(await resumed(later[1]))
+        await asyncio.sleep(0.8)
+        assert calls == [[later[0]]]
     finally:
         for ws in sockets:
             await ws.disconnect()

@@ -19,7 +19,9 @@ A push that is lost with nothing after it (a full channel, a Redis restart, anot
 SQLite without Redis) would leave a listener behind until the next event. The *sweep* catches it:
 every ``TRYGG_EVENTS_POLL_SECONDS`` one task per event loop reads the stream heads of all its
 listeners' people in one query (``log.stream_heads``) and hands a listener whose stream grew a
-hint ``(head, None, "")``; a socket whose cursor is already there drops it without work. This
+hint ``(head, None, "")``; a socket whose cursor is already there drops it without work. A sweep
+that finds the log's newest id where the last one left it reads only the heads of people who began
+listening since (``_moved_heads``): an idle night reads one row per sweep. This
 replaced a timer per socket, which read each socket's stream through the one shared database thread:
 10,000 idle sockets cost 88% of a core (issue 15).
 
@@ -316,24 +318,40 @@ def sweep_interval() -> float:
     return float(settings.TRYGG_EVENTS_POLL_SECONDS)
 
 
+def _moved_heads(people: list[int], newest_seen: int | None, swept: set[int]) -> tuple[int, dict[int, int]]:
+    """Return the log's newest event id and the stream heads a sweep must hand on.
+
+    When no event came since the last sweep (``newest_seen``), only the people who began listening
+    since (not in ``swept``) can be behind; the rest were read then. The newest id is read first,
+    so an event that commits between the two reads is above it and moves the next sweep.
+    """
+    from trygg.events.log import newest_event_id, stream_heads
+
+    newest = newest_event_id()
+    if newest == newest_seen:
+        people = [pid for pid in people if pid not in swept]
+    return newest, stream_heads(people) if people else {}
+
+
 async def _sweep(loop: asyncio.AbstractEventLoop) -> None:
     from channels.db import database_sync_to_async
 
-    from trygg.events.log import stream_heads
-
     interval = sweep_interval()
+    newest_seen: int | None = None
+    swept: set[int] = set()
     while True:
         await asyncio.sleep(interval)
         people = [pid for pid, mine in list(_listeners.items()) if any(lp is loop for lp, _ in mine.values())]
         if not people:
             continue
         try:
-            heads = await database_sync_to_async(stream_heads)(people)
+            newest_seen, heads = await database_sync_to_async(_moved_heads)(people, newest_seen, swept)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - the database is away: the next sweep tries again
             log.warning("event sweep could not read the stream heads; retrying in %s s", interval)
             continue
+        swept = set(people)
         for person_id, head in heads.items():
             for listener_loop, listener in list(_listeners.get(person_id, {}).values()):
                 if listener_loop is loop:

@@ -309,14 +309,33 @@ def stream_heads(person_ids: Iterable[int]) -> dict[int, int]:
     """Return the newest event id of each person's stream (people with no events are left out).
 
     One indexed read per 900 people: the hub's sweep asks it for every listener of a process at
-    once, instead of each socket reading its own stream.
+    once, instead of each socket reading its own stream. Hand-written: building the ORM's
+    ``IN`` of a thousand ids was most of an idle process's database work (a tenth of the CPU of
+    10,000 idle sockets, ``bench/bench_idle_sockets.py`` under py-spy).
     """
-    ids = list(person_ids)
+    ids = [int(pid) for pid in person_ids]
+    table = connection.ops.quote_name(StreamHead._meta.db_table)
     heads: dict[int, int] = {}
-    for start in range(0, len(ids), _HEADS_CHUNK):
-        heads.update(StreamHead.objects.filter(person_id__in=ids[start:start + _HEADS_CHUNK])
-                     .values_list("person_id", "last_event_id"))
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), _HEADS_CHUNK):
+            chunk = ids[start:start + _HEADS_CHUNK]
+            cursor.execute(f"SELECT person_id, last_event_id FROM {table} "  # noqa: S608 - names only
+                           f"WHERE person_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            heads.update(cursor.fetchall())
     return heads
+
+
+def newest_event_id() -> int:
+    """Return the newest event id of the whole log (0 if it is empty): one read of the key's end.
+
+    Ids become visible in id order (``emit_event``), so a log whose newest id has not moved has no
+    new event for anybody: the hub's sweep asks this first and reads no stream heads then.
+    """
+    table = connection.ops.quote_name(Event._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(id) FROM {table}")  # noqa: S608 - a name only
+        row = cursor.fetchone()
+    return int(row[0] or 0)
 
 
 def latest_event_id(person_id: int) -> int:
