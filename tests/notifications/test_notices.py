@@ -205,3 +205,49 @@ def test_r_staff_06_logging_sms_backend_logs_neither_number_nor_text(person, cap
     assert "sms to" in logged
     assert far.phone not in logged and far.phone[-4:] not in logged
     assert "Sara" not in logged and "Møte" not in logged
+
+
+@pytest.mark.django_db
+def test_message_notices_read_every_recipients_choices_in_one_pass_past_the_chunk() -> None:
+    """The facts a message's notices need (waiting notices, chosen channels, push devices) hold for
+    every recipient of a large channel: past SQLite's 300 people per statement, and on PostgreSQL
+    in one statement with the ids as arrays."""
+    from types import SimpleNamespace
+
+    from trygg.directory.models import Municipality
+    from trygg.notifications.models import Channel, NoticePreference, PushSubscription
+
+    municipality = Municipality.objects.first() or Municipality.objects.create(name="Testby")
+    people = Person.objects.bulk_create(
+        [Person(username=f"notice.{i}", name=f"Notice {i}", municipality=municipality) for i in range(650)])
+    ids = [p.pk for p in Person.objects.filter(username__startswith="notice.").order_by("pk")]
+    assert len(ids) == len(people)
+    conversation = SimpleNamespace(pk=987654)
+    # Every 7th already has an e-mail notice waiting for this conversation; every 5th chose SMS and
+    # no e-mail; every 11th has a push device.
+    Notice.objects.bulk_create([Notice(person_id=pid, channel=Channel.EMAIL, kind="new_message",
+                                       conversation_id=conversation.pk) for pid in ids[::7]])
+    NoticePreference.objects.bulk_create([NoticePreference(person_id=pid, email_messages=False, sms_messages=True)
+                                          for pid in ids[::5]])
+    PushSubscription.objects.bulk_create([PushSubscription(person_id=pid, endpoint=f"https://push.example/{pid}",
+                                                           p256dh="k", auth="a") for pid in ids[::11]])
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as statements:
+        actions._message_notice_facts(conversation.pk, ids)
+    assert len(statements.captured_queries) == (1 if connection.vendor == "postgresql" else 3)
+    before = set(Notice.objects.values_list("pk", flat=True))
+    actions.queue_message_notices(conversation, ids)
+    queued = {(pid, channel) for pid, channel in Notice.objects.exclude(pk__in=before)
+              .values_list("person_id", "channel")}
+    expected = set()
+    for index, pid in enumerate(ids):
+        email, sms = (False, True) if index % 5 == 0 else (True, False)
+        if email and index % 7:
+            expected.add((pid, Channel.EMAIL))
+        if sms:
+            expected.add((pid, Channel.SMS))
+        if index % 11 == 0:
+            expected.add((pid, Channel.PUSH))
+    assert queued == expected

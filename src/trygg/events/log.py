@@ -317,6 +317,12 @@ def stream_heads(person_ids: Iterable[int]) -> dict[int, int]:
     table = connection.ops.quote_name(StreamHead._meta.db_table)
     heads: dict[int, int] = {}
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One array, not a value bound per person (psycopg quotes each on the client).
+            cursor.execute(f"SELECT person_id, last_event_id FROM {table} "  # noqa: S608 - names only
+                           "WHERE person_id = ANY(%s::bigint[])", [ids])
+            heads.update(cursor.fetchall())
+            return heads
         for start in range(0, len(ids), _HEADS_CHUNK):
             chunk = ids[start:start + _HEADS_CHUNK]
             cursor.execute(f"SELECT person_id, last_event_id FROM {table} "  # noqa: S608 - names only
