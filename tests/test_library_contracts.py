@@ -12,6 +12,7 @@ import asyncio
 import inspect
 import os
 from importlib.metadata import version
+from typing import Any
 
 import pytest
 from asgiref.sync import SyncToAsync, sync_to_async
@@ -89,14 +90,28 @@ def test_channels_dispatch_contract_is_what_socket_consumer_replaces() -> None:
     assert inspect.iscoroutinefunction(AsyncConsumer.dispatch)
 
 
-def test_channels_redis_forgets_a_group_member_later_than_the_hub_rejoins() -> None:
-    """The hub rejoins its Redis group every ``REJOIN_SECONDS``; channels_redis must keep a member
-    longer than that (``group_expiry``), or a quiet hub would drop out of the group."""
+def test_channels_redis_gives_the_hub_a_redis_client_per_loop_and_its_serializer() -> None:
+    """The hub publishes and subscribes through the channel layer's own Redis client
+    (``connection(0)``, one per event loop) and encodes with the layer's serializer (``to_hubs``):
+    redis-py's ``publish`` and ``pubsub``, and a ``get_message`` that blocks with ``timeout=None``."""
     from channels_redis.core import RedisChannelLayer
+    from redis.asyncio.client import PubSub
 
-    from trygg.events.hub import REJOIN_SECONDS
+    layer = RedisChannelLayer(hosts=["redis://127.0.0.1:1"], prefix="contract")
+    message = {"type": "hub.event", "id": 7, "body": "{}", "to": [[1, None]], "origin": "x"}
+    assert layer.deserialize(layer.serialize(message)) == message
+    assert isinstance(layer.prefix, str)
 
-    assert RedisChannelLayer(hosts=["redis://127.0.0.1:1"]).group_expiry > REJOIN_SECONDS
+    async def client() -> tuple[Any, Any]:
+        redis = layer.connection(0)  # no connection is made until a command runs
+        return redis, redis.pubsub()
+
+    redis, subscription = asyncio.run(client())
+    assert callable(redis.publish)
+    assert isinstance(subscription, PubSub)
+    parameters = inspect.signature(PubSub.get_message).parameters
+    assert "timeout" in parameters and "ignore_subscribe_messages" in parameters
+    assert "block=(timeout is None)" in inspect.getsource(PubSub.get_message)
 
 
 def test_django_asgi_handler_has_the_hooks_the_shared_thread_handler_overrides() -> None:

@@ -32,8 +32,8 @@ async def push_from_another_process(event_id: int, body: str, to: list[tuple[int
     if hub.in_process(layer):
         await hub.publish(layer, event_id, body, to)
     else:
-        await layer.group_send(hub.HUB_GROUP, {"type": "hub.event", "id": event_id, "body": body, "to": to,
-                                               "origin": "another process"})
+        await hub.to_hubs(layer, {"type": "hub.event", "id": event_id, "body": body, "to": to,
+                                  "origin": "another process"})
 
 
 async def test_an_event_reaches_only_its_recipients_listeners_in_order_with_their_prev() -> None:
@@ -114,28 +114,40 @@ async def test_a_socket_that_falls_behind_drops_pushes_and_reads_the_log_instead
 
 
 async def test_a_hub_stops_when_the_layer_answers_its_cancel_with_an_error() -> None:
-    """channels_redis answers a cancelled receive with a KeyError from its buffer, not CancelledError.
-    The hub must still stop: if it took that for "Redis away" and retried, a stopping loop (a
-    server shutting down, each test's loop) would wait on it for ever."""
+    """A Redis client may answer a cancelled read with an error of its own, not CancelledError
+    (channels_redis answered with a KeyError from its buffer). The hub must still stop: if it took
+    that for "Redis away" and retried, a stopping loop (a server shutting down, each test's loop)
+    would wait on it for ever."""
 
-    class LayerAnsweringCancelWithAnError:
-        async def new_channel(self) -> str:
-            return "hub-test!1"
+    class SubscriptionAnsweringCancelWithAnError:
+        confirmed = False
 
-        async def group_add(self, group: str, channel: str) -> None:
+        async def subscribe(self, *channels: str) -> None:
             return None
 
-        async def group_discard(self, group: str, channel: str) -> None:
-            return None
-
-        async def receive(self, channel: str) -> dict[str, Any]:
+        async def get_message(self, ignore_subscribe_messages: bool = False, timeout: float | None = 0.0) -> Any:
+            if not self.confirmed:
+                self.confirmed = True
+                return {"type": "subscribe"}
             try:
                 await asyncio.sleep(3600)
             except asyncio.CancelledError:
-                raise KeyError(channel) from None
-            return {}
+                raise KeyError("the read") from None
+            return None
 
-    running = hub._Hub(LayerAnsweringCancelWithAnError(), asyncio.get_running_loop())
+        async def aclose(self) -> None:
+            return None
+
+    class Layer:
+        prefix = "hub-test"
+
+        def connection(self, index: int) -> Any:
+            class Client:
+                def pubsub(self) -> SubscriptionAnsweringCancelWithAnError:
+                    return SubscriptionAnsweringCancelWithAnError()
+            return Client()
+
+    running = hub._Hub(Layer(), asyncio.get_running_loop())
     await asyncio.wait_for(running.ready.wait(), 2)
     running.stop()
     await asyncio.wait_for(asyncio.gather(running.task, return_exceptions=True), 3)
@@ -175,16 +187,17 @@ async def test_issue_15_a_hub_nobody_uses_leaves_after_its_linger(monkeypatch) -
         assert first.task.cancelled()
 
 
-async def test_issue_15_a_lingering_hub_that_lost_its_group_joins_again_for_a_new_user() -> None:
-    """A hub nobody uses stays (``HUB_LINGER_SECONDS``); if its membership goes meanwhile (a flushed
-    Redis), the next user's ``joined`` puts it back, and pushes reach that user."""
+async def test_issue_15_a_lingering_hub_still_hears_pushes_after_redis_is_flushed() -> None:
+    """A hub nobody uses stays (``HUB_LINGER_SECONDS``); a flushed Redis (the test suite's cache
+    clearing does that) must not leave it deaf: pushes reach the next user."""
+    from django.core.cache import cache
+
     got: list[int] = []
     key = hub.listen(9103, lambda event_id, prev, text: got.append(event_id))
     await hub.joined()
     hub.unlisten(9103, key)
-    lingering = hub._hubs.get(asyncio.get_running_loop())
-    if lingering is not None:  # a layer that crosses processes (Redis)
-        await get_channel_layer().group_discard(hub.HUB_GROUP, lingering.channel)
+    if not hub.in_process(get_channel_layer()):
+        await asyncio.to_thread(cache.clear)
     key = hub.listen(9103, lambda event_id, prev, text: got.append(event_id))
     await hub.joined()
     try:
@@ -192,6 +205,34 @@ async def test_issue_15_a_lingering_hub_that_lost_its_group_joins_again_for_a_ne
         await wait_for(lambda: got == [9301], timeout=3)
     finally:
         hub.unlisten(9103, key)
+
+
+async def test_issue_15_a_hub_whose_subscription_broke_subscribes_again() -> None:
+    """A hub whose connection to Redis breaks (a restart, a dropped connection) subscribes again,
+    and pushes from other processes reach its listeners once it has."""
+    layer = get_channel_layer()
+    got: list[int] = []
+    key = hub.listen(9105, lambda event_id, prev, text: got.append(event_id))
+    try:
+        await hub.joined()
+        running = hub._hubs.get(asyncio.get_running_loop())
+        if running is None:
+            return  # the in-process layer has no connection to lose
+        assert running.subscription is not None and running.subscription.connection is not None
+        await running.subscription.connection.disconnect()
+        # Pushes are hints: those of the moment the hub was away may be lost, so keep pushing
+        # until one arrives, each after the last (its prev is the one before it).
+        deadline = asyncio.get_running_loop().time() + 10
+        event_id = 9400
+        while not got:
+            assert asyncio.get_running_loop().time() < deadline, "the hub never heard a push again"
+            event_id += 1
+            await push_from_another_process(event_id, json.dumps({"id": event_id}), [(9105, event_id - 1)])
+            await asyncio.sleep(0.1)
+        assert hub._hubs.get(asyncio.get_running_loop()) is running and running.ready.is_set()
+    finally:
+        hub.unlisten(9105, key)
+    assert not hub.in_process(layer)
 
 
 async def test_r_priv_03_every_process_forgets_the_kept_pushes_of_changed_events() -> None:

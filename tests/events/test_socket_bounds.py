@@ -159,7 +159,9 @@ async def test_issue_15_an_event_socket_holds_no_channel_of_its_own_on_the_layer
     ws = await signed_in(await bearer("mor.emma"))
     await ws.send_json_to({"type": "ping"})
     assert (await ws.receive_json_from(timeout=5))["type"] == "pong"
-    # With Redis the process's hub has one channel, shared by all its sockets.
-    hubs = {h.channel for h in hub._hubs.values()}
+    # With Redis the process's hub has one subscription, shared by all its sockets, and no channel.
+    here = hub._hubs.get(asyncio.get_running_loop())
+    subscribed = here is not None and here.subscription is not None
     await ws.disconnect()
-    assert set(made) - hubs == set()
+    assert made == []
+    assert subscribed == (not hub.in_process(layer))

@@ -5,7 +5,7 @@ Redis, each person's signed-in sockets are counted in one sorted set, ``<prefix>
 a member per socket, named ``<connected at, ms>:<process>:<watcher>`` (so names sort oldest
 first), scored with when its process last said it is alive. A socket that signs in is added, and
 if the person then has more than the cap, the oldest are removed and closed with 4429 wherever
-they are held (``hub.close_named``, through the hub's group as every close is).
+they are held (``hub.close_named``, through the hubs' channel as every close is).
 
 A process that is killed cannot remove its sockets. So every process refreshes the scores of its
 own sockets every ``TRYGG_SOCKETS_HEARTBEAT_SECONDS`` (30 s), every count first drops members

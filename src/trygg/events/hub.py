@@ -6,10 +6,11 @@ the listeners of those recipients in this process.
 
 * With the in-process channel layer there is one process: the pusher hands the event over
   directly.
-* With Redis, the pusher hands the event to its own process's listeners at once and sends one
-  message to the group every hub of every process has joined; a hub drops what its own process
-  sent. Sending to each recipient's own group instead was 30 Redis round trips and 30 receives for
-  a message in a class channel of 30, and capped one process at about 40 messages a second. Going
+* With Redis, the pusher hands the event to its own process's listeners at once and publishes one
+  message on the pub/sub channel every hub of every process subscribes to (``to_hubs``); a hub
+  drops what its own process sent. Sending to each recipient's own group instead was 30 Redis
+  round trips and 30 receives for a message in a class channel of 30, and capped one process at
+  about 40 messages a second. Going
   through Redis for the sender's own process as well cost a round trip, an encoding and a decoding
   on the way to every socket it holds (issue 15: ``/ws/events`` p99 on PostgreSQL + Redis).
 
@@ -56,14 +57,13 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-HUB_GROUP = "events.hub"
-# channels_redis forgets a group member after a day (group_expiry); a hub joins again well before.
-REJOIN_SECONDS = 3600.0
+# The Redis pub/sub channel every hub subscribes to, after the channel layer's prefix.
+HUB_TOPIC = "events.hub"
 RETRY_SECONDS = 1.0
-# A hub whose last user left stays in the group this long before it leaves. The 30 long polls a
-# class message answers all leave at once and come straight back: a hub that left at once was out
-# of the group for the moment they took, the pushes of that moment never came, and each rejoin
-# made the polls wait for Redis and read the log (issue 15: PostgreSQL + Redis, the peer bench's
+# A hub whose last user left stays subscribed this long before it stops. The 30 long polls a
+# class message answers all leave at once and come straight back: a hub that stopped at once was
+# not subscribed for the moment they took, the pushes of that moment never came, and each new
+# subscription made the polls wait for Redis and read the log (issue 15: PostgreSQL + Redis, the peer bench's
 # phase a2, where most polls read the log).
 HUB_LINGER_SECONDS = 60.0
 
@@ -209,8 +209,7 @@ async def close_named(person_id: int, names: list[str], code: int) -> None:
     if layer is None or in_process(layer):
         close_named_here(person_id, names, code)
     else:
-        await layer.group_send(HUB_GROUP, {"type": "hub.close_named", "person_id": person_id, "names": names,
-                                           "code": code})
+        await to_hubs(layer, {"type": "hub.close_named", "person_id": person_id, "names": names, "code": code})
 
 
 def close_here(person_id: int, credential: str | None, keep: str | None, code: int) -> int:
@@ -235,8 +234,8 @@ async def close(layer: Any, person_id: int, credential: str | None, keep: str | 
     if in_process(layer):
         close_here(person_id, credential, keep, code)
     else:
-        await layer.group_send(HUB_GROUP, {"type": "hub.close", "person_id": person_id, "credential": credential,
-                                           "keep": keep, "code": code})
+        await to_hubs(layer, {"type": "hub.close", "person_id": person_id, "credential": credential,
+                              "keep": keep, "code": code})
 
 
 def _use_hub(loop: asyncio.AbstractEventLoop) -> None:
@@ -245,8 +244,6 @@ def _use_hub(loop: asyncio.AbstractEventLoop) -> None:
         hub = _hubs.get(loop)
         if hub is None:
             hub = _hubs[loop] = _Hub(layer, loop)
-        elif hub.users <= 0:
-            hub.rejoin()
         hub.users += 1
 
 
@@ -369,7 +366,7 @@ def pushed_head(person_id: int) -> int | None:
 
     A hint, as a push is: a push lost on the way (Redis away, another process on SQLite without
     Redis) leaves it behind the log, which the sweep and the long poll's own re-read catch up with.
-    With Redis a hub hears pushes only while it is in the group, so each (re)join forgets it all.
+    With Redis a hub hears pushes only while it is subscribed, so each (re)subscription forgets it all.
     """
     return _pushed.get(person_id)
 
@@ -430,7 +427,7 @@ async def forget(layer: Any, event_ids: list[int]) -> None:
     if in_process(layer):
         forget_kept(event_ids)
     else:
-        await layer.group_send(HUB_GROUP, {"type": "hub.forget", "ids": event_ids})
+        await to_hubs(layer, {"type": "hub.forget", "ids": event_ids})
 
 
 def _keep_link(person_id: int, prev: int, event_id: int, body: str) -> None:
@@ -467,19 +464,18 @@ def deliver(event_id: int, body: str, to: Iterable[tuple[int, int | None]]) -> N
 
 
 async def publish(layer: Any, event_id: int, body: str, to: list[tuple[int, int | None]]) -> None:
-    """Send an event to every process's hub: to this one's directly, to the others through the
-    group (where this process's hubs drop it, by its origin)."""
+    """Send an event to every process's hub: to this one's directly, to the others through Redis
+    (where this process's hubs drop it, by its origin)."""
     deliver(event_id, body, to)
     if not in_process(layer):
-        await layer.group_send(HUB_GROUP, {"type": "hub.event", "id": event_id, "body": body, "to": to,
-                                           "origin": origin()})
+        await to_hubs(layer, {"type": "hub.event", "id": event_id, "body": body, "to": to, "origin": origin()})
 
 
 _origin: tuple[int, str] = (0, "")
 
 
 def origin() -> str:
-    """This process's name on the hub's group: what it sent, it has delivered already.
+    """This process's name on the hubs' channel: what it sent, it has delivered already.
 
     Made afresh in a forked child (the pid differs), which must not take its parent's pushes for
     its own.
@@ -501,8 +497,26 @@ def _layer() -> Any:
     return get_channel_layer()
 
 
+def topic(layer: Any) -> str:
+    """The pub/sub channel of the hubs that share ``layer``'s prefix (one deployment, one test run)."""
+    return f"{layer.prefix}.{HUB_TOPIC}"
+
+
+async def to_hubs(layer: Any, message: dict[str, Any]) -> None:
+    """Hand ``message`` to every process's hub: one ``PUBLISH`` on the layer's Redis.
+
+    Through channels_redis's ``group_send`` this was four round trips (expire the group, read its
+    members, expire their queues, queue the message) and, in every hub, a blocking pop of its own:
+    1.2-1.3 ms of CPU per event in the sending process, where ``PUBLISH`` and a subscriber cost
+    0.15-0.23 ms (measured in one process against this machine's Redis, docs/scaling.md, round
+    eight). What pub/sub gives up, a hub that is not subscribed at that moment missing the
+    message, a push may lose anyway (design rule 3).
+    """
+    await layer.connection(0).publish(topic(layer), layer.serialize(message))
+
+
 class _Hub:
-    """This loop's member of ``HUB_GROUP`` on a layer that crosses processes."""
+    """This loop's subscriber to the hubs' pub/sub channel on a layer that crosses processes."""
 
     def __init__(self, layer: Any, loop: asyncio.AbstractEventLoop) -> None:
         self.layer = layer
@@ -511,8 +525,7 @@ class _Hub:
         # hub if none come back (``_stop_if_idle``).
         self.idle_at = 0.0
         self.stopper: asyncio.TimerHandle | None = None
-        self.rejoining: asyncio.Task[None] | None = None
-        self.channel: str | None = None
+        self.subscription: Any = None
         self.ready = asyncio.Event()
         self.task = loop.create_task(self._run())
 
@@ -520,79 +533,66 @@ class _Hub:
         if self.stopper is not None:
             self.stopper.cancel()
             self.stopper = None
-        if self.rejoining is not None:
-            self.rejoining.cancel()
         self.task.cancel()
 
-    def rejoin(self) -> None:
-        """Add a lingering hub to the group again before it serves anew (on its loop).
-
-        Its membership may have gone while nobody used it (a flushed Redis: the test suite's cache
-        clearing does that), and a hub waiting on its channel would never learn of it; a hub made
-        afresh joined each time. Sockets and polls wait for it in ``joined``.
-        """
-        if self.channel is None or not self.ready.is_set():
-            return  # still joining
-        self.ready.clear()
-        self.rejoining = asyncio.get_running_loop().create_task(self._add_again())
-
-    async def _add_again(self) -> None:
-        try:
-            await self.layer.group_add(HUB_GROUP, self.channel)
-        except Exception as exc:  # noqa: BLE001 - Redis away: the receive fails too, and _run joins again
-            log.warning("event hub could not rejoin its group (%s)", type(exc).__name__)
-        finally:
-            self.rejoining = None
-            self.ready.set()
-
     async def _run(self) -> None:
-        try:
-            while True:
-                try:
-                    await self._serve()
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - Redis away: sockets read the log meanwhile
-                    task = asyncio.current_task()
-                    if task is not None and task.cancelling():
-                        # channels_redis answers a cancelled receive with its own error (a KeyError
-                        # from its buffer) instead of CancelledError; retrying would swallow the
-                        # cancel, and a stopping loop would wait on this task for ever.
-                        raise asyncio.CancelledError() from None
-                    log.warning("event hub lost the channel layer (%s); retrying in %s s", type(exc).__name__,
-                                RETRY_SECONDS)
-                    await asyncio.sleep(RETRY_SECONDS)
-        finally:
-            if self.channel is not None:
-                # Bounded: a loop that is shutting down (a server stopping, a test ending) must not wait
-                # on Redis; a membership left behind only costs a few ignored sends until it expires.
-                try:
-                    await asyncio.wait_for(asyncio.shield(self.layer.group_discard(HUB_GROUP, self.channel)), 1.0)
-                except (Exception, asyncio.CancelledError):  # noqa: BLE001 - the membership expires on its own
-                    log.debug("event hub could not leave its group")
+        while True:
+            try:
+                await self._serve()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - Redis away: sockets read the log meanwhile
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # A client may answer a cancelled read with an error of its own instead of
+                    # CancelledError; retrying would swallow the cancel, and a stopping loop would
+                    # wait on this task for ever.
+                    raise asyncio.CancelledError() from None
+                # Sockets and polls wait in ``joined`` until the hub hears the others again.
+                self.ready.clear()
+                log.warning("event hub lost the channel layer (%s); retrying in %s s", type(exc).__name__,
+                            RETRY_SECONDS)
+                await asyncio.sleep(RETRY_SECONDS)
 
     async def _serve(self) -> None:
-        if self.channel is None:
-            self.channel = await self.layer.new_channel()
-        await self.layer.group_add(HUB_GROUP, self.channel)
-        # Pushes sent while this loop was not in the group never came: what it noted of people's
-        # newest events (``pushed_head``) may lag the log, so it starts again.
-        _pushed.clear()
-        self.ready.set()
-        joined = asyncio.get_running_loop().time()
-        while True:
-            message = await self.layer.receive(self.channel)
-            if message.get("type") == "hub.event":
-                # What this process sent, ``publish`` delivered here already.
-                if message.get("origin") != origin():
-                    deliver(int(message["id"]), str(message["body"]), [(int(p), v) for p, v in message["to"]])
-            elif message.get("type") == "hub.close_named":
-                close_named_here(int(message["person_id"]), [str(n) for n in message["names"]], int(message["code"]))
-            elif message.get("type") == "hub.forget":
-                forget_kept(int(i) for i in message["ids"])
-            elif message.get("type") == "hub.close":
-                close_here(int(message["person_id"]), message.get("credential"), message.get("keep"),
-                           int(message["code"]))
-            if asyncio.get_running_loop().time() - joined > REJOIN_SECONDS:
-                await self.layer.group_add(HUB_GROUP, self.channel)
-                joined = asyncio.get_running_loop().time()
+        subscription = self.subscription = self.layer.connection(0).pubsub()
+        try:
+            await subscription.subscribe(topic(self.layer))
+            # Subscribed once Redis confirms it: a message published before that passes this hub by.
+            while True:
+                confirmed = await subscription.get_message(timeout=RETRY_SECONDS * 5)
+                if confirmed is None:
+                    raise ConnectionError("no answer to SUBSCRIBE")
+                if confirmed.get("type") == "subscribe":
+                    break
+            # Pushes sent while this loop was not subscribed never came: what it noted of people's
+            # newest events (``pushed_head``) may lag the log, so it starts again.
+            _pushed.clear()
+            self.ready.set()
+            while True:
+                found = await subscription.get_message(ignore_subscribe_messages=True, timeout=None)
+                if found is not None and found.get("type") == "message":
+                    self._dispatch(self.layer.deserialize(found["data"]))
+        finally:
+            self.subscription = None
+            # Bounded: a loop that is shutting down (a server stopping, a test ending) must not wait
+            # on Redis; a subscription left behind ends with its connection.
+            try:
+                await asyncio.wait_for(asyncio.shield(subscription.aclose()), 1.0)
+            except (Exception, asyncio.CancelledError):  # noqa: BLE001 - the connection goes with the process
+                log.debug("event hub could not close its subscription")
+
+    @staticmethod
+    def _dispatch(message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "hub.event":
+            # What this process sent, ``publish`` delivered here already.
+            if message.get("origin") != origin():
+                deliver(int(message["id"]), str(message["body"]), [(int(p), v) for p, v in message["to"]])
+        elif kind == "hub.close_named":
+            close_named_here(int(message["person_id"]), [str(n) for n in message["names"]], int(message["code"]))
+        elif kind == "hub.forget":
+            forget_kept(int(i) for i in message["ids"])
+        elif kind == "hub.close":
+            close_here(int(message["person_id"]), message.get("credential"), message.get("keep"),
+                       int(message["code"]))
