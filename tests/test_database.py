@@ -11,7 +11,7 @@ from django.db import OperationalError, connection, connections
 from django.utils import timezone
 
 from trygg import database
-from trygg.database import RowReader, insert_row
+from trygg.database import RowReader, among, insert_row
 from trygg.directory.models import ApiToken, Person
 from trygg.errors import NotFoundOrHidden
 
@@ -73,6 +73,27 @@ def test_a_left_join_without_a_row_reads_as_none(demo) -> None:
         access_for_sending(Person.objects.get(username="emma.4a"), created.conversation.pk)
     width = len(Person._meta.concrete_fields)
     assert RowReader(Person).read([None] * width) == (None, width)
+
+
+@pytest.mark.django_db
+def test_issue_15_among_selects_exactly_the_ids_in_as_few_statements_as_the_database_allows() -> None:
+    """One array on PostgreSQL, ``IN`` chunks on SQLite; the union of the chunks is the ids given,
+    whatever else the table holds, and no ids make no statement."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE among_probe (n integer PRIMARY KEY)")
+        cursor.executemany("INSERT INTO among_probe (n) VALUES (%s)", [(n,) for n in range(1, 2_001)])
+        wanted = list(range(3, 2_001, 3)) + [5_000]
+        parts = list(among(wanted, 250))
+        expected = 1 if connection.vendor == "postgresql" else 3
+        assert len(parts) == expected
+        assert [n for _, _, chunk in parts for n in chunk] == wanted
+        found: list[int] = []
+        for where, values, _ in parts:
+            cursor.execute(f"SELECT n FROM among_probe WHERE n {where}", values)  # noqa: S608 - marks only
+            found += [row[0] for row in cursor.fetchall()]
+        cursor.execute("DROP TABLE among_probe")
+    assert sorted(found) == list(range(3, 2_001, 3))
+    assert list(among([], 250)) == []
 
 
 def _request() -> None:

@@ -60,6 +60,9 @@ log = logging.getLogger(__name__)
 # The Redis pub/sub channel every hub subscribes to, after the channel layer's prefix.
 HUB_TOPIC = "events.hub"
 RETRY_SECONDS = 1.0
+# How long Redis has to confirm a SUBSCRIBE before the hub counts the connection as broken and
+# starts again.
+SUBSCRIBE_CONFIRM_SECONDS = 5.0
 # A hub whose last user left stays subscribed this long before it stops. The 30 long polls a
 # class message answers all leave at once and come straight back: a hub that stopped at once was
 # not subscribed for the moment they took, the pushes of that moment never came, and each new
@@ -560,7 +563,7 @@ class _Hub:
             await subscription.subscribe(topic(self.layer))
             # Subscribed once Redis confirms it: a message published before that passes this hub by.
             while True:
-                confirmed = await subscription.get_message(timeout=RETRY_SECONDS * 5)
+                confirmed = await subscription.get_message(timeout=SUBSCRIBE_CONFIRM_SECONDS)
                 if confirmed is None:
                     raise ConnectionError("no answer to SUBSCRIBE")
                 if confirmed.get("type") == "subscribe":

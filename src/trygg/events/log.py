@@ -31,7 +31,7 @@ from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
-from trygg.database import RowReader, insert_row
+from trygg.database import RowReader, among, insert_row
 from trygg.events import hub
 from trygg.events.models import Event, EventRecipient, StreamHead
 from trygg.events.payloads import validate_payload
@@ -111,12 +111,10 @@ def _append_to_streams(event_id: int, recipients: list[int],
             prev.update(cursor.fetchall())
         return prev
     with connection.cursor() as cursor:
-        for start in range(0, len(recipients), _CHUNK):
-            chunk = recipients[start:start + _CHUNK]
-            marks = ", ".join(["%s"] * len(chunk))
+        for where, values, chunk in among(recipients, _CHUNK):
             cursor.execute(
-                f"SELECT person_id, last_event_id FROM {heads} WHERE person_id IN ({marks})",  # noqa: S608
-                chunk,
+                f"SELECT person_id, last_event_id FROM {heads} WHERE person_id {where}",  # noqa: S608
+                values,
             )
             prev.update(cursor.fetchall())
             cursor.execute(
@@ -124,8 +122,8 @@ def _append_to_streams(event_id: int, recipients: list[int],
                 [value for pid in chunk for value in (event_id, pid)],
             )
             cursor.execute(
-                f"UPDATE {heads} SET last_event_id = %s WHERE person_id IN ({marks})",  # noqa: S608
-                [event_id, *chunk],
+                f"UPDATE {heads} SET last_event_id = %s WHERE person_id {where}",  # noqa: S608
+                [event_id, *values],
             )
         missing = [pid for pid in recipients if pid not in prev]
         for start in range(0, len(missing), _CHUNK):
@@ -308,25 +306,19 @@ _HEADS_CHUNK = 900
 def stream_heads(person_ids: Iterable[int]) -> dict[int, int]:
     """Return the newest event id of each person's stream (people with no events are left out).
 
-    One indexed read per 900 people: the hub's sweep asks it for every listener of a process at
-    once, instead of each socket reading its own stream. Hand-written: building the ORM's
-    ``IN`` of a thousand ids was most of an idle process's database work (a tenth of the CPU of
-    10,000 idle sockets, ``bench/bench_idle_sockets.py`` under py-spy).
+    One indexed read per 900 people (one in all on PostgreSQL, ``trygg.database.among``): the
+    hub's sweep asks it for every listener of a process at once, instead of each socket reading its
+    own stream. Hand-written: building the ORM's ``IN`` of a thousand ids was most of an idle
+    process's database work (a tenth of the CPU of 10,000 idle sockets,
+    ``bench/bench_idle_sockets.py`` under py-spy).
     """
     ids = [int(pid) for pid in person_ids]
     table = connection.ops.quote_name(StreamHead._meta.db_table)
     heads: dict[int, int] = {}
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One array, not a value bound per person (psycopg quotes each on the client).
-            cursor.execute(f"SELECT person_id, last_event_id FROM {table} "  # noqa: S608 - names only
-                           "WHERE person_id = ANY(%s::bigint[])", [ids])
-            heads.update(cursor.fetchall())
-            return heads
-        for start in range(0, len(ids), _HEADS_CHUNK):
-            chunk = ids[start:start + _HEADS_CHUNK]
-            cursor.execute(f"SELECT person_id, last_event_id FROM {table} "  # noqa: S608 - names only
-                           f"WHERE person_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+        for where, values, _ in among(ids, _HEADS_CHUNK):
+            cursor.execute(f"SELECT person_id, last_event_id FROM {table} WHERE person_id {where}",  # noqa: S608
+                           values)
             heads.update(cursor.fetchall())
     return heads
 

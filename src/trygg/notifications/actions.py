@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trygg.audit.actions import do_audit
+from trygg.database import among
 from trygg.directory.counts import counts_for
 from trygg.directory.models import Person, SchoolClass
 from trygg.errors import BadInput, NotFoundOrHidden
@@ -100,9 +101,9 @@ def _message_notice_facts(
     conversation, the channels each chose (people who never chose are left out), and who has a
     push device.
 
-    One statement per 300 people (one in all on PostgreSQL) instead of three ORM queries: this runs
-    on every message sent, and building the three queries cost more than running them (a sixth of
-    a message's CPU, ``bench/bench_messaging.py`` profiled).
+    One statement per 300 people (one in all on PostgreSQL, ``trygg.database.among``) instead of
+    three ORM queries: this runs on every message sent, and building the three queries cost more
+    than running them (a sixth of a message's CPU, ``bench/bench_messaging.py`` profiled).
     """
     notices = connection.ops.quote_name(Notice._meta.db_table)
     preferences = connection.ops.quote_name(NoticePreference._meta.db_table)
@@ -110,22 +111,14 @@ def _message_notice_facts(
     waiting: set[tuple[int, str]] = set()
     chosen: dict[int, tuple[bool, bool]] = {}
     pushing: set[int] = set()
-    # On PostgreSQL the ids go as one array each: psycopg binds values on the client, and a
-    # statement of more than 50 values was parsed anew and each value quoted on every send (a tenth
-    # of a send's CPU on PostgreSQL, py-spy on ``bench/bench_messaging.py``).
-    postgres = connection.vendor == "postgresql"
-    step = max(len(ids), 1) if postgres else _NOTICE_CHUNK
     with connection.cursor() as cursor:
-        for start in range(0, len(ids), step):
-            chunk = ids[start:start + step]
-            among, values = ("= ANY(%s::bigint[])", [chunk]) if postgres else (
-                f"IN ({', '.join(['%s'] * len(chunk))})", chunk)
+        for among_them, values, _ in among(ids, _NOTICE_CHUNK):
             cursor.execute(
                 f"SELECT 0, person_id, channel, NULL, NULL FROM {notices} "  # noqa: S608 - names and marks only
-                f"WHERE conversation_id = %s AND kind = 'new_message' AND sent_at IS NULL AND person_id {among} "
+                f"WHERE conversation_id = %s AND kind = 'new_message' AND sent_at IS NULL AND person_id {among_them} "
                 f"UNION ALL SELECT 1, person_id, NULL, email_messages, sms_messages FROM {preferences} "
-                f"WHERE person_id {among} "
-                f"UNION ALL SELECT 2, person_id, NULL, NULL, NULL FROM {devices} WHERE person_id {among}",
+                f"WHERE person_id {among_them} "
+                f"UNION ALL SELECT 2, person_id, NULL, NULL, NULL FROM {devices} WHERE person_id {among_them}",
                 [conversation_id, *values, *values, *values],
             )
             for what, pid, channel, email, sms in cursor.fetchall():
