@@ -11,7 +11,7 @@ from django.db import OperationalError, connection, connections
 from django.utils import timezone
 
 from trygg import database
-from trygg.database import RowReader, among, insert_row
+from trygg.database import RowReader, among, insert_row, insert_statement
 from trygg.directory.models import ApiToken, Person
 from trygg.errors import NotFoundOrHidden
 
@@ -57,6 +57,22 @@ def test_an_inserted_row_equals_the_orm_s(demo) -> None:
     insert_row(record)
     assert record.pk is not None and not record._state.adding
     assert _fields(AuditRecord.objects.get(pk=record.pk)) == _fields(record)
+
+
+def test_issue_15_an_insert_statement_run_later_writes_what_save_writes(demo) -> None:
+    """``insert_statement`` gives the statement ``insert_row`` runs, without the key back, for a
+    caller that runs it in a statement of its own (the event log's ``then``)."""
+    from trygg.audit.models import AuditRecord
+
+    record = AuditRecord(actor=Person.objects.get(username="ola.9b"), action="test.statement",
+                         detail={"ids": [3], "æ": "å"})
+    sql, params = insert_statement(record)
+    assert record._state.adding and record.pk is None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    written = AuditRecord.objects.get(action="test.statement")
+    record.pk = written.pk
+    assert _fields(written) == _fields(record)
 
 
 def test_a_left_join_without_a_row_reads_as_none(demo) -> None:

@@ -176,7 +176,28 @@ class RowReader:
         return found
 
 
-_insert_sql: dict[tuple[Any, str, str | None], tuple[str, list[Any]]] = {}
+_insert_sql: dict[tuple[Any, str, str | None, bool], tuple[str, list[Any]]] = {}
+
+
+def _insert_sql_for(model: Any, connection: Any, first: str | None, returning: bool) -> tuple[str, list[Any]]:
+    key = (model, connection.vendor, first, returning)
+    found = _insert_sql.get(key)
+    if found is None:
+        meta = model._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in fields)
+        marks = ", ".join(["%s"] * len(fields))
+        rows = f"SELECT {marks} FROM ({first}) AS first" if first else f"VALUES ({marks})"  # noqa: S608 - the caller's constant SQL
+        sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) {rows}"  # noqa: S608 - names only
+        if returning:
+            sql += f" RETURNING {quote(meta.pk.column)}"
+        found = _insert_sql[key] = (sql, fields)
+    return found
+
+
+def _insert_values(instance: Any, fields: list[Any], connection: Any) -> list[Any]:
+    return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
 
 
 def insert_row(instance: Any, *, first: tuple[str, Sequence[Any]] | None = None) -> None:
@@ -194,20 +215,8 @@ def insert_row(instance: Any, *, first: tuple[str, Sequence[Any]] | None = None)
     from django.db import DEFAULT_DB_ALIAS, connections
 
     connection = connections[DEFAULT_DB_ALIAS]
-    model = type(instance)
-    key = (model, connection.vendor, first[0] if first else None)
-    found = _insert_sql.get(key)
-    if found is None:
-        meta = model._meta
-        fields = [f for f in meta.concrete_fields if not f.primary_key]
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in fields)
-        marks = ", ".join(["%s"] * len(fields))
-        rows = f"SELECT {marks} FROM ({first[0]}) AS first" if first else f"VALUES ({marks})"  # noqa: S608 - the caller's constant SQL
-        sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) {rows} RETURNING {quote(meta.pk.column)}"  # noqa: S608 - names only
-        found = _insert_sql[key] = (sql, fields)
-    sql, fields = found
-    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    sql, fields = _insert_sql_for(type(instance), connection, first[0] if first else None, True)
+    values = _insert_values(instance, fields, connection)
     if first:
         values += list(first[1])
     with connection.cursor() as cursor:
@@ -215,3 +224,15 @@ def insert_row(instance: Any, *, first: tuple[str, Sequence[Any]] | None = None)
         instance.pk = cursor.fetchone()[0]
     instance._state.adding = False
     instance._state.db = connection.alias
+
+
+def insert_statement(instance: Any) -> tuple[str, list[Any]]:
+    """The statement (SQL and parameters) that inserts a new model instance, for a caller that
+    runs it later in a statement of its own making, and needs no key back: the event log runs an
+    action's last writes with its stream's rows, one round trip on PostgreSQL
+    (``trygg.events.log.emit_event``'s ``then``). The instance is not marked saved."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    connection = connections[DEFAULT_DB_ALIAS]
+    sql, fields = _insert_sql_for(type(instance), connection, None, False)
+    return sql, _insert_values(instance, fields, connection)

@@ -67,6 +67,30 @@ def test_issue_15_on_postgresql_the_log_s_lock_is_held_for_the_event_the_stream_
     assert "UPDATE" in statements[locked + 1] and '"messaging_conversation"' in statements[locked + 1]
 
 
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_issue_15_on_postgresql_the_read_marker_and_the_audit_record_go_with_the_stream(person) -> None:
+    """A send's transaction is six round trips on PostgreSQL: BEGIN, the message, its notice facts,
+    the event (with the log's lock), the stream's statement, COMMIT. The sender's read marker and
+    the audit record (R-PRIV-02) are written in the stream's statement, not each in one of its own."""
+    kari = person("kari.4a")
+    group = actions.check_create_conversation(kari, "group", "Turdag", ["mor.emma", "far.emma"]).conversation
+    # The first message queues the others' notices (one statement more); the next finds them waiting.
+    actions.check_send(kari, group.pk, "Turdag i morgen", "statements-5a")
+    with CaptureQueriesContext(connection) as done:
+        sent = actions.check_send(kari, group.pk, "Husk matpakke", "statements-5").message
+    statements = [q["sql"] for q in done.captured_queries]
+    in_transaction = statements[statements.index("BEGIN"):]
+    assert len(in_transaction) == 6, in_transaction
+    stream = in_transaction[-2]
+    assert '"messaging_membership"' in stream and '"audit_auditrecord"' in stream
+    writes = ('UPDATE "messaging_membership"', 'INSERT INTO "audit_auditrecord"')
+    assert not any(sql.startswith(writes) for sql in statements[:-2])
+    mine = Membership.objects.get(conversation=group, person=kari)
+    assert mine.last_read_message_id == sent.pk
+    assert AuditRecord.objects.filter(action="message.sent", target_id=str(sent.pk), actor=kari).count() == 1
+
+
 def test_issue_15_a_send_learns_of_a_repeat_in_its_access_statement(person) -> None:
     """Design rule 3 without a statement of its own: the conversation's read also says whether the
     sender used this client_txn_id before, so a new send reads no more than that to find out."""

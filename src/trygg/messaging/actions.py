@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from trygg.audit.actions import do_audit
+from trygg.audit.actions import audit_statement, do_audit
 from trygg.database import insert_row
 from trygg.directory.facts import facts_for, generation_read_with
 from trygg.directory.models import Enrollment, Person, SchoolClass, TeachingAssignment
@@ -570,13 +570,14 @@ def do_send(
         # The statements every message makes, written by hand (trygg.database says why).
         insert_row(message)
         stamp = connection.ops.adapt_datetimefield_value(now)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {_table(Membership)} SET last_read_message_id = %s, last_read_at = %s "  # noqa: S608
-                "WHERE conversation_id = %s AND person_id = %s",
-                [message.pk, stamp, conversation.pk, actor.pk],
-            )
-        do_audit(actor, "message.sent", message, conversation_id=conversation.pk)
+        # The sender's read marker and the audit record go with the event's stream rows: one
+        # statement on PostgreSQL instead of two more round trips (``emit_event``'s ``then``).
+        read_up_to = (
+            f"UPDATE {_table(Membership)} SET last_read_message_id = %s, last_read_at = %s "  # noqa: S608
+            "WHERE conversation_id = %s AND person_id = %s",
+            [message.pk, stamp, conversation.pk, actor.pk],
+        )
+        audited = audit_statement(actor, "message.sent", message, conversation_id=conversation.pk)
         from trygg.notifications.actions import queue_message_notices
 
         queue_message_notices(conversation, [pid for pid in recipients if pid != actor.pk])
@@ -592,6 +593,7 @@ def do_send(
             lambda hidden: {"conversation_id": conversation.pk, "message": serialise_message(message, hidden)},
             owner_id=actor.pk, groups=groups,
             then=lambda event_id: [
+                read_up_to, audited,
                 (f"UPDATE {_table(Message)} SET event_id = %s WHERE id = %s", [event_id, message.pk]),  # noqa: S608
                 (f"UPDATE {_table(Conversation)} SET last_message_at = %s WHERE id = %s",  # noqa: S608 - names
                  [stamp, conversation.pk]),
