@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 import uvloop
 
 REPO = Path(__file__).resolve().parent.parent
@@ -89,11 +89,12 @@ async def morning(url: str, classes: list[tuple[int, list[str]]], label: str, se
     members = [by_class[c] for c in range(len(classes))]
     sent: list[tuple[int, int, float]] = []
     errors = 0
-    # A client of its own per teacher, as each posts from a device of their own. One client shared
-    # by all twenty spent most of the load generator's CPU in httpx's pool (it scans every pooled
-    # connection for each request), and the load generator, not the server, set the pace.
-    limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
-    clients = [httpx.AsyncClient(base_url=url, timeout=60, limits=limits) for _ in classes]
+    # A client of its own per teacher, as each posts from a device of their own. aiohttp, not httpx:
+    # with httpx the load generator spent more CPU per message than PostgreSQL did, most of it in
+    # httpx's pool and in a failed import of sniffio on every request (py-spy, docs/scaling.md
+    # round nine), and it shares the machine's two cores with the server it measures.
+    clients = [aiohttp.ClientSession(base_url=url, connector=aiohttp.TCPConnector(limit=8),
+                                     timeout=aiohttp.ClientTimeout(total=60)) for _ in classes]
     try:
 
         async def teacher(c: int) -> None:
@@ -110,17 +111,19 @@ async def morning(url: str, classes: list[tuple[int, list[str]]], label: str, se
                 nonlocal errors
                 t0 = time.perf_counter()
                 try:
-                    response = await client.post(f"/api/v1/conversations/{channel}/messages", headers=headers,
-                                                 json={"body": f"Beskjed {n}", "client_txn_id": f"{label}-{c}-{n}"})
-                except httpx.TransportError:
+                    body = {"body": f"Beskjed {n}", "client_txn_id": f"{label}-{c}-{n}"}
+                    async with client.post(f"/api/v1/conversations/{channel}/messages", headers=headers,
+                                           json=body) as response:
+                        if response.status != 201:
+                            errors += 1
+                            return
+                        message_id = (await response.json())["id"]
+                except aiohttp.ClientConnectionError:
                     # A kept-alive connection the server closed as it was reused (uvicorn's
                     # keep-alive timeout): counted as an error, not the end of the run.
                     errors += 1
                     return
-                if response.status_code != 201:
-                    errors += 1
-                    return
-                sent.append((c, response.json()["id"], t0))
+                sent.append((c, message_id, t0))
 
             while True:
                 await asyncio.sleep(rng.expovariate(RATE / len(classes)))
@@ -136,7 +139,7 @@ async def morning(url: str, classes: list[tuple[int, list[str]]], label: str, se
         elapsed = time.perf_counter() - begin
         cpu_after = machine_cpu(server_pid)
     finally:
-        await asyncio.gather(*(client.aclose() for client in clients))
+        await asyncio.gather(*(client.close() for client in clients))
     deadline = time.perf_counter() + 15
     while time.perf_counter() < deadline and not all(all(m in x.seen for x in members[c]) for c, m, _ in sent):
         await asyncio.sleep(0.05)
