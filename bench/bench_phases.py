@@ -27,7 +27,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -61,7 +61,7 @@ def p99(values: list[float]) -> float:
 class LongPoller:
     """One member long-polling for new messages, as the peer harness's receivers do."""
 
-    def __init__(self, client: httpx.AsyncClient, token: str, start: int) -> None:
+    def __init__(self, client: aiohttp.ClientSession, token: str, start: int) -> None:
         self.client, self.headers, self.after = client, {"Authorization": f"Bearer {token}"}, start
         self.seen: dict[int, float] = {}
         # What went wrong, by kind: a poller that died of it silently made every later message
@@ -71,33 +71,33 @@ class LongPoller:
     async def run(self) -> None:
         while True:
             try:
-                response = await self.client.get("/api/v1/events", params={"after": self.after, "timeout": 25},
-                                                 headers=self.headers)
-            except httpx.HTTPError as exc:
+                async with self.client.get("/api/v1/events", params={"after": self.after, "timeout": 25},
+                                           headers=self.headers) as response:
+                    if response.status != 200:
+                        self.errors[f"HTTP {response.status}"] += 1
+                        await asyncio.sleep(0.1)
+                        continue
+                    body = await response.json()
+                    now = time.perf_counter()
+            except aiohttp.ClientError as exc:
                 self.errors[type(exc).__name__] += 1
                 await asyncio.sleep(0.1)  # polls again, as a client does
                 continue
-            now = time.perf_counter()
-            if response.status_code != 200:
-                self.errors[f"HTTP {response.status_code}"] += 1
-                await asyncio.sleep(0.1)
-                continue
-            body = response.json()
             for event in body["events"]:
                 if event["type"] == "message.new":
                     self.seen[event["message"]["id"]] = now
             self.after = body["last"]
 
 
-async def send_many(client: httpx.AsyncClient, conversation: int, tokens: list[str], count: int,
+async def send_many(client: aiohttp.ClientSession, conversation: int, tokens: list[str], count: int,
                     label: str) -> int:
     async def one_sender(index: int, token: str) -> int:
         sent = 0
         for n in range(count):
-            response = await client.post(f"/api/v1/conversations/{conversation}/messages",
-                                         headers={"Authorization": f"Bearer {token}"},
-                                         json={"body": f"Melding {n}", "client_txn_id": f"{label}-{index}-{n}"})
-            sent += response.status_code == 201
+            async with client.post(f"/api/v1/conversations/{conversation}/messages",
+                                   headers={"Authorization": f"Bearer {token}"},
+                                   json={"body": f"Melding {n}", "client_txn_id": f"{label}-{index}-{n}"}) as response:
+                sent += response.status == 201
         return sent
 
     return sum(await asyncio.gather(*(one_sender(i, t) for i, t in enumerate(tokens))))
@@ -105,8 +105,11 @@ async def send_many(client: httpx.AsyncClient, conversation: int, tokens: list[s
 
 async def phases(url: str, conversation: int, teacher: str, members: list[str], pid: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+    # aiohttp, as the peer harness uses: with httpx the 30 long-polls answered at once cost this
+    # client about a millisecond each, and the client, not the server, set phase b's long-poll
+    # figure (p50 85-131 ms against the harness's 9-13; docs/scaling.md, round nine).
+    async with aiohttp.ClientSession(base_url=url, connector=aiohttp.TCPConnector(limit=100),
+                                     timeout=aiohttp.ClientTimeout(total=60)) as client:
         senders = members[:SENDERS]
         # a1: nobody listening.
         cpu, t0 = cpu_seconds(pid), time.perf_counter()
@@ -114,12 +117,14 @@ async def phases(url: str, conversation: int, teacher: str, members: list[str], 
         seconds = time.perf_counter() - t0
         out["a1_rate"], out["a1_cpu"] = sent / seconds, (cpu_seconds(pid) - cpu) * 1000 / max(sent, 1)
         # a2: the 30 long-poll meanwhile.
-        start = (await client.get("/api/v1/events", params={"after": 0, "timeout": 0},
-                                  headers={"Authorization": f"Bearer {members[0]}"})).json()["last"]
+        async with client.get("/api/v1/events", params={"after": 0, "timeout": 0},
+                              headers={"Authorization": f"Bearer {members[0]}"}) as response:
+            start = (await response.json())["last"]
         pollers = [LongPoller(client, token, 0) for token in members[:RECEIVERS]]
         for poller in pollers:
-            poller.after = (await client.get("/api/v1/events", params={"after": start, "timeout": 0},
-                                             headers=poller.headers)).json()["last"]
+            async with client.get("/api/v1/events", params={"after": start, "timeout": 0},
+                                  headers=poller.headers) as response:
+                poller.after = (await response.json())["last"]
         tasks = [asyncio.create_task(p.run()) for p in pollers]
         await asyncio.sleep(0.5)
         cpu, t0 = cpu_seconds(pid), time.perf_counter()
@@ -148,17 +153,17 @@ async def phases(url: str, conversation: int, teacher: str, members: list[str], 
     return out
 
 
-async def latency(client: httpx.AsyncClient, conversation: int, teacher: str, receivers: list,
+async def latency(client: aiohttp.ClientSession, conversation: int, teacher: str, receivers: list,
                   label: str) -> tuple[float, float, int]:
     """Median and p99 of the time until the last receiver has a message, and how many messages
     some receiver still lacked after 10 s (left out of the two figures)."""
     times = []
     for n in range(LATENCY_MESSAGES):
         t0 = time.perf_counter()
-        response = await client.post(f"/api/v1/conversations/{conversation}/messages",
-                                     headers={"Authorization": f"Bearer {teacher}"},
-                                     json={"body": f"Hei {n}", "client_txn_id": f"{label}-{n}"})
-        message_id = response.json()["id"]
+        async with client.post(f"/api/v1/conversations/{conversation}/messages",
+                               headers={"Authorization": f"Bearer {teacher}"},
+                               json={"body": f"Hei {n}", "client_txn_id": f"{label}-{n}"}) as response:
+            message_id = (await response.json())["id"]
         deadline = t0 + 10
         while not all(message_id in r.seen for r in receivers) and time.perf_counter() < deadline:
             await asyncio.sleep(0.001)
