@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -49,13 +49,13 @@ def setup_channel(env: dict[str, str]) -> tuple[int, list[str]]:
     return int(conversation_id), names.split()
 
 
-async def token(client: httpx.AsyncClient, username: str) -> str:
-    response = await client.post("/api/v1/auth/token", json={"username": username, "password": "demo"})
-    response.raise_for_status()
-    return response.json()["token"]
+async def token(client: aiohttp.ClientSession, username: str) -> str:
+    async with client.post("/api/v1/auth/token", json={"username": username, "password": "demo"}) as response:
+        response.raise_for_status()
+        return (await response.json())["token"]
 
 
-async def run_rate(client: httpx.AsyncClient, conversation_id: int, receivers: list[Listener], rate: int,
+async def run_rate(client: aiohttp.ClientSession, conversation_id: int, receivers: list[Listener], rate: int,
                    label: str, pid: int) -> dict[str, float]:
     cpu_before = cpu_seconds(pid)
     count = max(int(rate * SECONDS_PER_RATE), 20)
@@ -68,12 +68,12 @@ async def run_rate(client: httpx.AsyncClient, conversation_id: int, receivers: l
         await asyncio.sleep(max(0.0, at - time.perf_counter()))
         async with limiter:
             t0 = time.perf_counter()
-            response = await client.post(f"/api/v1/conversations/{conversation_id}/messages",
-                                         json={"body": f"Beskjed {i}", "client_txn_id": f"{label}-{rate}-{i}"})
-            if response.status_code != 201:
-                errors += 1
-                return
-            started[response.json()["id"]] = t0
+            async with client.post(f"/api/v1/conversations/{conversation_id}/messages",
+                                   json={"body": f"Beskjed {i}", "client_txn_id": f"{label}-{rate}-{i}"}) as response:
+                if response.status != 201:
+                    errors += 1
+                    return
+                started[(await response.json())["id"]] = t0
 
     begin = time.perf_counter()
     await asyncio.gather(*(one(i, begin + i / rate) for i in range(count)))
@@ -108,7 +108,8 @@ async def run_rate(client: httpx.AsyncClient, conversation_id: int, receivers: l
 
 async def bench(url: str, conversation_id: int, members: list[str], pid: int) -> list[dict[str, float]]:
     netloc = url.split("//", 1)[1]
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(base_url=url, timeout=timeout) as client:
         tokens = [await token(client, name) for name in members[:MEMBERS]]
         sender_token = await token(client, SENDER)
     receivers = [Listener(conversation_id) for _ in tokens]
@@ -118,10 +119,12 @@ async def bench(url: str, conversation_id: int, members: list[str], pid: int) ->
         for r, t, e in zip(receivers, tokens, readies, strict=True)
     ]
     await asyncio.gather(*(e.wait() for e in readies))
-    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
     results = []
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits,
-                                 headers={"Authorization": f"Bearer {sender_token}"}) as client:
+    # aiohttp, not httpx: the load generator shares the machine's cores with the server it measures,
+    # and httpx cost it about a millisecond per request (docs/scaling.md, round nine).
+    async with aiohttp.ClientSession(base_url=url, timeout=timeout,
+                                     connector=aiohttp.TCPConnector(limit=MAX_IN_FLIGHT),
+                                     headers={"Authorization": f"Bearer {sender_token}"}) as client:
         await run_rate(client, conversation_id, receivers, 10, "warmup", pid)
         label = f"b{int(time.time())}"
         for rate in RATES:
