@@ -23,7 +23,7 @@ import aiohttp
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import Listener, cpu_seconds, served, setting, shell  # noqa: E402
+from bench.common import Listener, cpu_seconds, http_client, served, setting, shell  # noqa: E402
 
 MEMBERS = 30
 RATES = [int(r) for r in os.environ.get("BENCH_RATES", "10,20,30,50,70,100,150,200,300").split(",")]
@@ -108,8 +108,7 @@ async def run_rate(client: aiohttp.ClientSession, conversation_id: int, receiver
 
 async def bench(url: str, conversation_id: int, members: list[str], pid: int) -> list[dict[str, float]]:
     netloc = url.split("//", 1)[1]
-    timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(base_url=url, timeout=timeout) as client:
+    async with http_client(url, connections=MAX_IN_FLIGHT, seconds=30) as client:
         tokens = [await token(client, name) for name in members[:MEMBERS]]
         sender_token = await token(client, SENDER)
     receivers = [Listener(conversation_id) for _ in tokens]
@@ -120,11 +119,8 @@ async def bench(url: str, conversation_id: int, members: list[str], pid: int) ->
     ]
     await asyncio.gather(*(e.wait() for e in readies))
     results = []
-    # aiohttp, not httpx: the load generator shares the machine's cores with the server it measures,
-    # and httpx cost it about a millisecond per request (docs/scaling.md, round nine).
-    async with aiohttp.ClientSession(base_url=url, timeout=timeout,
-                                     connector=aiohttp.TCPConnector(limit=MAX_IN_FLIGHT),
-                                     headers={"Authorization": f"Bearer {sender_token}"}) as client:
+    async with http_client(url, connections=MAX_IN_FLIGHT, seconds=30,
+                           headers={"Authorization": f"Bearer {sender_token}"}) as client:
         await run_rate(client, conversation_id, receivers, 10, "warmup", pid)
         label = f"b{int(time.time())}"
         for rate in RATES:

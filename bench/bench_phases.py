@@ -32,7 +32,7 @@ import aiohttp
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import Listener, cpu_seconds, served, setting, shell  # noqa: E402
+from bench.common import Listener, cpu_seconds, http_client, served, setting, shell  # noqa: E402
 
 SENDERS = 5
 RECEIVERS = 30
@@ -105,11 +105,7 @@ async def send_many(client: aiohttp.ClientSession, conversation: int, tokens: li
 
 async def phases(url: str, conversation: int, teacher: str, members: list[str], pid: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    # aiohttp, as the peer harness uses: with httpx the 30 long-polls answered at once cost this
-    # client about a millisecond each, and the client, not the server, set phase b's long-poll
-    # figure (p50 85-131 ms against the harness's 9-13; docs/scaling.md, round nine).
-    async with aiohttp.ClientSession(base_url=url, connector=aiohttp.TCPConnector(limit=100),
-                                     timeout=aiohttp.ClientTimeout(total=60)) as client:
+    async with http_client(url, connections=100, seconds=60) as client:
         senders = members[:SENDERS]
         # a1: nobody listening.
         cpu, t0 = cpu_seconds(pid), time.perf_counter()

@@ -30,7 +30,7 @@ import uvloop
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import Listener, machine_cpu, server_env, shell  # noqa: E402
+from bench.common import Listener, http_client, machine_cpu, server_env, shell  # noqa: E402
 from tests.conftest import LiveDatabase, LiveServer  # noqa: E402
 
 CLASSES = int(os.environ.get("BENCH_CLASSES", "20"))
@@ -89,12 +89,8 @@ async def morning(url: str, classes: list[tuple[int, list[str]]], label: str, se
     members = [by_class[c] for c in range(len(classes))]
     sent: list[tuple[int, int, float]] = []
     errors = 0
-    # A client of its own per teacher, as each posts from a device of their own. aiohttp, not httpx:
-    # with httpx the load generator spent more CPU per message than PostgreSQL did, most of it in
-    # httpx's pool and in a failed import of sniffio on every request (py-spy, docs/scaling.md
-    # round nine), and it shares the machine's two cores with the server it measures.
-    clients = [aiohttp.ClientSession(base_url=url, connector=aiohttp.TCPConnector(limit=8),
-                                     timeout=aiohttp.ClientTimeout(total=60)) for _ in classes]
+    # A client of its own per teacher, as each posts from a device of their own.
+    clients = [http_client(url, connections=8, seconds=60) for _ in classes]
     try:
 
         async def teacher(c: int) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
+import aiohttp
 from websockets.asyncio.client import connect
 
 REPO = Path(__file__).resolve().parent.parent
@@ -127,6 +128,20 @@ def shell(env: dict[str, str], script: str) -> str:
     if out.returncode:
         raise RuntimeError(out.stderr[-3000:])
     return out.stdout
+
+
+def http_client(url: str, *, connections: int, seconds: float,
+                headers: dict[str, str] | None = None) -> aiohttp.ClientSession:
+    """The load generator's HTTP client: aiohttp, as the peer harness uses, with at most
+    ``connections`` kept open to ``url`` and ``seconds`` for a whole request.
+
+    Not httpx: the load generator shares the machine's two cores with the server it measures, and
+    httpx spent about a millisecond of CPU per request, most of it in its pool and in a failed
+    import of ``sniffio`` on every request (py-spy, docs/scaling.md round nine). In
+    ``bench_phases`` the client, not the server, set the long-poll figures.
+    """
+    return aiohttp.ClientSession(base_url=url, connector=aiohttp.TCPConnector(limit=connections),
+                                 timeout=aiohttp.ClientTimeout(total=seconds), headers=headers)
 
 
 class Listener:

@@ -205,8 +205,9 @@ def insert_row(instance: Any, *, first: tuple[str, Sequence[Any]] | None = None)
 
     What ``instance.save()`` does for a new row of a model with an automatic primary key and no
     save signals, without building the statement each time (``RowReader`` says why): used for the
-    rows every message send writes (the message, its event, its audit record). Values are prepared
-    by each field as the ORM prepares them (``pre_save``, ``get_db_prep_save``).
+    rows every message send writes (the message, its event; its audit record goes through
+    ``insert_statement``). Values are prepared by each field as the ORM prepares them
+    (``pre_save``, ``get_db_prep_save``).
 
     ``first``: a ``SELECT`` (SQL and parameters) the database runs before it makes the row, in the
     same statement (``INSERT ... SELECT ... FROM (first)``): the event log takes its lock so, one
