@@ -41,7 +41,9 @@ def write_pages(conn: Any, rows: int) -> None:
         cursor.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, body TEXT)")
         for _ in range(rows // 100):
             conn.set_autocommit(False)
-            cursor.executemany("INSERT INTO t (body) VALUES (%s)", [("x" * 3000,) for _ in range(100)])
+            # About a page a row, whatever the page size.
+            body = "x" * (base.PAGE_SIZE_BYTES * 3 // 4)
+            cursor.executemany("INSERT INTO t (body) VALUES (%s)", [(body,) for _ in range(100)])
             conn.commit()
             conn.set_autocommit(True)
 
@@ -60,7 +62,7 @@ def test_a_commit_never_checkpoints_the_wal(file_db, monkeypatch) -> None:
     """Past SQLite's 1000-page mark the WAL keeps growing: no request's commit pays for a checkpoint."""
     monkeypatch.setattr(base, "CHECKPOINT_SECONDS", 3600.0)  # keep the process's thread asleep
     conn, path = file_db
-    write_pages(conn, 1500)  # about 1500 pages of 4 KiB
+    write_pages(conn, 1500)  # about 1500 pages
     with conn.cursor() as cursor:
         cursor.execute("PRAGMA wal_autocheckpoint")
         assert cursor.fetchone()[0] == 0
@@ -118,3 +120,36 @@ def test_a_statement_is_converted_to_sqlite_s_placeholders_once(file_db) -> None
         assert cursor.fetchone() == (3,)
     info = base._qmark.cache_info()
     assert (info.misses, info.hits) == (3, 2)
+
+
+def test_issue_15_a_new_database_file_gets_small_pages_and_an_old_one_keeps_its_own(file_db, tmp_path) -> None:
+    """A new file gets 1 KiB pages (a message's stream rows dirty a page per recipient, and a commit
+    writes each whole); the settings' ``journal_mode=WAL`` runs after, so the size holds. A file made
+    with SQLite's 4 KiB pages opens as it is, in WAL mode, and keeps them."""
+    conn, path = file_db
+    with conn.cursor() as cursor:
+        cursor.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        cursor.execute("PRAGMA page_size")
+        assert cursor.fetchone()[0] == base.PAGE_SIZE_BYTES == 1024
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+    old = tmp_path / "old.sqlite3"
+    made = sqlite3.connect(old)
+    made.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    made.execute("INSERT INTO t VALUES (1)")
+    made.commit()
+    made.close()
+    handler = ConnectionHandler({"default": {
+        "ENGINE": "trygg.sqlite", "NAME": str(old),
+        "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}}})
+    reopened = handler["default"]
+    try:
+        with reopened.cursor() as cursor:
+            cursor.execute("PRAGMA page_size")
+            assert cursor.fetchone()[0] == 4096
+            cursor.execute("PRAGMA journal_mode")
+            assert cursor.fetchone()[0] == "wal"
+            cursor.execute("SELECT id FROM t")
+            assert cursor.fetchall() == [(1,)]
+    finally:
+        reopened.close()
