@@ -200,26 +200,19 @@ def _insert_values(instance: Any, fields: list[Any], connection: Any) -> list[An
     return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
 
 
-def insert_row(instance: Any, *, first: tuple[str, Sequence[Any]] | None = None) -> None:
+def insert_row(instance: Any) -> None:
     """Insert a new model instance in one hand-written statement and set its primary key.
 
     What ``instance.save()`` does for a new row of a model with an automatic primary key and no
     save signals, without building the statement each time (``RowReader`` says why): used for the
-    rows every message send writes (the message, its event; its audit record goes through
+    rows every message send writes (the message, its event on SQLite; its audit record goes through
     ``insert_statement``). Values are prepared by each field as the ORM prepares them
     (``pre_save``, ``get_db_prep_save``).
-
-    ``first``: a ``SELECT`` (SQL and parameters) the database runs before it makes the row, in the
-    same statement (``INSERT ... SELECT ... FROM (first)``): the event log takes its lock so, one
-    round trip instead of two (``trygg.events.log``).
     """
     from django.db import DEFAULT_DB_ALIAS, connections
 
     connection = connections[DEFAULT_DB_ALIAS]
-    sql, fields = _insert_sql_for(type(instance), connection, first[0] if first else None, True)
-    values = _insert_values(instance, fields, connection)
-    if first:
-        values += list(first[1])
+    sql, values = insert_statement(instance, returning=True)
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         instance.pk = cursor.fetchone()[0]
@@ -227,13 +220,22 @@ def insert_row(instance: Any, *, first: tuple[str, Sequence[Any]] | None = None)
     instance._state.db = connection.alias
 
 
-def insert_statement(instance: Any) -> tuple[str, list[Any]]:
-    """The statement (SQL and parameters) that inserts a new model instance, for a caller that
-    runs it later in a statement of its own making, and needs no key back: the event log runs an
-    action's last writes with its stream's rows, one round trip on PostgreSQL
-    (``trygg.events.log.emit_event``'s ``then``). The instance is not marked saved."""
+def insert_statement(instance: Any, *, first: tuple[str, Sequence[Any]] | None = None,
+                     returning: bool = False) -> tuple[str, list[Any]]:
+    """The statement (SQL and parameters) that inserts a new model instance, for a caller that runs
+    it in a statement of its own making: the event log runs an action's last writes with its
+    stream's rows, and on PostgreSQL the event's own insert too, in one round trip
+    (``trygg.events.log``). The instance is not marked saved.
+
+    ``first``: a ``SELECT`` (SQL and parameters) the database runs before it makes the row, in the
+    same statement (``INSERT ... SELECT ... FROM (first)``): the event log takes its lock so, before
+    the row gets its id. ``returning``: the statement gives the new row's primary key.
+    """
     from django.db import DEFAULT_DB_ALIAS, connections
 
     connection = connections[DEFAULT_DB_ALIAS]
-    sql, fields = _insert_sql_for(type(instance), connection, None, False)
-    return sql, _insert_values(instance, fields, connection)
+    sql, fields = _insert_sql_for(type(instance), connection, first[0] if first else None, returning)
+    values = _insert_values(instance, fields, connection)
+    if first:
+        values += list(first[1])
+    return sql, values

@@ -22,6 +22,7 @@ import contextvars
 import json
 import logging
 import os
+import re
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -31,7 +32,7 @@ from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
-from trygg.database import RowReader, among, insert_row
+from trygg.database import RowReader, among, insert_row, insert_statement
 from trygg.events import hub
 from trygg.events.models import Event, EventRecipient, StreamHead
 from trygg.events.payloads import validate_payload
@@ -42,8 +43,19 @@ log = logging.getLogger(__name__)
 EVENT_LOG_LOCK = 7_405_112
 
 
+class _NewEventId:
+    """Stands for the event's id among a ``then`` statement's parameters, where the id is given in
+    the same statement (PostgreSQL): the statement reads it from the event's insert instead."""
+
+    def __repr__(self) -> str:
+        return "NEW_EVENT_ID"
+
+
+NEW_EVENT_ID = _NewEventId()
+EventId = int | _NewEventId
+
 # Statements an action makes after its event, given the event's id: (SQL, parameters) each.
-Then = Callable[[int], Sequence[tuple[str, Sequence[Any]]]]
+Then = Callable[[EventId], Sequence[tuple[str, Sequence[Any]]]]
 
 
 def emit_event(event_type: str, recipient_ids: Iterable[int], payload: dict[str, Any], *,
@@ -53,24 +65,18 @@ def emit_event(event_type: str, recipient_ids: Iterable[int], payload: dict[str,
     Call inside the action's transaction, as its last write: if it rolls back, the event never
     existed and no client is told about it. A payload of a registered type is validated first.
 
-    ``then``: the writes the action must make after the event (a message keeps its event's id).
-    They run with the stream's rows, in the same statement on PostgreSQL: from the event's insert
-    to the commit every send waits for the log's lock, and each round trip in that stretch counts
-    for every sender (three instead of four for a message).
+    ``then``: the writes the action must make after the event (a message keeps its event's id),
+    given the id, or on PostgreSQL ``NEW_EVENT_ID`` to pass as a parameter where the id goes. They
+    run with the stream's rows, in the same statement on PostgreSQL: from the moment the event
+    takes the log's lock to the commit every send waits, and each round trip in that stretch counts
+    for every sender.
     """
     payload = validate_payload(event_type, payload)
     recipients = sorted(set(recipient_ids))
     # No savepoint: an emit that fails fails its action, whose transaction rolls back whole.
     with transaction.atomic(savepoint=False):
         event = Event(type=event_type, payload=payload)
-        # Every message and every change makes one: no ORM statement to build. On PostgreSQL the
-        # lock is taken in the same statement, before the row gets its id: from here to the commit
-        # every send into the log waits for this one, so each round trip counts.
-        if connection.vendor == "postgresql":
-            insert_row(event, first=("SELECT pg_advisory_xact_lock(%s)", [EVENT_LOG_LOCK]))
-        else:
-            insert_row(event)
-        prev = _append_to_streams(event.pk, recipients, then(event.pk) if then is not None else ())
+        prev = _append(event, recipients, then)
     prev_of = {pid: prev.get(pid, 0) for pid in recipients}
     transaction.on_commit(lambda: push_event(event, recipients, prev_of))
     return event
@@ -80,61 +86,98 @@ def emit_event(event_type: str, recipient_ids: Iterable[int], payload: dict[str,
 _CHUNK = 400
 
 
-def _append_to_streams(event_id: int, recipients: list[int],
-                       then: Sequence[tuple[str, Sequence[Any]]] = ()) -> dict[int, int]:
-    """Add the event to each recipient's stream, then make the ``then`` writes; return each
-    recipient's previous head.
+def _append(event: Event, recipients: list[int], then: Then | None = None) -> dict[int, int]:
+    """Insert the event, add it to each recipient's stream and make the ``then`` writes; return
+    each recipient's previous head (none for a stream that starts here).
 
-    Plain SQL, a few statements for any number of recipients (one on PostgreSQL, ``then`` included):
-    these rows are the hottest writes in Trygg (one per member of a class channel, per message), and
-    the ORM spent more building the statements than the database spent running them.
+    Plain SQL: these rows are the hottest writes in Trygg (one per member of a class channel, per
+    message), and the ORM spent more building the statements than the database spent running them.
     """
+    if connection.vendor == "postgresql":
+        return _append_in_one_statement(event, recipients, then)
+    insert_row(event)
     heads = connection.ops.quote_name(StreamHead._meta.db_table)
     rows = connection.ops.quote_name(EventRecipient._meta.db_table)
     prev: dict[int, int] = {}
-    if connection.vendor == "postgresql":
-        # One round trip instead of three or four per 400 recipients: the statements of a CTE all
-        # see the heads as they were before it, so ``prev`` reads the old values while the upsert
-        # moves them.
-        # Each ``then`` write is one more data-modifying CTE: PostgreSQL runs every one of them,
-        # whether or not the final SELECT reads it.
-        after = "".join(f", then{i} AS ({sql})" for i, (sql, _) in enumerate(then))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH prev AS (SELECT person_id, last_event_id FROM {heads} WHERE person_id = ANY(%s::bigint[])), "  # noqa: S608
-                f"added AS (INSERT INTO {rows} (event_id, person_id) SELECT %s, p FROM unnest(%s::bigint[]) AS p), "
-                f"moved AS (INSERT INTO {heads} (person_id, last_event_id) SELECT p, %s FROM unnest(%s::bigint[]) AS p "
-                f"ON CONFLICT (person_id) DO UPDATE SET last_event_id = EXCLUDED.last_event_id){after} "
-                "SELECT person_id, last_event_id FROM prev",
-                [recipients, event_id, recipients, event_id, recipients, *(v for _, params in then for v in params)],
-            )
-            prev.update(cursor.fetchall())
-        return prev
     with connection.cursor() as cursor:
-        for where, values, chunk in among(recipients, _CHUNK):
-            cursor.execute(
-                f"SELECT person_id, last_event_id FROM {heads} WHERE person_id {where}",  # noqa: S608
-                values,
-            )
-            prev.update(cursor.fetchall())
+        for start in range(0, len(recipients), _CHUNK):
+            chunk = recipients[start:start + _CHUNK]
             cursor.execute(
                 f"INSERT INTO {rows} (event_id, person_id) VALUES {', '.join(['(%s, %s)'] * len(chunk))}",  # noqa: S608
-                [value for pid in chunk for value in (event_id, pid)],
+                [value for pid in chunk for value in (event.pk, pid)],
             )
+            # Each head moves and gives its old value back in the same statement (SQLite
+            # evaluates ``SET`` against the row as it was).
             cursor.execute(
-                f"UPDATE {heads} SET last_event_id = %s WHERE person_id {where}",  # noqa: S608
-                [event_id, *values],
+                f"INSERT INTO {heads} (person_id, last_event_id, previous_event_id) "  # noqa: S608
+                f"VALUES {', '.join(['(%s, %s, 0)'] * len(chunk))} "
+                "ON CONFLICT (person_id) DO UPDATE SET previous_event_id = last_event_id, "
+                "last_event_id = excluded.last_event_id RETURNING person_id, previous_event_id",
+                [value for pid in chunk for value in (pid, event.pk)],
             )
-        missing = [pid for pid in recipients if pid not in prev]
-        for start in range(0, len(missing), _CHUNK):
-            chunk = missing[start:start + _CHUNK]
-            cursor.execute(
-                f"INSERT INTO {heads} (person_id, last_event_id) VALUES {', '.join(['(%s, %s)'] * len(chunk))}",  # noqa: S608
-                [value for pid in chunk for value in (pid, event_id)],
-            )
-        for sql, params in then:
+            prev.update(cursor.fetchall())
+        for sql, params in then(event.pk) if then is not None else ():
             cursor.execute(sql, params)
     return prev
+
+
+def _append_in_one_statement(event: Event, recipients: list[int], then: Then | None) -> dict[int, int]:
+    """PostgreSQL: the log's lock, the event, its stream rows, the heads and the ``then`` writes in
+    one statement, so one round trip (and one wait for this thread's turn at the GIL) between the
+    lock and the commit instead of two.
+
+    The statements of a ``WITH`` share one snapshot, taken before the lock was waited for, so
+    nothing here may *read* what the previous holder of the lock wrote: the heads' old values come
+    back from the upsert (``previous_event_id``), which works on the newest version of each row.
+    The lock is taken by the event's insert before the row gets its id, so commit order is id order.
+    """
+    heads = connection.ops.quote_name(StreamHead._meta.db_table)
+    rows = connection.ops.quote_name(EventRecipient._meta.db_table)
+    event_sql, params = insert_statement(event, first=("SELECT pg_advisory_xact_lock(%s)", [EVENT_LOG_LOCK]),
+                                         returning=True)
+    params += [recipients, recipients]
+    after = []
+    for number, (sql, values) in enumerate(then(NEW_EVENT_ID) if then is not None else ()):
+        sql, values = _naming_the_new_event(sql, values)
+        after.append(f", then{number} AS ({sql})")
+        params += values
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH ev AS ({event_sql}), "  # noqa: S608 - names and the caller's constant SQL
+            f"added AS (INSERT INTO {rows} (event_id, person_id) SELECT ev.id, p FROM ev, unnest(%s::bigint[]) AS p), "
+            f"moved AS (INSERT INTO {heads} AS h (person_id, last_event_id, previous_event_id) "
+            "SELECT p, ev.id, 0 FROM ev, unnest(%s::bigint[]) AS p ON CONFLICT (person_id) DO UPDATE "
+            "SET previous_event_id = h.last_event_id, last_event_id = EXCLUDED.last_event_id "
+            f"RETURNING person_id, previous_event_id){''.join(after)} "
+            # Every data-modifying part runs whether or not this reads it; the join keeps the
+            # event's id for an event with no recipients.
+            "SELECT ev.id, moved.person_id, moved.previous_event_id FROM ev LEFT JOIN moved ON TRUE",
+            params,
+        )
+        found = cursor.fetchall()
+    event.pk = found[0][0]
+    event._state.adding = False
+    event._state.db = connection.alias
+    return {pid: previous for _id, pid, previous in found if pid is not None}
+
+
+_PLACEHOLDER = re.compile(r"(?<!%)%s")
+
+
+def _naming_the_new_event(sql: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """Put the event's insert where ``NEW_EVENT_ID`` is among a statement's parameters."""
+    parts = _PLACEHOLDER.split(sql)
+    if len(parts) != len(values) + 1:
+        raise ValueError(f"{len(values)} parameters for {len(parts) - 1} placeholders")
+    text, kept = [parts[0]], []
+    for value, part in zip(values, parts[1:], strict=True):
+        if value is NEW_EVENT_ID:
+            text.append("(SELECT id FROM ev)")
+        else:
+            text.append("%s")
+            kept.append(value)
+        text.append(part)
+    return "".join(text), kept
 
 
 def event_frame(event: Event, prev: int | None = None) -> dict[str, Any]:

@@ -54,6 +54,11 @@ class StreamHead(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
     last_event_id = models.BigIntegerField(default=0)
+    # The head before its last move: the statement that moves the heads gives it back as each
+    # recipient's ``prev`` (``emit_event``). PostgreSQL before 18 cannot return a row's old values,
+    # and a read of the heads in that statement would see them as they were before it waited for
+    # the log's lock.
+    previous_event_id = models.BigIntegerField(default=0, db_default=0)
 
     class Meta:
         db_table = "messaging_streamhead"
