@@ -9,9 +9,9 @@ rate achieved.
 
 Before the clock starts every teacher posts a first message of the day, all twenty at once, into a
 server that has just started; the slowest of those is printed on its own ("first posts"). A fresh
-server opens its database connections and reads each class's facts on its first sends, and at
-170 msg/s the messages of that first half second were the run's whole 99th percentile: measured
-together, the figure said how long a start takes, not how a morning goes.
+server's first sends open database connections and read each class's facts, and at 170 msg/s the
+messages of that first half second were the run's whole 99th percentile: measured together, the
+figure said how long a start takes, not how a morning goes (docs/scaling.md, round ten).
 
 Meant for PostgreSQL + Redis (the scale path: several workers need the shared channel layer); with
 SQLite and the in-process layer it runs one worker only and says so. It prints a table and asserts
