@@ -153,3 +153,16 @@ def test_issue_15_a_new_database_file_gets_small_pages_and_an_old_one_keeps_its_
             assert cursor.fetchall() == [(1,)]
     finally:
         reopened.close()
+
+
+def test_issue_15_an_sqlite_library_without_returning_upserts_is_refused_with_its_version(file_db, monkeypatch) -> None:
+    """The event log's append needs ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` (SQLite
+    3.35): an older library is named when the connection opens, not met as a failing send."""
+    from django.db import NotSupportedError
+
+    conn, _path = file_db
+    assert conn.features.minimum_database_version == (3, 35)
+    conn.check_database_version_supported()  # this machine's library
+    monkeypatch.setattr(conn, "get_database_version", lambda: (3, 34, 1))
+    with pytest.raises(NotSupportedError, match=r"SQLite 3\.35 or later is required \(found 3\.34\.1\)"):
+        conn.check_database_version_supported()

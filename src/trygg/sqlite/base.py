@@ -50,7 +50,7 @@ import threading
 import time
 from typing import Any
 
-from django.db.backends.sqlite3 import base
+from django.db.backends.sqlite3 import base, features
 
 # A writer that waits longer than SQLite's own busy timeout would have failed anyway; after it,
 # go on without the lock and let SQLite decide, rather than wait forever on a stuck thread.
@@ -127,7 +127,16 @@ class CursorWrapper(base.SQLiteCursorWrapper):
         return super().convert_query(query, param_names=param_names)
 
 
+class DatabaseFeatures(features.DatabaseFeatures):
+    # The event log moves each recipient's stream head and reads its old value back in one
+    # statement (``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``, trygg.events.log): SQLite
+    # 3.35 or later, where Django alone asks for 3.31. An older library is refused when the first
+    # connection opens, with the version found, instead of failing every send.
+    minimum_database_version = (3, 35)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    features_class = DatabaseFeatures
     _held: threading.Lock | None = None
 
     def create_cursor(self, name: str | None = None) -> Any:
