@@ -215,9 +215,17 @@ def insert_row(instance: Any) -> None:
     sql, values = insert_statement(instance, returning=True)
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-        instance.pk = cursor.fetchone()[0]
+        mark_saved(instance, cursor.fetchone()[0])
+
+
+def mark_saved(instance: Any, pk: Any) -> None:
+    """Give a model instance the key its hand-written insert returned, and mark it saved to the
+    default database, as ``save()`` would (``insert_row``, and the event log's own statement)."""
+    from django.db import DEFAULT_DB_ALIAS
+
+    instance.pk = pk
     instance._state.adding = False
-    instance._state.db = connection.alias
+    instance._state.db = DEFAULT_DB_ALIAS
 
 
 def insert_statement(instance: Any, *, first: tuple[str, Sequence[Any]] | None = None,

@@ -32,7 +32,7 @@ from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
-from trygg.database import RowReader, among, insert_row, insert_statement
+from trygg.database import RowReader, among, insert_row, insert_statement, mark_saved
 from trygg.events import hub
 from trygg.events.models import Event, EventRecipient, StreamHead
 from trygg.events.payloads import validate_payload
@@ -155,9 +155,7 @@ def _append_in_one_statement(event: Event, recipients: list[int], then: Then | N
             params,
         )
         found = cursor.fetchall()
-    event.pk = found[0][0]
-    event._state.adding = False
-    event._state.db = connection.alias
+    mark_saved(event, found[0][0])
     return {pid: previous for _id, pid, previous in found if pid is not None}
 
 
